@@ -1,0 +1,16 @@
+/** Limits shared by server, client and tests. */
+export const LIMITS = {
+  usernameMin: 3,
+  usernameMax: 32,
+  passwordMin: 8,
+  passwordMax: 256,
+  displayNameMax: 64,
+  emailMax: 254,
+  contentMax: 4000,
+  titleMax: 100,
+  clientIdMax: 64,
+  groupMembersMax: 1000,
+  pageDefault: 50,
+  pageMax: 100,
+  userSearchLimit: 20,
+} as const;

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+
+export const DisplayName = z.string().trim().min(1).max(LIMITS.displayNameMax);
+
+/** What anyone may see of a user. */
+export const PublicUser = z.object({
+  id: z.string(),
+  username: z.string(),
+  display_name: z.string(),
+  last_seen_at: z.string().nullable(),
+});
+export type PublicUser = z.infer<typeof PublicUser>;
+
+/** What a user sees of themselves. */
+export const SelfUser = z.object({
+  id: z.string(),
+  username: z.string(),
+  email: z.string(),
+  display_name: z.string(),
+  email_verified: z.boolean(),
+  created_at: z.string(),
+});
+export type SelfUser = z.infer<typeof SelfUser>;
+
+export const UpdateMeBody = z.object({ display_name: DisplayName });
+export type UpdateMeBody = z.infer<typeof UpdateMeBody>;
+
+export const UserSearchQuery = z.object({
+  query: z
+    .string()
+    .trim()
+    .max(LIMITS.usernameMax + LIMITS.displayNameMax)
+    .default(''),
+});
+
+export const UserList = z.object({ users: z.array(PublicUser) });

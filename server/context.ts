@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import type { Bus } from './bus/bus.js';
+import type { Presence } from './presence/presence.js';
+
+/** What every service function gets: plain dependencies, no HTTP or WebSocket. */
+export interface Ctx {
+  db: Db;
+  config: Config;
+  log: Logger;
+  bus: Bus;
+  presence: Presence;
+  now: () => Date;
+}

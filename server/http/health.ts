@@ -1,0 +1,25 @@
+import type { Ctx } from '../context.js';
+import type { App } from './types.js';
+import { pendingMigrations } from '../db/migrate.js';
+
+export async function healthRoutes(app: App, ctx: Ctx) {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  /** Ready when the database answers, migrations are applied and the bus is connected. */
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    try {
+      await ctx.db.ping();
+      const pending = await pendingMigrations(ctx.db);
+      checks.database = 'ok';
+      checks.migrations = pending.length ? `pending: ${pending.join(', ')}` : 'ok';
+    } catch {
+      checks.database = 'unreachable';
+    }
+    checks.bus = ctx.bus.isHealthy() ? 'ok' : 'degraded';
+    const ready = checks.database === 'ok' && checks.migrations === 'ok';
+    // Without the bus a node still stores and acks; it only loses cross-node delivery.
+    const status = !ready ? 'not_ready' : checks.bus === 'ok' ? 'ready' : 'degraded';
+    return reply.status(ready ? 200 : 503).send({ status, checks });
+  });
+}

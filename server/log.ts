@@ -1,0 +1,22 @@
+import pino, { type Logger } from 'pino';
+
+/** `token=` in a URL (the WebSocket upgrade) never reaches a log line. */
+export const redactUrl = (url: string) => url.replace(/([?&](?:access_)?token=)[^&#]*/gi, '$1[REDACTED]');
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refresh_token', '*.token'],
+      censor: '[REDACTED]',
+    },
+    serializers: {
+      req: (req: { id: string; method: string; url: string; headers?: Record<string, unknown> }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+        userAgent: req.headers?.['user-agent'],
+      }),
+    },
+  });
+}

@@ -1,0 +1,38 @@
+import { IdParams } from '../../protocol/conversations.js';
+import { HistoryQuery, Message, MessageList, ReadBody, Receipt, SendMessageBody } from '../../protocol/messages.js';
+import type { Ctx } from '../context.js';
+import type { App } from '../http/types.js';
+import { requireAuth, userId } from '../http/auth-hook.js';
+import { advanceWatermark, listMessages, sendMessage } from './service.js';
+
+export async function messageRoutes(app: App, ctx: Ctx) {
+  app.addHook('onRequest', requireAuth(ctx));
+
+  app.get(
+    '/api/conversations/:id/messages',
+    { schema: { params: IdParams, querystring: HistoryQuery, response: { 200: MessageList } } },
+    async (req) => ({ messages: await listMessages(ctx, userId(req), req.params.id, req.query) }),
+  );
+
+  /** 201 with the stored message; 200 with the same message when this client_id was sent before. */
+  app.post(
+    '/api/conversations/:id/messages',
+    { schema: { params: IdParams, body: SendMessageBody, response: { 200: Message, 201: Message } } },
+    async (req, reply) => {
+      const { message, created } = await sendMessage(ctx, {
+        senderId: userId(req),
+        conversationId: req.params.id,
+        content: req.body.content,
+        messageType: req.body.message_type,
+        clientId: req.body.client_id,
+      });
+      return reply.status(created ? 201 : 200).send(message);
+    },
+  );
+
+  app.post(
+    '/api/conversations/:id/read',
+    { schema: { params: IdParams, body: ReadBody, response: { 200: Receipt } } },
+    async (req) => advanceWatermark(ctx, userId(req), req.params.id, req.body.seq, 'read'),
+  );
+}

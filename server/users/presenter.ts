@@ -1,0 +1,31 @@
+import type { PublicUser, SelfUser } from '../../protocol/users.js';
+import { iso, isoNow } from '../ids.js';
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email: string;
+  display_name: string;
+  email_verified_at: Date | null;
+  last_seen_at: Date | null;
+  created_at: Date;
+}
+
+/** The only path from a users row to JSON: the password hash can never leak through here. */
+export const presentSelf = (u: UserRow): SelfUser => ({
+  id: u.id,
+  username: u.username,
+  email: u.email,
+  display_name: u.display_name,
+  email_verified: u.email_verified_at != null,
+  created_at: isoNow(u.created_at),
+});
+
+export const presentPublic = (u: Pick<UserRow, 'id' | 'username' | 'display_name' | 'last_seen_at'>): PublicUser => ({
+  id: u.id,
+  username: u.username,
+  display_name: u.display_name,
+  last_seen_at: iso(u.last_seen_at),
+});
+
+export const USER_COLUMNS = 'id, username, email, display_name, email_verified_at, last_seen_at, created_at';

@@ -1,0 +1,47 @@
+import type { Ctx } from '../context.js';
+import type { PublicUser, SelfUser } from '../../protocol/users.js';
+import { LIMITS } from '../../protocol/limits.js';
+import { notFound } from '../errors.js';
+import { isUuid } from '../ids.js';
+import { presentPublic, presentSelf, USER_COLUMNS, type UserRow } from './presenter.js';
+
+export async function getMe(ctx: Ctx, userId: string): Promise<SelfUser> {
+  const { rows } = await ctx.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [userId]);
+  if (!rows[0]) throw notFound('User not found');
+  return presentSelf(rows[0]);
+}
+
+export async function updateMe(ctx: Ctx, userId: string, input: { displayName: string }): Promise<SelfUser> {
+  const { rows } = await ctx.db.query<UserRow>(
+    `UPDATE users SET display_name = $2 WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+    [userId, input.displayName],
+  );
+  if (!rows[0]) throw notFound('User not found');
+  return presentSelf(rows[0]);
+}
+
+export async function getUser(ctx: Ctx, userId: string): Promise<PublicUser> {
+  if (!isUuid(userId)) throw notFound('User not found');
+  const { rows } = await ctx.db.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND disabled_at IS NULL`,
+    [userId],
+  );
+  if (!rows[0]) throw notFound('User not found');
+  return presentPublic(rows[0]);
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Prefix match on username or display name (case-insensitive), the caller excluded. */
+export async function searchUsers(ctx: Ctx, callerId: string, query: string): Promise<PublicUser[]> {
+  const prefix = `${escapeLike(query.toLowerCase())}%`;
+  const { rows } = await ctx.db.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users
+      WHERE (lower(username) LIKE $1 OR lower(display_name) LIKE $1)
+        AND id <> $2 AND disabled_at IS NULL
+      ORDER BY lower(username) = $3 DESC, lower(username)
+      LIMIT $4`,
+    [prefix, callerId, query.toLowerCase(), LIMITS.userSearchLimit],
+  );
+  return rows.map(presentPublic);
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { HttpClient } from './http.js';
+
+export interface TestUser {
+  id: string;
+  username: string;
+  email: string;
+  display_name: string;
+  password: string;
+  token: string;
+  refresh_token: string;
+}
+
+let n = 0;
+const unique = () => `${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+export async function createUser(http: HttpClient, overrides: Partial<Record<string, string>> = {}): Promise<TestUser> {
+  const username = overrides.username ?? `u_${unique()}`;
+  const body = {
+    username,
+    email: overrides.email ?? `${username}@example.test`,
+    password: overrides.password ?? 'correct horse battery',
+    display_name: overrides.display_name ?? `User ${username}`,
+  };
+  const res = await http.post('/api/auth/register', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { ...res.body.user, password: body.password, token: res.body.token, refresh_token: res.body.refresh_token };
+}
+
+export async function createDirect(http: HttpClient, a: TestUser, b: TestUser): Promise<string> {
+  const res = await http.post('/api/conversations', { type: 'one_to_one', member_ids: [b.id] }, a.token);
+  expect([200, 201]).toContain(res.status);
+  return res.body.id;
+}
+
+export async function createGroup(
+  http: HttpClient,
+  owner: TestUser,
+  members: TestUser[],
+  title = 'Group',
+): Promise<string> {
+  const res = await http.post(
+    '/api/conversations',
+    { type: 'group', title, member_ids: members.map((m) => m.id) },
+    owner.token,
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id;
+}
+
+export async function sendText(http: HttpClient, user: TestUser, conversationId: string, content: string) {
+  const res = await http.post(
+    `/api/conversations/${conversationId}/messages`,
+    { content, message_type: 'text', client_id: randomUUID() },
+    user.token,
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; seq: number; content: string };
+}

@@ -1,0 +1,48 @@
+import pino from 'pino';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from '../../server/app.js';
+import { loadConfig, type Config } from '../../server/config.js';
+import { createTestDatabase } from './db.js';
+import { httpClient, type HttpClient } from './http.js';
+
+export interface TestServer {
+  base: string;
+  http: HttpClient;
+  app: Awaited<ReturnType<typeof buildApp>>['app'];
+  ctx: Awaited<ReturnType<typeof buildApp>>['ctx'];
+  config: Config;
+  close(): Promise<void>;
+}
+
+export const TEST_ENV = {
+  NODE_ENV: 'test',
+  JWT_SECRET: 'test-secret-0123456789-abcdefghijklmnop',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+};
+
+/** A real server on a random port over a fresh PostgreSQL database (or PGlite with `DATA_DIR`). */
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const database = env.DATA_DIR ? null : await createTestDatabase();
+  const config = loadConfig({
+    ...TEST_ENV,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...env,
+  });
+  const { app, ctx } = await buildApp(config, { logger: pino({ level: config.LOG_LEVEL }) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    http: httpClient(base),
+    app,
+    ctx,
+    config,
+    async close() {
+      await app.close();
+      await database?.drop();
+    },
+  };
+}
