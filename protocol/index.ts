@@ -4,3 +4,4 @@ export * from './users.js';
 export * from './auth.js';
 export * from './messages.js';
 export * from './conversations.js';
+export * from './frames.js';

@@ -15,6 +15,7 @@ import { authRoutes } from './auth/routes.js';
 import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { messageRoutes } from './messages/routes.js';
+import { realtimeGateway } from './realtime/gateway.js';
 
 export interface BuildOptions {
   /** Use this database instead of connecting one (tests share a prepared one). */
@@ -62,6 +63,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     reply.header('x-request-id', req.id);
   });
 
+  // The WebSocket plugin must be registered before the other routes.
+  await app.register((a) => realtimeGateway(a, ctx).then(() => undefined));
   await app.register((a) => healthRoutes(a, ctx));
   await app.register((a) => authRoutes(a, ctx));
   await app.register((a) => userRoutes(a, ctx));

@@ -32,6 +32,17 @@ const ConfigSchema = z
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     ALLOWED_ORIGINS: csv,
     PUBLIC_ORIGIN: z.url().optional(),
+    WS_SEND_RATE: z.coerce.number().positive().default(10),
+    WS_SEND_BURST: z.coerce.number().int().min(1).default(30),
+    WS_MAX_BUFFERED_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(4 * 1024 * 1024),
+    WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(25_000),
+    WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    TYPING_TTL_MS: z.coerce.number().int().min(100).default(6_000),
+    PRESENCE_GROUP_LIMIT: z.coerce.number().int().min(0).default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {

@@ -58,3 +58,18 @@ export async function sendText(http: HttpClient, user: TestUser, conversationId:
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body as { id: string; seq: number; content: string };
 }
+
+/** A short token no other call in this process returns (usernames, titles, client ids). */
+export const uniqueName = (prefix = 'x') => `${prefix}${unique()}`;
+
+/** POST a message without asserting the outcome (for tests of rejections and races). */
+export function postMessage(http: HttpClient, user: Pick<TestUser, 'token'>, conversationId: string, body: unknown) {
+  return http.post(`/api/conversations/${conversationId}/messages`, body, user.token);
+}
+
+/** The caller's view of one conversation, taken from `GET /api/conversations`. */
+export async function listEntry(http: HttpClient, user: Pick<TestUser, 'token'>, conversationId: string) {
+  const res = await http.get('/api/conversations', user.token);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return (res.body.conversations as any[]).find((c) => c.id === conversationId);
+}

@@ -1,0 +1,13 @@
+// Builds the server into dist/: TypeScript, then the SQL migrations beside the compiled code.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const root = new URL('..', import.meta.url).pathname;
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+rmSync(`${root}dist`, { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit', cwd: root });
+mkdirSync(`${root}dist/server/db`, { recursive: true });
+cpSync(`${root}server/db/migrations`, `${root}dist/server/db/migrations`, { recursive: true });
+writeFileSync(`${root}dist/.build-stamp`, new Date().toISOString());
+console.log('built dist/');

@@ -1,0 +1,217 @@
+import websocket from '@fastify/websocket';
+import type { FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import { z } from 'zod';
+import { CLOSE_CODES, WS_LIMITS } from '../../protocol/frames.js';
+import type { Ctx } from '../context.js';
+import type { App } from '../http/types.js';
+import { authenticate } from '../auth/service.js';
+import { AppError } from '../errors.js';
+import { socketClosed, socketOpened } from '../presence/service.js';
+import { Connection } from './connection.js';
+import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
+import { handlers, type FrameContext } from './handlers.js';
+import { isOriginAllowed } from './origin.js';
+import { TokenBucket } from './rate-limit.js';
+import { Registry } from './registry.js';
+import { TypingTracker } from './typing.js';
+
+const MAX_PENDING_FRAMES = 256;
+
+/** The WebSocket gateway at /api/ws: upgrade checks, auth, heartbeat, dispatch, fan-out to local sockets. */
+export async function realtimeGateway(app: App, ctx: Ctx) {
+  const registry = new Registry(ctx.bus);
+  const typing = new TypingTracker(ctx);
+  const sendBuckets = new Map<string, TokenBucket>();
+  const frameBuckets = new Map<string, TokenBucket>();
+  const bucketOf = (map: Map<string, TokenBucket>, userId: string, scale: number) => {
+    let b = map.get(userId);
+    if (!b) map.set(userId, (b = new TokenBucket(ctx.config.WS_SEND_RATE * scale, ctx.config.WS_SEND_BURST * scale)));
+    return b;
+  };
+
+  ctx.bus.listen({
+    deliver(userIds, data) {
+      for (const userId of userIds) for (const conn of registry.ofUser(userId)) conn.sendRaw(data);
+    },
+    sessionRevoked(sessionId) {
+      for (const conn of registry.ofSession(sessionId)) conn.close(CLOSE_CODES.unauthorized, 'session ended');
+    },
+    userDisabled(userId) {
+      for (const conn of [...registry.ofUser(userId)]) conn.close(CLOSE_CODES.forbidden, 'account disabled');
+    },
+  });
+
+  await app.register(websocket, {
+    options: { maxPayload: WS_LIMITS.maxFrameBytes, perMessageDeflate: false },
+    // Shutdown: 1012 tells clients to reconnect (to another node) and catch up.
+    preClose(done) {
+      for (const ws of this.websocketServer.clients) ws.close(CLOSE_CODES.restarting, 'server restarting');
+      this.websocketServer.close(() => done());
+    },
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const conn of registry.all()) {
+      if (conn.missedPongs >= 2) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.missedPongs++;
+      conn.ws.ping();
+    }
+  }, ctx.config.WS_HEARTBEAT_MS);
+  heartbeat.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    typing.clear();
+  });
+
+  await app.register(async (scope) => {
+    scope.addHook('preValidation', async (req: FastifyRequest, reply) => {
+      if (!isOriginAllowed(req.headers.origin, req.headers.host, ctx.config)) {
+        return reply.status(403).send({ error: { code: 'forbidden', message: 'Origin not allowed' } });
+      }
+      const token = (req.query as { token?: unknown }).token;
+      if (typeof token === 'string' && token) req.auth = await authenticate(ctx, token);
+    });
+    scope.get(
+      '/api/ws',
+      { websocket: true, schema: { querystring: z.object({ token: z.string().max(4096).optional() }).loose() } },
+      (ws, req) => acceptSocket(ws, req),
+    );
+  });
+
+  function acceptSocket(ws: WebSocket, req: FastifyRequest) {
+    const log = req.log;
+    let conn: Connection | null = null;
+    let state: 'awaiting_auth' | 'authenticating' | 'open' | 'closed' = 'awaiting_auth';
+    const early: [RawData, boolean][] = [];
+    let pending = 0;
+    let chain = Promise.resolve();
+
+    // Listeners first, before any await: nothing the client sends early is lost.
+    ws.on('message', (data, isBinary) => {
+      if (state === 'open') return onFrame(data, isBinary);
+      if (state === 'authenticating') {
+        if (early.length >= 100) return ws.close(CLOSE_CODES.unauthorized, 'too many frames before auth');
+        early.push([data, isBinary]);
+        return;
+      }
+      if (state !== 'awaiting_auth') return;
+      const frame = parseFrame(data, isBinary);
+      if ('error' in frame || frame.type !== 'auth') {
+        ws.send(
+          JSON.stringify(errorFrame(new AppError('unauthorized', 'Send {type: "auth", payload: {token}} first'))),
+        );
+        return ws.close(CLOSE_CODES.unauthorized, 'authentication required');
+      }
+      state = 'authenticating';
+      authenticate(ctx, (frame.payload as { token: string }).token).then(
+        (claims) => open(claims),
+        (err) => {
+          const message = err instanceof AppError ? err.message : 'Authentication failed';
+          ws.send(JSON.stringify(errorFrame(new AppError('unauthorized', message), frame.id)));
+          ws.close(CLOSE_CODES.unauthorized, 'unauthorized');
+        },
+      );
+    });
+    ws.on('pong', () => {
+      if (conn) conn.missedPongs = 0;
+    });
+    ws.on('error', (err) => log.debug({ err }, 'socket error'));
+    ws.on('close', () => {
+      const was = state;
+      state = 'closed';
+      clearTimeout(authTimer);
+      if (was !== 'open' || !conn) return;
+      const c = conn;
+      registry.remove(c);
+      typing.socketClosed(c.userId, c.id);
+      if ([...registry.ofUser(c.userId)].length === 0) {
+        sendBuckets.delete(c.userId);
+        frameBuckets.delete(c.userId);
+      }
+      log.info({ userId: c.userId, socketId: c.id }, 'socket closed');
+      socketClosed(ctx, c.userId, c.id).catch((err) => log.error({ err }, 'presence update on close failed'));
+    });
+
+    const authTimer = setTimeout(() => {
+      if (state === 'awaiting_auth' || state === 'authenticating') ws.close(CLOSE_CODES.unauthorized, 'auth timeout');
+    }, ctx.config.WS_AUTH_TIMEOUT_MS);
+    authTimer.unref();
+
+    if (req.auth) {
+      state = 'authenticating';
+      void open(req.auth);
+    }
+
+    async function open(claims: { userId: string; sessionId: string }) {
+      clearTimeout(authTimer);
+      if (state === 'closed') return;
+      conn = new Connection(ws, claims.userId, claims.sessionId, ctx.config.WS_MAX_BUFFERED_BYTES, log);
+      registry.add(conn);
+      log.info({ userId: conn.userId, socketId: conn.id }, 'socket open');
+      conn.send({
+        type: 'ready',
+        payload: { user_id: claims.userId, session_id: claims.sessionId, server_time: ctx.now().toISOString() },
+      });
+      try {
+        const online = await socketOpened(ctx, conn.userId, conn.id);
+        const timestamp = ctx.now().toISOString();
+        for (const userId of online) {
+          conn.send({ type: 'presence_update', payload: { user_id: userId, status: 'online', timestamp } });
+        }
+      } catch (err) {
+        log.error({ err }, 'presence update on open failed');
+      }
+      if ((state as string) === 'closed') {
+        // Closed while we were opening: the close handler saw no open connection, so undo here.
+        registry.remove(conn);
+        socketClosed(ctx, conn.userId, conn.id).catch((err) => log.error({ err }, 'presence cleanup failed'));
+        return;
+      }
+      state = 'open';
+      for (const [data, isBinary] of early.splice(0)) onFrame(data, isBinary);
+    }
+
+    function onFrame(data: RawData, isBinary: boolean) {
+      const c = conn!;
+      const frame = parseFrame(data, isBinary);
+      if ('error' in frame) return c.send(errorFrame(frame.error, frame.ref));
+      if (frame.type === 'auth')
+        return c.send(errorFrame(new AppError('bad_request', 'Already authenticated'), frame.id));
+      const isSend = frame.type === 'chat_message';
+      const limit = bucketOf(isSend ? sendBuckets : frameBuckets, c.userId, isSend ? 1 : 5).take();
+      const ref = frame.id ?? (isSend ? (frame.payload as { client_id: string }).client_id : undefined);
+      if (!limit.ok) {
+        return c.send(errorFrame(new AppError('rate_limited', 'Too many frames; slow down'), ref, limit.retryAfterMs));
+      }
+      if (pending >= MAX_PENDING_FRAMES) {
+        return c.send(errorFrame(new AppError('rate_limited', 'Too many frames in flight'), ref, 1000));
+      }
+      // Frames of one socket run in order: a client's messages are stored in the order it sent them.
+      pending++;
+      chain = chain.then(() => dispatch(c, frame, ref)).finally(() => pending--);
+    }
+  }
+
+  async function dispatch(conn: Connection, frame: ParsedFrame, ref: string | number | undefined) {
+    const f: FrameContext = {
+      ctx,
+      conn,
+      typing,
+      reply: (out) => conn.send(frame.id !== undefined ? { ...out, id: frame.id } : out),
+    };
+    try {
+      const handler = handlers[frame.type as keyof typeof handlers] as (f: FrameContext, p: unknown) => Promise<void>;
+      await handler(f, frame.payload);
+    } catch (err) {
+      if (err instanceof AppError) return f.reply(errorFrame(err, ref));
+      ctx.log.error({ err, type: frame.type, userId: conn.userId }, 'frame handler failed');
+      f.reply(errorFrame(new AppError('internal', 'Something went wrong; the frame was not applied'), ref));
+    }
+  }
+
+  return { registry };
+}

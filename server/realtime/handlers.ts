@@ -1,0 +1,66 @@
+import type { Ctx } from '../context.js';
+import type { ClientFrameType, ClientPayload, ServerFrame } from '../../protocol/frames.js';
+import { sendMessage, advanceWatermark } from '../messages/service.js';
+import { locateMessage, syncConversations } from '../messages/sync.js';
+import { AppError } from '../errors.js';
+import type { Connection } from './connection.js';
+import type { TypingTracker } from './typing.js';
+
+export interface FrameContext {
+  ctx: Ctx;
+  conn: Connection;
+  typing: TypingTracker;
+  /** Sends a reply that echoes the request frame's id. */
+  reply(frame: ServerFrame): void;
+}
+
+type Handler<T extends ClientFrameType> = (f: FrameContext, payload: ClientPayload<T>) => Promise<void>;
+
+/** One handler per client frame type (auth is handled by the gateway before any of these). */
+export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } = {
+  async chat_message({ ctx, conn, reply }, p) {
+    const { message } = await sendMessage(ctx, {
+      senderId: conn.userId,
+      conversationId: p.conversation_id,
+      content: p.content,
+      messageType: p.message_type,
+      clientId: p.client_id,
+    });
+    // Only now, after commit: acked means durable.
+    reply({
+      type: 'message_ack',
+      payload: {
+        client_id: p.client_id,
+        id: message.id,
+        conversation_id: message.conversation_id,
+        seq: message.seq,
+        created_at: message.created_at,
+      },
+    });
+  },
+
+  async typing({ conn, typing }, p) {
+    await typing.set(conn.userId, conn.id, p.conversation_id, p.is_typing);
+  },
+
+  async delivered({ ctx, conn }, p) {
+    await advanceWatermark(ctx, conn.userId, p.conversation_id, p.seq, 'delivered');
+  },
+
+  async read_receipt({ ctx, conn }, p) {
+    const target = 'message_id' in p ? await locateMessage(ctx, conn.userId, p.message_id) : p;
+    await advanceWatermark(ctx, conn.userId, target.conversation_id, target.seq, 'read');
+  },
+
+  async sync({ ctx, conn, reply }, p) {
+    const { result, unknown } = await syncConversations(ctx, conn.userId, p.conversations);
+    reply({ type: 'sync_result', payload: result });
+    if (unknown.length > 0) {
+      throw new AppError('not_found', `Conversation not found: ${unknown.slice(0, 10).join(', ')}`);
+    }
+  },
+
+  async ping({ ctx, reply }) {
+    reply({ type: 'pong', payload: { server_time: ctx.now().toISOString() } });
+  },
+};
