@@ -30,7 +30,8 @@ export type LoginBody = z.infer<typeof LoginBody>;
 
 export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(512) });
 
-export const LogoutBody = z.object({ refresh_token: z.string().min(1).max(512).optional() }).optional();
+/** Optional: with no body, the bearer token's session ends. */
+export const LogoutBody = z.object({ refresh_token: z.string().min(1).max(512).optional() }).nullish();
 
 export const AuthResponse = z.object({
   token: z.string(),

@@ -2,6 +2,8 @@ import type { RawData } from 'ws';
 import { ClientPayloads, Envelope, type ClientFrameType, type ServerFrame } from '../../protocol/frames.js';
 import { AppError } from '../errors.js';
 
+export type FrameId = string | number;
+
 export interface ParsedFrame {
   type: ClientFrameType;
   payload: unknown;
@@ -16,7 +18,10 @@ export function refOf(env: { id?: string | number; payload?: unknown } | undefin
 }
 
 /** Raw socket data -> a typed frame, or an AppError that says what is wrong with it. */
-export function parseFrame(data: RawData, isBinary: boolean): ParsedFrame | { error: AppError; ref?: string | number } {
+export function parseFrame(
+  data: RawData,
+  isBinary: boolean,
+): ParsedFrame | { error: AppError; ref?: FrameId; id?: FrameId } {
   if (isBinary) return { error: new AppError('bad_request', 'Binary frames are not supported; send JSON text') };
   let json: unknown;
   try {
@@ -26,13 +31,16 @@ export function parseFrame(data: RawData, isBinary: boolean): ParsedFrame | { er
   }
   const env = Envelope.safeParse(json);
   if (!env.success) {
-    const ref = refOf(json as Envelope);
-    return { error: new AppError('validation_failed', 'A frame is {type, payload, id?}'), ref };
+    return {
+      error: new AppError('validation_failed', 'A frame is {type, payload, id?}'),
+      ref: refOf(json as Envelope),
+    };
   }
   const ref = refOf(env.data);
+  const id = env.data.id;
   const schema = (ClientPayloads as Record<string, (typeof ClientPayloads)[ClientFrameType]>)[env.data.type];
   if (!Object.hasOwn(ClientPayloads, env.data.type) || !schema) {
-    return { error: new AppError('unknown_type', `Unknown frame type "${env.data.type.slice(0, 64)}"`), ref };
+    return { error: new AppError('unknown_type', `Unknown frame type "${env.data.type.slice(0, 64)}"`), ref, id };
   }
   const payload = schema.safeParse(env.data.payload);
   if (!payload.success) {
@@ -41,13 +49,15 @@ export function parseFrame(data: RawData, isBinary: boolean): ParsedFrame | { er
       .slice(0, 3)
       .map((d) => `${d.path}: ${d.message}`)
       .join('; ');
-    return { error: new AppError('validation_failed', `Invalid ${env.data.type}: ${summary}`, details), ref };
+    return { error: new AppError('validation_failed', `Invalid ${env.data.type}: ${summary}`, details), ref, id };
   }
   return { type: env.data.type as ClientFrameType, payload: payload.data, id: env.data.id };
 }
 
-export function errorFrame(err: AppError, ref?: string | number, retryAfterMs?: number): ServerFrame {
+/** An `error` frame; `id` echoes the offending frame's id so a client can match it to its request. */
+export function errorFrame(err: AppError, ref?: FrameId, retryAfterMs?: number, id?: FrameId): ServerFrame {
   return {
+    ...(id !== undefined ? { id } : {}),
     type: 'error',
     payload: {
       code: err.code,

@@ -111,7 +111,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
         (claims) => open(claims),
         (err) => {
           const message = err instanceof AppError ? err.message : 'Authentication failed';
-          ws.send(JSON.stringify(errorFrame(new AppError('unauthorized', message), frame.id)));
+          ws.send(JSON.stringify(errorFrame(new AppError('unauthorized', message), frame.id, undefined, frame.id)));
           ws.close(CLOSE_CODES.unauthorized, 'unauthorized');
         },
       );
@@ -185,10 +185,11 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       const limit = bucketOf(isSend ? sendBuckets : frameBuckets, c.userId, isSend ? 1 : 5).take();
       const ref = frame.id ?? (isSend ? (frame.payload as { client_id: string }).client_id : undefined);
       if (!limit.ok) {
-        return c.send(errorFrame(new AppError('rate_limited', 'Too many frames; slow down'), ref, limit.retryAfterMs));
+        const err = new AppError('rate_limited', 'Too many frames; slow down');
+        return c.send(errorFrame(err, ref, limit.retryAfterMs, frame.id));
       }
       if (pending >= MAX_PENDING_FRAMES) {
-        return c.send(errorFrame(new AppError('rate_limited', 'Too many frames in flight'), ref, 1000));
+        return c.send(errorFrame(new AppError('rate_limited', 'Too many frames in flight'), ref, 1000, frame.id));
       }
       // Frames of one socket run in order: a client's messages are stored in the order it sent them.
       pending++;

@@ -92,9 +92,12 @@ export class WsClient {
     return this.frames.filter((f) => f.type === type);
   }
 
+  /** Closes cleanly, or terminates after 1 s (a client that stopped reading never completes the handshake). */
   async close(): Promise<void> {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
+    const timer = setTimeout(() => this.ws.terminate(), 1000);
     await this.closed;
+    clearTimeout(timer);
   }
 }
 
