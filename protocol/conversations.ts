@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { Message } from './messages.js';
+import { EntityId } from './ids.js';
 
 export const ROLES = ['owner', 'admin', 'member'] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-const UserId = z.string().min(1).max(64);
+const UserId = EntityId;
 const Title = z.string().trim().min(1).max(LIMITS.titleMax);
 
 export const CreateConversationBody = z.discriminatedUnion('type', [
@@ -54,5 +55,5 @@ export type Conversation = z.infer<typeof Conversation>;
 
 export const ConversationList = z.object({ conversations: z.array(Conversation) });
 
-export const IdParams = z.object({ id: z.string().max(64) });
-export const MemberParams = z.object({ id: z.string().max(64), user_id: z.string().max(64) });
+export const IdParams = z.object({ id: EntityId });
+export const MemberParams = z.object({ id: EntityId, user_id: EntityId });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import { EntityId } from './ids.js';
 import { ClientId, Content, Message, MessageType, Receipt } from './messages.js';
 
 /** WebSocket limits (the server enforces them; clients may use them to stay inside). */
@@ -28,7 +29,7 @@ export const Envelope = z.object({
 });
 export type Envelope = z.infer<typeof Envelope>;
 
-const Id = z.string().min(1).max(64);
+const Id = EntityId;
 const Seq = z.number().int().min(0).max(2_147_483_647);
 
 /** Client -> server payloads, by frame type. */

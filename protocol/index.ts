@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './ids.js';
 export * from './limits.js';
 export * from './users.js';
 export * from './auth.js';

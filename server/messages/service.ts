@@ -24,7 +24,11 @@ class DuplicateSend extends Error {}
 export async function sendMessage(ctx: Ctx, input: SendInput): Promise<{ message: Message; created: boolean }> {
   if (!isUuid(input.conversationId)) throw conversationNotFound();
   const existing = await findByClientId(ctx, input);
-  if (existing) return { message: existing, created: false };
+  if (existing) {
+    // A retry is answered with the stored message, but only while the sender is still a member.
+    await requireMember(ctx.db, input.conversationId, input.senderId);
+    return { message: existing, created: false };
+  }
 
   let stored: { row: MessageRow; members: string[] };
   try {
@@ -63,6 +67,7 @@ export async function sendMessage(ctx: Ctx, input: SendInput): Promise<{ message
     if (!(err instanceof DuplicateSend)) throw err;
     const again = await findByClientId(ctx, input);
     if (!again) throw err;
+    await requireMember(ctx.db, input.conversationId, input.senderId);
     return { message: again, created: false };
   }
   const message = presentMessage(stored.row);

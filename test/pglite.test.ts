@@ -1,0 +1,59 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type TestServer } from './helpers/server.js';
+import { createDirect, createUser, sendText } from './helpers/factories.js';
+
+// PGlite takes several seconds to initialise a data directory: one test, two server lifetimes.
+const dataDir = mkdtempSync(join(tmpdir(), 'chatify-pglite-'));
+const servers: TestServer[] = [];
+
+afterAll(async () => {
+  for (const s of servers) await s.close().catch(() => {});
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('embedded PGlite (DATA_DIR, no DATABASE_URL)', () => {
+  it('serves accounts, chats and history, and keeps them across a restart', { timeout: 120_000 }, async () => {
+    const first = await startServer({ DATA_DIR: dataDir });
+    servers.push(first);
+    expect(first.ctx.db.kind).toBe('pglite');
+
+    const [alice, bob] = [await createUser(first.http), await createUser(first.http)];
+    const conv = await createDirect(first.http, alice, bob);
+    const sent = await sendText(first.http, alice, conv, 'stored in PGlite');
+    const history = await first.http.get(`/api/conversations/${conv}/messages`, bob.token);
+    expect(history.status).toBe(200);
+    expect(history.body.messages).toEqual([
+      expect.objectContaining({ id: sent.id, seq: 1, sender_id: alice.id, content: 'stored in PGlite' }),
+    ]);
+    await first.close();
+    servers.pop();
+
+    const second = await startServer({ DATA_DIR: dataDir });
+    servers.push(second);
+    expect(second.ctx.db.kind).toBe('pglite');
+    const login = await second.http.post('/api/auth/login', { email: bob.email, password: bob.password });
+    expect(login.status).toBe(200);
+    expect(login.body.user.id).toBe(bob.id);
+
+    const list = await second.http.get('/api/conversations', login.body.token);
+    expect(list.status).toBe(200);
+    expect(list.body.conversations).toEqual([
+      expect.objectContaining({
+        id: conv,
+        last_seq: 1,
+        unread_count: 1,
+        last_message: expect.objectContaining({ id: sent.id }),
+      }),
+    ]);
+    const after = await second.http.get(`/api/conversations/${conv}/messages`, login.body.token);
+    expect(after.status).toBe(200);
+    expect(after.body.messages).toEqual(history.body.messages);
+
+    // The restarted server keeps working on the same data: the next message continues the sequence.
+    const next = await sendText(second.http, { ...bob, token: login.body.token }, conv, 'after restart');
+    expect(next.seq).toBe(2);
+  });
+});

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { startServer, type TestServer } from './helpers/server.js';
+import { createUser, uniqueName, type TestUser } from './helpers/factories.js';
+
+let s: TestServer;
+let me: TestUser;
+let other: TestUser;
+beforeAll(async () => {
+  s = await startServer();
+  [me, other] = await Promise.all([createUser(s.http), createUser(s.http)]);
+});
+afterAll(() => s?.close());
+
+describe('GET /api/users/me', () => {
+  it('returns the caller, email included, password hash never', async () => {
+    const res = await s.http.get('/api/users/me', me.token);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      id: me.id,
+      username: me.username,
+      email: me.email,
+      display_name: me.display_name,
+    });
+    expect(res.body).not.toHaveProperty('password_hash');
+    expect(res.text).not.toContain('argon2');
+  });
+});
+
+describe('PATCH /api/users/me', () => {
+  it('changes the display name, and others see the new one', async () => {
+    const u = await createUser(s.http);
+    const res = await s.http.patch('/api/users/me', { display_name: 'New Name' }, u.token);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: u.id, username: u.username, email: u.email, display_name: 'New Name' });
+    expect((await s.http.get('/api/users/me', u.token)).body.display_name).toBe('New Name');
+    expect((await s.http.get(`/api/users/${u.id}`, other.token)).body.display_name).toBe('New Name');
+  });
+
+  it.each([
+    ['an empty display name', { display_name: '' }],
+    ['a whitespace-only display name', { display_name: '   ' }],
+    ['a 65-character display name', { display_name: 'n'.repeat(65) }],
+    ['a number', { display_name: 7 }],
+    ['a missing display name', {}],
+  ])('rejects %s with 400 naming body.display_name, and keeps the old name', async (_name, body) => {
+    const res = await s.http.patch('/api/users/me', body, me.token);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'body.display_name' })]),
+    );
+    expect((await s.http.get('/api/users/me', me.token)).body.display_name).toBe(me.display_name);
+  });
+
+  it('rejects malformed JSON with 400 invalid_json', async () => {
+    const res = await s.http.request('PATCH', '/api/users/me', { token: me.token, raw: '{"display_name": ' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_json');
+  });
+});
+
+describe('GET /api/users/:id', () => {
+  it('shows the public profile of another user, without email', async () => {
+    const res = await s.http.get(`/api/users/${other.id}`, me.token);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: other.id, username: other.username, display_name: other.display_name });
+    expect(res.body).not.toHaveProperty('email');
+    expect(res.body).not.toHaveProperty('password_hash');
+    expect(res.text).not.toContain(other.email);
+  });
+
+  it.each([
+    ['an unknown UUID', randomUUID()],
+    ['a non-UUID id', 'not-a-uuid'],
+    ['a number', '12345'],
+  ])('answers %s with 404 not_found', async (_name, id) => {
+    const res = await s.http.get(`/api/users/${id}`, me.token);
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+});
+
+describe('GET /api/users?query=', () => {
+  let caller: TestUser;
+  const p = uniqueName('q')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
+  let byUsername: TestUser;
+  let byDisplayName: TestUser;
+
+  beforeAll(async () => {
+    [caller, byUsername, byDisplayName] = await Promise.all([
+      createUser(s.http, { username: `${p}al_caller`, display_name: `${p}Al Caller` }),
+      createUser(s.http, { username: `${p.toUpperCase()}ALICE`, display_name: 'Wonderland' }),
+      createUser(s.http, { username: `bob${p}`, display_name: `${p}ALFRED Bob` }),
+      // Contains the query but does not start with it: an infix, not a prefix.
+      createUser(s.http, { username: `m${p}al`, display_name: `Mal ${p}al` }),
+      createUser(s.http, { username: `${p}carl`, display_name: `${p}Carl` }),
+    ]);
+  });
+
+  const search = async (query: string, token = caller.token) => {
+    const res = await s.http.get(`/api/users?query=${encodeURIComponent(query)}`, token);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.users as any[];
+  };
+
+  it('matches a prefix of the username or of the display name, case-insensitively, without the caller', async () => {
+    for (const q of [`${p}al`, `${p}AL`, `${p.toUpperCase()}aL`]) {
+      const users = await search(q);
+      expect(users.map((u) => u.id).sort()).toEqual([byUsername.id, byDisplayName.id].sort());
+    }
+  });
+
+  it('lists public profiles only (no email)', async () => {
+    const users = await search(`${p}al`);
+    expect(users.length).toBeGreaterThan(0);
+    for (const u of users) {
+      expect(Object.keys(u)).toEqual(expect.arrayContaining(['id', 'username', 'display_name']));
+      expect(u).not.toHaveProperty('email');
+    }
+  });
+
+  it('finds the caller for another user', async () => {
+    const users = await search(`${p}al_`, other.token);
+    expect(users.map((u) => u.id)).toEqual([caller.id]);
+  });
+
+  it('returns at most 20 users', async () => {
+    const prefix = uniqueName('cap')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+    await Promise.all(Array.from({ length: 21 }, (_, i) => createUser(s.http, { username: `${prefix}_${i}` })));
+    const users = await search(prefix);
+    expect(users).toHaveLength(20);
+    for (const u of users) expect(u.username.startsWith(prefix)).toBe(true);
+  });
+
+  it('treats % and _ in the query as literal characters, not wildcards', async () => {
+    const t = uniqueName('w')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+    const [underscore, , percent] = await Promise.all([
+      createUser(s.http, { username: `${t}_x`, display_name: 'Under Score' }),
+      createUser(s.http, { username: `${t}ax`, display_name: 'No Underscore' }),
+      createUser(s.http, { display_name: `${t}50% off` }),
+      createUser(s.http, { display_name: `${t}50 percent off` }),
+    ]);
+    expect((await search(`${t}_`)).map((u) => u.id)).toEqual([underscore.id]);
+    expect((await search(`${t}50%`)).map((u) => u.id)).toEqual([percent.id]);
+    expect(await search(`${t}%`)).toEqual([]);
+    expect(await search('%')).toEqual([]);
+  });
+});
+
+describe('without a token', () => {
+  it.each([
+    ['GET', '/api/users/me'],
+    ['PATCH', '/api/users/me'],
+    ['GET', `/api/users/${randomUUID()}`],
+    ['GET', '/api/users?query=al'],
+  ])('%s %s answers 401 unauthorized', async (method, path) => {
+    const res = await s.http.request(method, path, method === 'PATCH' ? { body: { display_name: 'X' } } : {});
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('unauthorized');
+  });
+
+  it('an anonymous PATCH changes nothing', async () => {
+    await s.http.request('PATCH', '/api/users/me', { body: { display_name: 'Hijacked' } });
+    const { rows } = await s.ctx.db.query('SELECT 1 FROM users WHERE display_name = $1', ['Hijacked']);
+    expect(rows).toHaveLength(0);
+  });
+});
