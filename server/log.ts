@@ -1,10 +1,11 @@
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
 
 /** `token=` in a URL (the WebSocket upgrade) never reaches a log line. */
 export const redactUrl = (url: string) => url.replace(/([?&](?:access_)?token=)[^&#]*/gi, '$1[REDACTED]');
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** The server's logger; `destination` defaults to stdout (tests capture it to prove what is never logged). */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options: LoggerOptions = {
     level,
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refresh_token', '*.token'],
@@ -18,5 +19,6 @@ export function createLogger(level: string): Logger {
         userAgent: req.headers?.['user-agent'],
       }),
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../server/app.js';
+import { createLogger } from '../../server/log.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { createTestDatabase } from './db.js';
 import { httpClient, type HttpClient } from './http.js';
@@ -21,7 +22,10 @@ export const TEST_ENV = {
 };
 
 /** A real server on a random port over a fresh PostgreSQL database (or PGlite with `DATA_DIR`). */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  opts: { logStream?: NodeJS.WritableStream } = {},
+): Promise<TestServer> {
   const database = env.DATA_DIR ? null : await createTestDatabase();
   const config = loadConfig({
     ...TEST_ENV,
@@ -30,7 +34,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     HOST: '127.0.0.1',
     ...env,
   });
-  const { app, ctx } = await buildApp(config, { logger: pino({ level: config.LOG_LEVEL }) });
+  const logger = opts.logStream ? createLogger(config.LOG_LEVEL, opts.logStream) : pino({ level: config.LOG_LEVEL });
+  const { app, ctx } = await buildApp(config, { logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;

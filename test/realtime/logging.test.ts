@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { createUser } from '../helpers/factories.js';
+import { WsClient } from '../helpers/ws.js';
+
+let s: TestServer;
+const lines: string[] = [];
+beforeAll(async () => {
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  s = await startServer({ LOG_LEVEL: 'info' }, { logStream: stream });
+});
+afterAll(() => s?.close());
+
+it('never logs tokens or passwords, though it logs every request and socket', async () => {
+  const u = await createUser(s.http);
+  const login = await s.http.post('/api/auth/login', { email: u.email, password: u.password });
+  await s.http.post('/api/auth/refresh', { refresh_token: login.body.refresh_token });
+  await s.http.get('/api/users/me', u.token);
+  const c = await WsClient.connect(s.base, u.token);
+  await c.close();
+  await new Promise((r) => setTimeout(r, 100));
+
+  const log = lines.join('\n');
+  expect(log).toContain('/api/ws?token=[REDACTED]');
+  expect(log).toContain('socket open');
+  expect(lines.length).toBeGreaterThan(8);
+  for (const secret of [u.token, u.refresh_token, login.body.token, login.body.refresh_token, u.password]) {
+    expect(log).not.toContain(secret);
+  }
+  // The part of a JWT that differs between tokens must not appear either.
+  expect(log).not.toContain(u.token.split('.')[2]);
+});
