@@ -34,6 +34,8 @@ export const Member = z.object({
   username: z.string(),
   display_name: z.string(),
   role: Role,
+  /** Online right now (any device on any node); live changes arrive as presence_update. */
+  online: z.boolean(),
   last_seen_at: z.string().nullable(),
   delivered_seq: z.number().int(),
   read_seq: z.number().int(),

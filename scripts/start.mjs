@@ -1,25 +1,5 @@
 // `npm start`: build when the sources are newer than the last build, then run the server.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { ensureBuild } from './ensure-build.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const stamp = join(root, 'dist/.build-stamp');
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const sources = ['protocol', 'server', 'web'].map((d) => join(root, d)).filter(existsSync);
-const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-if (Math.max(...sources.map(newestMtime), statSync(join(root, 'package.json')).mtimeMs) > built) {
-  console.log('Building Chatify (first start or sources changed)...');
-  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
-}
-await import(join(root, 'dist/server/main.js'));
+ensureBuild();
+await import('../dist/server/main.js');

@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -9,7 +9,8 @@ import { migrate } from './db/migrate.js';
 import { createMemoryBus, type Bus } from './bus/bus.js';
 import { createMemoryPresence, type Presence } from './presence/presence.js';
 import { createLogger } from './log.js';
-import { handleHttpError, handleNotFound } from './http/errors.js';
+import { handleHttpError } from './http/errors.js';
+import { webRoutes } from './http/web.js';
 import { healthRoutes } from './http/health.js';
 import { authRoutes } from './auth/routes.js';
 import { userRoutes } from './users/routes.js';
@@ -48,7 +49,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   };
 
   const app = Fastify({
-    loggerInstance: log,
+    loggerInstance: log as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     bodyLimit: 1024 * 1024,
@@ -57,7 +58,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleHttpError);
-  app.setNotFoundHandler(handleNotFound);
   app.decorateRequest('auth', null);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -70,6 +70,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register((a) => userRoutes(a, ctx));
   await app.register((a) => conversationRoutes(a, ctx));
   await app.register((a) => messageRoutes(a, ctx));
+  await webRoutes(app);
 
   app.addHook('onClose', async () => {
     await ctx.bus.close();

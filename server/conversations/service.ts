@@ -35,7 +35,8 @@ interface MemberRow {
  * The caller's conversations (or one of them), most recent activity first, with members,
  * last message and unread count. Three queries however many conversations there are.
  */
-async function loadConversations(q: Queryable, userId: string, onlyId?: string): Promise<Conversation[]> {
+async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Promise<Conversation[]> {
+  const q = ctx.db;
   const { rows: convs } = await q.query<ConversationRow>(
     `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, cm.last_read_seq,
             COALESCE(c.last_message_at, c.created_at) AS last_activity_at
@@ -64,6 +65,7 @@ async function loadConversations(q: Queryable, userId: string, onlyId?: string):
       [ids],
     ),
   ]);
+  const online = await ctx.presence.onlineAmong([...new Set(members.map((m) => m.id))]);
   const membersBy = new Map<string, Member[]>();
   for (const m of members) {
     const list = membersBy.get(m.conversation_id) ?? [];
@@ -72,6 +74,7 @@ async function loadConversations(q: Queryable, userId: string, onlyId?: string):
       username: m.username,
       display_name: m.display_name,
       role: m.role,
+      online: online.has(m.id),
       last_seen_at: iso(m.last_seen_at),
       delivered_seq: m.last_delivered_seq,
       read_seq: m.last_read_seq,
@@ -92,11 +95,11 @@ async function loadConversations(q: Queryable, userId: string, onlyId?: string):
   }));
 }
 
-export const listConversations = (ctx: Ctx, userId: string) => loadConversations(ctx.db, userId);
+export const listConversations = (ctx: Ctx, userId: string) => loadConversations(ctx, userId);
 
 export async function getConversation(ctx: Ctx, userId: string, conversationId: string): Promise<Conversation> {
   await requireMember(ctx.db, conversationId, userId);
-  const [conv] = await loadConversations(ctx.db, userId, conversationId);
+  const [conv] = await loadConversations(ctx, userId, conversationId);
   if (!conv) throw notFound('Conversation not found');
   return conv;
 }

@@ -1,0 +1,154 @@
+import { expect, test } from '@playwright/test';
+import { startAppServer } from './app-server.js';
+import { bubbles, openChatWith, openFromList, send, signUp } from './helpers.js';
+
+let server: Awaited<ReturnType<typeof startAppServer>>;
+test.beforeAll(async () => {
+  server = await startAppServer();
+});
+test.afterAll(async () => {
+  await server?.close();
+});
+
+const shot = (name: string) => `test-results/screens/${test.info().project.name}-${name}.png`;
+
+test('two people chat in real time: ticks go to read, typing and presence show', async ({ browser }, info) => {
+  const device = info.project.use;
+  const alice = await signUp(browser, server.url, 'Alice Adams', device);
+  const bob = await signUp(browser, server.url, 'Bob Brown', device);
+
+  await openChatWith(alice, bob);
+  await expect(alice.page.getByTestId('status-line')).toHaveText('online');
+  await send(alice, 'Hi Bob! https://example.com/docs');
+
+  // Bob sees the conversation appear live with an unread badge, and opens it.
+  const item = bob.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Alice Adams/ });
+  await expect(item.getByTestId('unread')).toHaveText('1');
+  await expect(item.getByTestId('preview')).toHaveText('Hi Bob! https://example.com/docs');
+  await bob.page.screenshot({ path: shot('list-unread') });
+  await openFromList(bob, 'Alice Adams');
+  await expect(bubbles(bob).last()).toHaveText('Hi Bob! https://example.com/docs');
+  const link = bob.page.getByRole('link', { name: 'https://example.com/docs' });
+  await expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+  await expect(link).toHaveAttribute('target', '_blank');
+
+  // Alice's ticks reach "read" once Bob has the conversation open.
+  await expect(alice.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'read');
+
+  // Typing shows on the other side, then the reply arrives.
+  await bob.page.getByRole('textbox', { name: 'Message' }).pressSequentially('Hey Al');
+  await expect(alice.page.getByTestId('status-line')).toHaveText('typing…');
+  await bob.page.getByRole('textbox', { name: 'Message' }).fill('Hey Alice, all good?');
+  await bob.page.getByRole('button', { name: 'Send' }).click();
+  await expect(bubbles(alice).last()).toHaveText('Hey Alice, all good?');
+  await expect(alice.page.getByTestId('status-line')).toHaveText('online');
+  await expect(bob.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'read');
+  await alice.page.screenshot({ path: shot('conversation') });
+
+  // A reload keeps Alice signed in, with the conversation and its history.
+  await alice.page.reload();
+  await expect(alice.page.getByRole('heading', { name: 'Bob Brown' })).toBeVisible();
+  await expect(bubbles(alice)).toHaveText(['Hi Bob! https://example.com/docs', 'Hey Alice, all good?']);
+
+  // Presence: Bob leaves, Alice sees "last seen".
+  await bob.page.context().close();
+  await expect(alice.page.getByTestId('status-line')).toContainText('last seen today');
+  await alice.page.context().close();
+});
+
+test('message text and names render as text, never as HTML', async ({ browser }, info) => {
+  const device = info.project.use;
+  const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+  const mallory = await signUp(browser, server.url, `<b onmouseover=alert(1)>Mallory</b>`, device);
+  const victim = await signUp(browser, server.url, 'Victor Vance', device);
+  let dialogs = 0;
+  victim.page.on('dialog', (d) => {
+    dialogs++;
+    void d.dismiss();
+  });
+  await openChatWith(mallory, victim);
+  await send(mallory, payload);
+  await openFromList(victim, '<b onmouseover=alert(1)>Mallory</b>');
+  await expect(bubbles(victim).last()).toHaveText(payload);
+  await victim.page.getByRole('heading', { name: '<b onmouseover=alert(1)>Mallory</b>' }).hover();
+  expect(await victim.page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+  expect(await victim.page.locator('main img, section img, section script').count()).toBe(0);
+  expect(dialogs).toBe(0);
+  await mallory.page.context().close();
+  await victim.page.context().close();
+});
+
+test('a group of three talks, and each sees who said what', async ({ browser }, info) => {
+  const device = info.project.use;
+  const [ann, ben, cat] = [
+    await signUp(browser, server.url, 'Ann Group', device),
+    await signUp(browser, server.url, 'Ben Group', device),
+    await signUp(browser, server.url, 'Cat Group', device),
+  ];
+  await ann.page.getByRole('button', { name: 'New group' }).click();
+  const dialog = ann.page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill('Weekend plans');
+  for (const p of [ben, cat]) {
+    await dialog.getByRole('searchbox', { name: 'Search people' }).fill(p.username);
+    await dialog.getByRole('list', { name: 'People' }).getByRole('button', { name: p.name }).click();
+  }
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(ann.page.getByRole('heading', { name: 'Weekend plans' })).toBeVisible();
+  await expect(ann.page.getByTestId('status-line')).toHaveText('3 members, 3 online');
+  await send(ann, 'Hike on Saturday?');
+
+  for (const p of [ben, cat]) await openFromList(p, 'Weekend plans');
+  await expect(bubbles(ben).last()).toHaveText('Hike on Saturday?');
+  await send(ben, 'Count me in');
+  await send(cat, 'Me too');
+  for (const p of [ann, ben, cat]) {
+    await expect(bubbles(p)).toHaveText(['Hike on Saturday?', 'Count me in', 'Me too']);
+  }
+  await expect(ann.page.getByText('Cat Group', { exact: true }).last()).toBeVisible();
+  await expect(ann.page.getByTestId('ticks').first()).toHaveAttribute('data-state', 'read');
+  await ann.page.screenshot({ path: shot('group') });
+  for (const p of [ann, ben, cat]) await p.page.context().close();
+});
+
+test('messages sent while a client was cut off appear after it reconnects', async ({ browser }, info) => {
+  const device = info.project.use;
+  const dora = await signUp(browser, server.url, 'Dora Offline', device);
+  const eli = await signUp(browser, server.url, 'Eli Online', device);
+  await openChatWith(dora, eli);
+  await send(dora, 'before the outage');
+  await openFromList(eli, 'Dora Offline');
+  await expect(bubbles(eli).last()).toHaveText('before the outage');
+
+  // The server goes down: Eli's client shows it is reconnecting, and Eli writes anyway.
+  await server.stop();
+  await expect(eli.page.getByTestId('connection')).toHaveAttribute('data-state', /reconnecting|connecting/);
+  await expect(eli.page.getByRole('status')).toContainText(/Reconnecting|Connecting/);
+  await expect(eli.page.getByTestId('status-line')).toHaveText('connecting…');
+  await eli.page.screenshot({ path: shot('reconnecting') });
+  await send(eli, 'written while offline');
+  await expect(eli.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'sending');
+
+  await server.start();
+  await expect(eli.page.getByTestId('connection')).toHaveAttribute('data-state', 'online', { timeout: 30_000 });
+  await expect(dora.page.getByTestId('connection')).toHaveAttribute('data-state', 'online', { timeout: 30_000 });
+  // Eli's queued message went out exactly once, and Dora sees it.
+  await expect(bubbles(dora)).toHaveText(['before the outage', 'written while offline'], { timeout: 20_000 });
+  await expect(bubbles(eli)).toHaveText(['before the outage', 'written while offline']);
+  await expect(eli.page.getByTestId('ticks').last()).not.toHaveAttribute('data-state', 'sending');
+  await dora.page.context().close();
+  await eli.page.context().close();
+});
+
+test('signing out returns to the sign-in screen and stays signed out after a reload', async ({ browser }, info) => {
+  const fay = await signUp(browser, server.url, 'Fay Leaving', info.project.use);
+  await fay.page.getByRole('button', { name: 'Menu' }).click();
+  await fay.page.getByRole('menuitem', { name: 'Sign out' }).click();
+  await expect(fay.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await fay.page.reload();
+  await expect(fay.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await fay.page.getByLabel('Email').fill(fay.username);
+  await fay.page.getByLabel('Password').fill('correct horse battery');
+  await fay.page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(fay.page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
+  await fay.page.context().close();
+});

@@ -1,0 +1,59 @@
+import { expect, type Browser, type Page } from '@playwright/test';
+
+let n = 0;
+const literal = (s: string) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+export const uniq = (prefix: string) => `${prefix}${Date.now().toString(36).slice(-4)}${(n++).toString(36)}`;
+
+export interface Person {
+  page: Page;
+  username: string;
+  name: string;
+}
+
+/** A new browser context (its own storage, like a second device or person) that signs up. */
+export async function signUp(browser: Browser, url: string, name: string, contextOptions = {}): Promise<Person> {
+  const context = await browser.newContext(contextOptions);
+  const page = await context.newPage();
+  const username = uniq(
+    name
+      .toLowerCase()
+      .replace(/[^a-z]/g, '')
+      .slice(0, 12) || 'user',
+  );
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Display name').fill(name);
+  await page.getByLabel('Email').fill(`${username}@example.test`);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
+  await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'online');
+  return { page, username, name };
+}
+
+/** Finds someone with "Search people" and opens the direct chat. */
+export async function openChatWith(me: Person, other: Person) {
+  await me.page.getByRole('searchbox', { name: 'Search people' }).fill(other.username);
+  await me.page
+    .getByRole('list', { name: 'People' })
+    .getByRole('button', { name: literal(other.name) })
+    .click();
+  await expect(me.page.getByRole('heading', { name: other.name })).toBeVisible();
+}
+
+/** Opens an existing conversation from the list. */
+export async function openFromList(me: Person, title: string) {
+  await me.page
+    .getByRole('list', { name: 'Chats' })
+    .getByRole('button', { name: literal(title) })
+    .click();
+  await expect(me.page.getByRole('heading', { name: title })).toBeVisible();
+}
+
+export async function send(me: Person, text: string) {
+  await me.page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await me.page.getByRole('button', { name: 'Send' }).click();
+}
+
+export const bubbles = (p: Person) => p.page.getByTestId('message-text');

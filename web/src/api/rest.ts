@@ -1,0 +1,168 @@
+import type { AuthResponse } from '../../../protocol/auth.js';
+import type { SelfUser } from '../../../protocol/users.js';
+import type { ErrorBody } from '../../../protocol/errors.js';
+
+const SESSION_KEY = 'chatify.session';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface StoredSession {
+  refresh_token: string;
+  user: SelfUser;
+}
+
+type Listener = (user: SelfUser | null) => void;
+
+/**
+ * The REST client. Keeps the access token in memory and the refresh token in localStorage,
+ * renews the access token a minute before it expires, and retries once after a 401.
+ */
+export class Api {
+  private token: string | null = null;
+  private expiresAt = 0;
+  private refreshing: Promise<string | null> | null = null;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  private listeners = new Set<Listener>();
+  user: SelfUser | null;
+
+  constructor() {
+    this.user = this.stored()?.user ?? null;
+    window.addEventListener('storage', (e) => {
+      // Signed out in another tab.
+      if (e.key === SESSION_KEY && !e.newValue) this.clear();
+    });
+  }
+
+  onUserChange(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  async register(body: { username: string; email: string; password: string; display_name: string }) {
+    this.adopt(await this.call<AuthResponse>('POST', '/api/auth/register', body, false));
+  }
+
+  async login(body: { email: string; password: string }) {
+    this.adopt(await this.call<AuthResponse>('POST', '/api/auth/login', body, false));
+  }
+
+  async logout() {
+    const refresh = this.stored()?.refresh_token;
+    await this.call('POST', '/api/auth/logout', refresh ? { refresh_token: refresh } : undefined, false).catch(
+      () => {},
+    );
+    this.clear();
+  }
+
+  /** A valid access token, renewed if it is about to expire; null when signed out. */
+  async accessToken(): Promise<string | null> {
+    if (this.token && Date.now() < this.expiresAt - 60_000) return this.token;
+    return this.refresh();
+  }
+
+  refresh(): Promise<string | null> {
+    this.refreshing ??= (async () => {
+      const stored = this.stored();
+      if (!stored) return null;
+      try {
+        this.adopt(
+          await this.call<AuthResponse>('POST', '/api/auth/refresh', { refresh_token: stored.refresh_token }, false),
+        );
+        return this.token;
+      } catch (err) {
+        // A network failure keeps the session for later; a refused token ends it.
+        if (err instanceof ApiError && err.status === 401) this.clear();
+        throw err;
+      }
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  get<T>(path: string) {
+    return this.call<T>('GET', path);
+  }
+  post<T>(path: string, body?: unknown) {
+    return this.call<T>('POST', path, body);
+  }
+  patch<T>(path: string, body?: unknown) {
+    return this.call<T>('PATCH', path, body);
+  }
+  del<T>(path: string) {
+    return this.call<T>('DELETE', path);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, auth = true, retried = false): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (auth) {
+      const token = await this.accessToken();
+      if (!token) throw new ApiError(401, 'unauthorized', 'Signed out');
+      headers.authorization = `Bearer ${token}`;
+    }
+    let res: Response;
+    try {
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new ApiError(0, 'network', 'Cannot reach the server');
+    }
+    if (res.status === 401 && auth && !retried) {
+      this.token = null;
+      await this.refresh();
+      return this.call(method, path, body, auth, true);
+    }
+    if (res.status === 204) return undefined as T;
+    const data = (await res.json().catch(() => null)) as unknown;
+    if (!res.ok) {
+      const err = (data as ErrorBody | null)?.error;
+      throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `Request failed (${res.status})`);
+    }
+    return data as T;
+  }
+
+  private adopt(auth: AuthResponse) {
+    this.token = auth.token;
+    this.expiresAt = Date.now() + auth.expires_in * 1000;
+    const changed = this.user?.id !== auth.user.id;
+    this.user = auth.user;
+    localStorage.setItem(SESSION_KEY, JSON.stringify({ refresh_token: auth.refresh_token, user: auth.user }));
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(
+      () => void this.refresh().catch(() => {}),
+      Math.max(5_000, auth.expires_in * 1000 - 60_000),
+    );
+    if (changed) this.emit();
+  }
+
+  private clear() {
+    const had = this.user !== null;
+    this.token = null;
+    this.user = null;
+    clearTimeout(this.renewTimer);
+    localStorage.removeItem(SESSION_KEY);
+    if (had) this.emit();
+  }
+
+  private stored(): StoredSession | null {
+    try {
+      return JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as StoredSession | null;
+    } catch {
+      return null;
+    }
+  }
+
+  private emit() {
+    for (const fn of this.listeners) fn(this.user);
+  }
+}
+
+export const api = new Api();

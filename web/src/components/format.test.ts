@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { dayLabel, initials, lastSeenLabel, listTime } from './format';
+
+const now = new Date(2026, 10, 23, 15, 0);
+
+describe('format', () => {
+  it('labels days as Today, Yesterday, or a date', () => {
+    expect(dayLabel(new Date(2026, 10, 23, 9).toISOString(), now)).toBe('Today');
+    expect(dayLabel(new Date(2026, 10, 22, 23).toISOString(), now)).toBe('Yesterday');
+    expect(dayLabel(new Date(2026, 9, 1).toISOString(), now)).toMatch(/1/);
+  });
+
+  it('shows a time today, a weekday this week, and a date before that in the list', () => {
+    expect(listTime(new Date(2026, 10, 23, 9, 5).toISOString(), now)).toMatch(/09.05|9.05/);
+    expect(listTime(new Date(2026, 10, 20, 9).toISOString(), now)).toMatch(/^[A-Z][a-z]{2}/);
+    expect(listTime(new Date(2026, 5, 2).toISOString(), now)).toMatch(/2/);
+  });
+
+  it('says last seen and makes initials', () => {
+    expect(lastSeenLabel(new Date(2026, 10, 23, 14, 2).toISOString(), now)).toMatch(/^last seen today at/);
+    expect(lastSeenLabel(null, now)).toBe('offline');
+    expect(initials('Alice Adams')).toBe('AA');
+    expect(initials('bob_brown')).toBe('BB');
+    expect(initials('   ')).toBe('?');
+  });
+});

@@ -1,0 +1,56 @@
+const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
+
+export const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+/** List time: HH:MM today, weekday this week, date before. */
+export function listTime(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (sameDay(d, now)) return clock(iso);
+  const days = (now.getTime() - d.getTime()) / 86_400_000;
+  if (days < 6) return d.toLocaleDateString([], { weekday: 'short' });
+  return d.toLocaleDateString([], {
+    day: 'numeric',
+    month: 'short',
+    year: d.getFullYear() === now.getFullYear() ? undefined : 'numeric',
+  });
+}
+
+/** Day separator: Today, Yesterday, or a date. */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (sameDay(d, now)) return 'Today';
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (sameDay(d, y)) return 'Yesterday';
+  return d.toLocaleDateString([], {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: d.getFullYear() === now.getFullYear() ? undefined : 'numeric',
+  });
+}
+
+export function lastSeenLabel(iso: string | null | undefined, now = new Date()): string {
+  if (!iso) return 'offline';
+  const d = new Date(iso);
+  if (sameDay(d, now)) return `last seen today at ${clock(iso)}`;
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (sameDay(d, y)) return `last seen yesterday at ${clock(iso)}`;
+  return `last seen ${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}`;
+}
+
+export const initials = (name: string) =>
+  name
+    .split(/[\s_.]+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => w[0]!.toUpperCase())
+    .join('') || '?';
+
+/** A stable colour per id, dark enough for white initials (WCAG AA). */
+export function colourFor(id: string): string {
+  let h = 0;
+  for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `hsl(${h % 360} 55% 38%)`;
+}

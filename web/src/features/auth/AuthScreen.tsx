@@ -1,0 +1,113 @@
+import { useState, type FormEvent } from 'react';
+import { api, ApiError } from '../../api/rest';
+
+const input =
+  'w-full rounded-xl border border-neutral-300 bg-white px-3 py-2.5 text-[15px] outline-none focus:border-accent focus:ring-2 focus:ring-accent/30 dark:border-neutral-700 dark:bg-neutral-900';
+
+function Field(props: {
+  label: string;
+  name: string;
+  type?: string;
+  autoComplete?: string;
+  minLength?: number;
+  placeholder?: string;
+}) {
+  return (
+    <label className="block">
+      <span className="mb-1 block text-sm font-medium text-neutral-700 dark:text-neutral-300">{props.label}</span>
+      <input
+        className={input}
+        name={props.name}
+        type={props.type ?? 'text'}
+        autoComplete={props.autoComplete}
+        minLength={props.minLength}
+        placeholder={props.placeholder}
+        required
+      />
+    </label>
+  );
+}
+
+export function AuthScreen() {
+  const [mode, setMode] = useState<'signin' | 'signup'>('signin');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const v = (k: string) => String(f.get(k) ?? '');
+    setBusy(true);
+    setError(null);
+    try {
+      if (mode === 'signin') await api.login({ email: v('email'), password: v('password') });
+      else
+        await api.register({
+          username: v('username'),
+          display_name: v('display_name') || v('username'),
+          email: v('email'),
+          password: v('password'),
+        });
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Something went wrong');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main className="flex min-h-full items-center justify-center bg-neutral-100 p-4 dark:bg-neutral-950">
+      <div className="w-full max-w-sm rounded-2xl bg-white p-6 shadow-sm dark:bg-neutral-900">
+        <div className="mb-6 flex items-center gap-2">
+          <span className="inline-flex h-9 w-9 items-center justify-center rounded-xl bg-accent text-lg font-bold text-white">
+            C
+          </span>
+          <h1 className="text-xl font-semibold">Chatify</h1>
+        </div>
+        <h2 className="mb-4 text-lg font-semibold">{mode === 'signin' ? 'Sign in' : 'Create your account'}</h2>
+        <form onSubmit={submit} className="space-y-3" key={mode}>
+          {mode === 'signup' && <Field label="Username" name="username" autoComplete="username" minLength={3} />}
+          {mode === 'signup' && <Field label="Display name" name="display_name" autoComplete="name" />}
+          <Field
+            label="Email"
+            name="email"
+            type={mode === 'signup' ? 'email' : 'text'}
+            autoComplete={mode === 'signup' ? 'email' : 'username'}
+            placeholder={mode === 'signin' ? 'Email or username' : undefined}
+          />
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+            minLength={mode === 'signup' ? 8 : undefined}
+          />
+          {error && (
+            <p
+              role="alert"
+              className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-200"
+            >
+              {error}
+            </p>
+          )}
+          <button
+            type="submit"
+            disabled={busy}
+            className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong disabled:opacity-60"
+          >
+            {mode === 'signin' ? 'Sign in' : 'Create account'}
+          </button>
+        </form>
+        <p className="mt-4 text-center text-sm text-neutral-600 dark:text-neutral-400">
+          {mode === 'signin' ? 'New here? ' : 'Have an account? '}
+          <button
+            className="font-semibold text-accent dark:text-teal-400"
+            onClick={() => setMode(mode === 'signin' ? 'signup' : 'signin')}
+          >
+            {mode === 'signin' ? 'Create an account' : 'Sign in'}
+          </button>
+        </p>
+      </div>
+    </main>
+  );
+}

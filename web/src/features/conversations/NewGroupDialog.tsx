@@ -1,0 +1,77 @@
+import { useState, type FormEvent } from 'react';
+import type { Conversation } from '../../../../protocol/conversations.js';
+import type { PublicUser } from '../../../../protocol/users.js';
+import { api, ApiError } from '../../api/rest';
+import { Dialog } from '../../components/Dialog';
+import { upsertConversation } from '../../store/conversations';
+import { PeopleSearch } from './PeoplePicker';
+
+export function NewGroupDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (id: string) => void }) {
+  const [title, setTitle] = useState('');
+  const [picked, setPicked] = useState<PublicUser[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  async function create(e: FormEvent) {
+    e.preventDefault();
+    try {
+      const c = await api.post<Conversation>('/api/conversations', {
+        type: 'group',
+        title,
+        member_ids: picked.map((u) => u.id),
+      });
+      upsertConversation(c);
+      onCreated(c.id);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Could not create the group');
+    }
+  }
+
+  return (
+    <Dialog title="New group" onClose={onClose}>
+      <form onSubmit={create} className="space-y-3">
+        <label className="block">
+          <span className="mb-1 block text-sm font-medium">Group name</span>
+          <input
+            required
+            maxLength={100}
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            className="w-full rounded-xl border border-neutral-300 px-3 py-2 outline-none focus:border-accent dark:border-neutral-700 dark:bg-neutral-800"
+          />
+        </label>
+        <div>
+          <span className="mb-1 block text-sm font-medium">Members</span>
+          <PeopleSearch exclude={picked.map((u) => u.id)} onPick={(u) => setPicked((p) => [...p, u])} />
+          <ul className="mt-2 flex flex-wrap gap-2" aria-label="Chosen members">
+            {picked.map((u) => (
+              <li
+                key={u.id}
+                className="flex items-center gap-1 rounded-full bg-accent-soft px-3 py-1 text-sm text-teal-900"
+              >
+                {u.display_name}
+                <button
+                  type="button"
+                  aria-label={`Remove ${u.display_name}`}
+                  onClick={() => setPicked((p) => p.filter((x) => x.id !== u.id))}
+                >
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+        {error && (
+          <p role="alert" className="text-sm text-red-600">
+            {error}
+          </p>
+        )}
+        <button
+          type="submit"
+          className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong"
+        >
+          Create group
+        </button>
+      </form>
+    </Dialog>
+  );
+}

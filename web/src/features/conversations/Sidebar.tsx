@@ -1,0 +1,93 @@
+import { useState } from 'react';
+import type { Conversation } from '../../../../protocol/conversations.js';
+import type { SelfUser } from '../../../../protocol/users.js';
+import { api } from '../../api/rest';
+import { Avatar } from '../../components/Avatar';
+import { UsersIcon } from '../../components/Icons';
+import { Menu } from '../../components/Menu';
+import { useStore } from '../../store/store';
+import { conversations, sortedConversations, upsertConversation } from '../../store/conversations';
+import { ConversationItem } from './ConversationItem';
+import { NewGroupDialog } from './NewGroupDialog';
+import { PeopleSearch } from './PeoplePicker';
+
+export function Sidebar({
+  me,
+  activeId,
+  onOpen,
+}: {
+  me: SelfUser;
+  activeId: string | null;
+  onOpen: (id: string) => void;
+}) {
+  const list = useStore(conversations, (s) => s.byId);
+  const loaded = useStore(conversations, (s) => s.loaded);
+  const [newGroup, setNewGroup] = useState(false);
+  const sorted = sortedConversations(list);
+
+  async function openDirect(userId: string) {
+    const c = await api.post<Conversation>('/api/conversations', { type: 'one_to_one', member_ids: [userId] });
+    upsertConversation(c);
+    onOpen(c.id);
+  }
+
+  return (
+    <nav aria-label="Conversations" className="flex h-full flex-col">
+      <header className="flex items-center gap-3 px-3 pt-3 pb-2">
+        <Avatar id={me.id} name={me.display_name} size={36} />
+        <span className="min-w-0 flex-1 truncate font-semibold">{me.display_name}</span>
+        <button
+          onClick={() => setNewGroup(true)}
+          aria-label="New group"
+          title="New group"
+          className="rounded-full p-2 text-accent hover:bg-accent-soft/60 dark:text-teal-400 dark:hover:bg-teal-900/40"
+        >
+          <UsersIcon />
+        </button>
+        <Menu>
+          <p className="truncate px-4 py-2 text-sm text-neutral-500">@{me.username}</p>
+          <button
+            role="menuitem"
+            onClick={() => void api.logout()}
+            className="w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700"
+          >
+            Sign out
+          </button>
+        </Menu>
+      </header>
+      <div className="px-3 pb-2">
+        <PeopleSearch onPick={(u) => void openDirect(u.id)} />
+      </div>
+      <ul className="min-h-0 flex-1 overflow-y-auto" aria-label="Chats">
+        {!loaded &&
+          sorted.length === 0 &&
+          Array.from({ length: 6 }, (_, i) => (
+            <li key={i} className="flex animate-pulse items-center gap-3 px-3 py-2.5" aria-hidden="true">
+              <span className="h-11 w-11 rounded-full bg-neutral-200 dark:bg-neutral-800" />
+              <span className="flex-1 space-y-2">
+                <span className="block h-3 w-1/2 rounded bg-neutral-200 dark:bg-neutral-800" />
+                <span className="block h-3 w-3/4 rounded bg-neutral-200 dark:bg-neutral-800" />
+              </span>
+            </li>
+          ))}
+        {loaded && sorted.length === 0 && (
+          <li className="px-6 py-10 text-center text-sm text-neutral-500">
+            No chats yet. Search for someone above to start one.
+          </li>
+        )}
+        {sorted.map((c) => (
+          <ConversationItem key={c.id} c={c} myId={me.id} active={c.id === activeId} onOpen={() => onOpen(c.id)} />
+        ))}
+      </ul>
+      {newGroup && (
+        <NewGroupDialog
+          onClose={() => setNewGroup(false)}
+          onCreated={(id) => {
+            setNewGroup(false);
+            onOpen(id);
+          }}
+        />
+      )}
+    </nav>
+  );
+}

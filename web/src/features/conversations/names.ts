@@ -1,0 +1,11 @@
+import type { Conversation, Member } from '../../../../protocol/conversations.js';
+
+/** The other person in a one-to-one chat. */
+export const peerOf = (c: Conversation, myId: string): Member | undefined =>
+  c.type === 'one_to_one' ? (c.members.find((m) => m.id !== myId) ?? c.members[0]) : undefined;
+
+export const titleOf = (c: Conversation, myId: string) =>
+  c.type === 'group' ? (c.title ?? 'Group') : (peerOf(c, myId)?.display_name ?? 'Chat');
+
+export const nameOf = (c: Conversation, userId: string) =>
+  c.members.find((m) => m.id === userId)?.display_name ?? 'Someone';

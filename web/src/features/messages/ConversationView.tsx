@@ -1,0 +1,205 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
+import type { Conversation } from '../../../../protocol/conversations.js';
+import { Avatar } from '../../components/Avatar';
+import { ArrowDownIcon, BackIcon, UsersIcon } from '../../components/Icons';
+import { lastSeenLabel } from '../../components/format';
+import { useStore } from '../../store/store';
+import { presence, typingUsers } from '../../store/presence';
+import { loadOlder, messages, openThread } from '../../store/messages';
+import { connection, sendRead } from '../../store/chat';
+import { nameOf, peerOf, titleOf } from '../conversations/names';
+import { MembersDialog } from '../conversations/MembersDialog';
+import { Composer } from './Composer';
+import { MessageRow, type Row } from './MessageRow';
+
+const BASE_INDEX = 1_000_000;
+
+export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: string; onBack: () => void }) {
+  const thread = useStore(messages, (s) => s.threads[c.id]);
+  const outbox = useStore(messages, (s) => s.outbox);
+  const [membersOpen, setMembersOpen] = useState(false);
+  const [atBottom, setAtBottom] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const list = useRef<VirtuosoHandle>(null);
+  const me = c.members.find((m) => m.id === myId);
+  // The "new messages" divider marks where unread began when the conversation was opened.
+  const firstUnread = useRef<{ id: string; seq: number | null }>({ id: '', seq: null });
+  if (firstUnread.current.id !== c.id) {
+    firstUnread.current = { id: c.id, seq: me && me.read_seq < c.last_seq ? me.read_seq + 1 : null };
+  }
+
+  useEffect(() => {
+    setError(null);
+    openThread(c.id).catch(() => setError('Could not load messages. Check your connection.'));
+  }, [c.id]);
+
+  const rows: Row[] = useMemo(() => {
+    const stored: Row[] = (thread?.items ?? []).map((m) => ({ kind: 'message', m }));
+    const pending: Row[] = outbox.filter((p) => p.conversation_id === c.id).map((p) => ({ kind: 'pending', p }));
+    return [...stored, ...pending];
+  }, [thread, outbox, c.id]);
+  const lastSeq = thread?.items.at(-1)?.seq ?? 0;
+  const firstSeq = thread?.items[0]?.seq ?? 1;
+
+  // Read receipts: what is on screen at the bottom, while the page is visible.
+  const myRead = me?.read_seq ?? 0;
+  useEffect(() => {
+    const mark = () => {
+      if (atBottom && lastSeq > myRead && document.visibilityState === 'visible') sendRead(c.id, lastSeq);
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [atBottom, lastSeq, myRead, c.id]);
+
+  const newWhileUp = atBottom ? 0 : Math.max(0, lastSeq - myRead);
+  const latestIncoming = [...(thread?.items ?? [])].reverse().find((m) => m.sender_id !== myId);
+
+  return (
+    <section
+      className="flex h-full min-w-0 flex-1 flex-col bg-[#efeae2] dark:bg-neutral-950"
+      aria-label={titleOf(c, myId)}
+    >
+      <Header c={c} myId={myId} onBack={onBack} onMembers={() => setMembersOpen(true)} />
+      <div className="relative min-h-0 flex-1">
+        {error && (
+          <div
+            role="alert"
+            className="absolute inset-x-0 top-2 z-10 mx-auto w-fit rounded-full bg-red-600 px-4 py-1.5 text-sm text-white shadow"
+          >
+            {error}{' '}
+            <button
+              className="font-semibold underline"
+              onClick={() =>
+                openThread(c.id).then(
+                  () => setError(null),
+                  () => {},
+                )
+              }
+            >
+              Retry
+            </button>
+          </div>
+        )}
+        {!thread?.loaded && rows.length === 0 ? (
+          <div className="space-y-3 p-6" aria-hidden="true">
+            {[40, 60, 30, 55].map((w, i) => (
+              <div
+                key={i}
+                className={`h-9 animate-pulse rounded-2xl bg-white/70 dark:bg-neutral-800 ${i % 2 ? 'ml-auto' : ''}`}
+                style={{ width: `${w}%` }}
+              />
+            ))}
+          </div>
+        ) : rows.length === 0 ? (
+          <div className="flex h-full items-center justify-center p-6 text-center text-neutral-600 dark:text-neutral-400">
+            <p>No messages yet. Say hello to start the conversation.</p>
+          </div>
+        ) : (
+          <Virtuoso
+            key={c.id}
+            ref={list}
+            className="h-full"
+            data={rows}
+            firstItemIndex={BASE_INDEX + firstSeq}
+            initialTopMostItemIndex={rows.length - 1}
+            followOutput={(isAtBottom) => (isAtBottom ? 'smooth' : false)}
+            atBottomStateChange={setAtBottom}
+            atBottomThreshold={48}
+            startReached={() => void loadOlder(c.id).catch(() => {})}
+            computeItemKey={(_, r) => (r.kind === 'message' ? (r.m.client_id ?? r.m.id) : r.p.client_id)}
+            itemContent={(index, row) => {
+              const i = index - BASE_INDEX - firstSeq;
+              return (
+                <MessageRow
+                  row={row}
+                  prev={i > 0 ? rows[i - 1] : undefined}
+                  c={c}
+                  myId={myId}
+                  firstUnreadSeq={firstUnread.current.seq}
+                />
+              );
+            }}
+            components={{ Footer: () => <div className="h-3" /> }}
+          />
+        )}
+        {!atBottom && rows.length > 0 && (
+          <button
+            aria-label={newWhileUp ? `Jump to latest, ${newWhileUp} new` : 'Jump to latest'}
+            onClick={() => list.current?.scrollToIndex({ index: 'LAST', behavior: 'smooth' })}
+            className="absolute right-4 bottom-4 flex h-11 w-11 items-center justify-center rounded-full bg-white text-neutral-700 shadow-md dark:bg-neutral-800 dark:text-neutral-200"
+          >
+            <ArrowDownIcon />
+            {newWhileUp > 0 && (
+              <span className="absolute -top-1 -right-1 rounded-full bg-accent px-1.5 text-xs font-semibold text-white">
+                {newWhileUp}
+              </span>
+            )}
+          </button>
+        )}
+      </div>
+      <div className="sr-only" aria-live="polite">
+        {latestIncoming ? `${nameOf(c, latestIncoming.sender_id)}: ${latestIncoming.content}` : ''}
+      </div>
+      <Composer conversationId={c.id} />
+      {membersOpen && <MembersDialog c={c} myId={myId} onClose={() => setMembersOpen(false)} onLeft={onBack} />}
+    </section>
+  );
+}
+
+function Header({
+  c,
+  myId,
+  onBack,
+  onMembers,
+}: {
+  c: Conversation;
+  myId: string;
+  onBack: () => void;
+  onMembers: () => void;
+}) {
+  const peer = peerOf(c, myId);
+  const title = titleOf(c, myId);
+  const connected = useStore(connection, (s) => s.status === 'online');
+  const presenceStatus = useStore(presence, (s) => {
+    const typing = typingUsers(s, c.id).filter((id) => id !== myId);
+    if (typing.length)
+      return c.type === 'group' ? `${typing.map((id) => nameOf(c, id)).join(', ')} typing…` : 'typing…';
+    if (peer) return s.online[peer.id] ? 'online' : lastSeenLabel(s.lastSeen[peer.id] ?? peer.last_seen_at);
+    const online = c.members.filter((m) => m.id !== myId && s.online[m.id]).length + 1;
+    return `${c.members.length} members, ${online} online`;
+  });
+  const status = connected ? presenceStatus : 'connecting…';
+  const isTyping = status.endsWith('typing…');
+  return (
+    <header className="flex items-center gap-2 border-b border-neutral-200 bg-white px-2 py-2 dark:border-neutral-800 dark:bg-neutral-900">
+      <button
+        aria-label="Back"
+        onClick={onBack}
+        className="rounded-full p-2 hover:bg-neutral-100 wide:hidden dark:hover:bg-neutral-800"
+      >
+        <BackIcon />
+      </button>
+      <Avatar id={peer?.id ?? c.id} name={title} size={40} />
+      <div className="min-w-0 flex-1 pl-1">
+        <h2 className="truncate font-semibold">{title}</h2>
+        <p
+          data-testid="status-line"
+          className={`truncate text-[13px] ${isTyping || status === 'online' ? 'text-accent dark:text-teal-400' : 'text-neutral-500'}`}
+        >
+          {status}
+        </p>
+      </div>
+      {c.type === 'group' && (
+        <button
+          aria-label="Members"
+          onClick={onMembers}
+          className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
+        >
+          <UsersIcon />
+        </button>
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,100 @@
+import type { Conversation, Member } from '../../../protocol/conversations.js';
+import type { Message, Receipt } from '../../../protocol/messages.js';
+import { api } from '../api/rest';
+import { createStore } from './store';
+import { seedPresence } from './presence';
+
+export interface ConversationsState {
+  byId: Record<string, Conversation>;
+  loaded: boolean;
+}
+
+export const conversations = createStore<ConversationsState>({ byId: {}, loaded: false });
+
+const CACHE_KEY = 'chatify.conversations';
+
+/** First paint from the last list this browser saw; fresh data replaces it. */
+export function paintFromCache(userId: string) {
+  try {
+    const cached = JSON.parse(localStorage.getItem(CACHE_KEY) ?? 'null') as {
+      userId: string;
+      list: Conversation[];
+    } | null;
+    if (cached?.userId === userId) conversations.set((s) => ({ ...s, byId: indexById(cached.list) }));
+  } catch {
+    /* a broken cache is only a slower first paint */
+  }
+}
+
+export async function loadConversations() {
+  const { conversations: list } = await api.get<{ conversations: Conversation[] }>('/api/conversations');
+  seedPresence(list.flatMap((c) => c.members));
+  conversations.set(() => ({ byId: indexById(list), loaded: true }));
+  if (api.user) localStorage.setItem(CACHE_KEY, JSON.stringify({ userId: api.user.id, list: list.slice(0, 50) }));
+}
+
+export async function refreshConversation(id: string) {
+  try {
+    upsertConversation(await api.get<Conversation>(`/api/conversations/${id}`));
+  } catch {
+    // No longer a member (removed or left): it leaves the list.
+    conversations.set((s) => {
+      const byId = { ...s.byId };
+      delete byId[id];
+      return { ...s, byId };
+    });
+  }
+}
+
+export function upsertConversation(c: Conversation) {
+  seedPresence(c.members);
+  conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: c } }));
+}
+
+/** A new message moves the conversation's last message, seq and activity. */
+export function applyMessage(m: Message, myId: string) {
+  const c = conversations.get().byId[m.conversation_id];
+  if (!c) return void refreshConversation(m.conversation_id);
+  if (m.seq <= c.last_seq && c.last_message && c.last_message.seq >= m.seq) return;
+  const members =
+    m.sender_id === myId ? c.members.map((x) => (x.id === myId ? advance(x, m.seq, m.seq) : x)) : c.members;
+  replaceConversation({
+    ...c,
+    members,
+    last_seq: Math.max(c.last_seq, m.seq),
+    last_message: !c.last_message || m.seq >= c.last_message.seq ? m : c.last_message,
+    last_activity_at: m.created_at > c.last_activity_at ? m.created_at : c.last_activity_at,
+  });
+}
+
+export function applyReceipt(r: Receipt) {
+  const c = conversations.get().byId[r.conversation_id];
+  if (!c) return;
+  replaceConversation({
+    ...c,
+    members: c.members.map((x) => (x.id === r.user_id ? advance(x, r.delivered_seq, r.read_seq) : x)),
+  });
+}
+
+/** Local changes to a conversation we already hold (no fresh presence in them). */
+function replaceConversation(c: Conversation) {
+  conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: c } }));
+}
+
+const advance = (m: Member, delivered: number, read: number): Member => ({
+  ...m,
+  delivered_seq: Math.max(m.delivered_seq, delivered),
+  read_seq: Math.max(m.read_seq, read),
+});
+
+/** Unread is derived: the conversation's last seq minus my read watermark. */
+export function unreadCount(c: Conversation, myId: string): number {
+  const me = c.members.find((m) => m.id === myId);
+  return Math.max(0, c.last_seq - (me ? me.read_seq : c.last_seq - c.unread_count));
+}
+
+export function sortedConversations(byId: Record<string, Conversation>): Conversation[] {
+  return Object.values(byId).sort((a, b) => (a.last_activity_at < b.last_activity_at ? 1 : -1));
+}
+
+const indexById = (list: Conversation[]) => Object.fromEntries(list.map((c) => [c.id, c]));

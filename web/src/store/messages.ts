@@ -1,0 +1,200 @@
+import type { Message } from '../../../protocol/messages.js';
+import type { ServerFrame } from '../../../protocol/frames.js';
+import { api } from '../api/rest';
+import type { ChatSocket } from '../api/socket';
+import { createStore } from './store';
+import { newClientId } from '../components/ids';
+
+export interface Thread {
+  items: Message[];
+  hasOlder: boolean;
+  loaded: boolean;
+}
+
+/** An own message not yet acknowledged: shown with a clock, or "Retry" once it failed. */
+export interface Pending {
+  client_id: string;
+  conversation_id: string;
+  content: string;
+  created_at: string;
+  status: 'sending' | 'failed';
+  error?: string;
+}
+
+export interface MessagesState {
+  threads: Record<string, Thread>;
+  outbox: Pending[];
+}
+
+const PAGE = 50;
+const OUTBOX_KEY = 'chatify.outbox';
+
+export const messages = createStore<MessagesState>({ threads: {}, outbox: loadOutbox() });
+messages.subscribe(() => localStorage.setItem(OUTBOX_KEY, JSON.stringify(messages.get().outbox)));
+
+function loadOutbox(): Pending[] {
+  try {
+    const list = JSON.parse(localStorage.getItem(OUTBOX_KEY) ?? '[]') as Pending[];
+    return list.map((p) => ({ ...p, status: 'sending' as const }));
+  } catch {
+    return [];
+  }
+}
+
+/** Merges messages into a thread by seq (no duplicates, in order) and settles matching pending sends. */
+export function addMessages(conversationId: string, incoming: Message[]) {
+  if (incoming.length === 0) return;
+  messages.set((s) => {
+    const thread = s.threads[conversationId] ?? { items: [], hasOlder: true, loaded: false };
+    const bySeq = new Map(thread.items.map((m) => [m.seq, m]));
+    for (const m of incoming) bySeq.set(m.seq, m);
+    const items = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const settled = new Set(incoming.map((m) => m.client_id).filter(Boolean));
+    return {
+      threads: { ...s.threads, [conversationId]: { ...thread, items } },
+      outbox: s.outbox.some((p) => settled.has(p.client_id))
+        ? s.outbox.filter((p) => !settled.has(p.client_id))
+        : s.outbox,
+    };
+  });
+}
+
+/** Loads the newest page the first time a conversation opens. */
+export async function openThread(conversationId: string) {
+  if (messages.get().threads[conversationId]?.loaded) return;
+  const { messages: page } = await api.get<{ messages: Message[] }>(
+    `/api/conversations/${conversationId}/messages?limit=${PAGE}`,
+  );
+  const items = page.reverse();
+  messages.set((s) => {
+    const existing = s.threads[conversationId]?.items ?? [];
+    const bySeq = new Map([...items, ...existing].map((m) => [m.seq, m]));
+    const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    return {
+      ...s,
+      threads: {
+        ...s.threads,
+        [conversationId]: { items: merged, loaded: true, hasOlder: (merged[0]?.seq ?? 1) > 1 },
+      },
+    };
+  });
+}
+
+export async function loadOlder(conversationId: string): Promise<number> {
+  const thread = messages.get().threads[conversationId];
+  const first = thread?.items[0];
+  if (!thread?.hasOlder || !first) return 0;
+  const { messages: page } = await api.get<{ messages: Message[] }>(
+    `/api/conversations/${conversationId}/messages?before_seq=${first.seq}&limit=${PAGE}`,
+  );
+  messages.set((s) => {
+    const t = s.threads[conversationId]!;
+    const items = [...page.reverse(), ...t.items];
+    return {
+      ...s,
+      threads: { ...s.threads, [conversationId]: { ...t, items, hasOlder: (items[0]?.seq ?? 1) > 1 } },
+    };
+  });
+  return page.length;
+}
+
+/** Queues a message and tries to send it at once; it stays queued (and is retried) until acked. */
+export function queueMessage(conversationId: string, content: string) {
+  const pending: Pending = {
+    client_id: newClientId(),
+    conversation_id: conversationId,
+    content,
+    created_at: new Date().toISOString(),
+    status: 'sending',
+  };
+  messages.set((s) => ({ ...s, outbox: [...s.outbox, pending] }));
+}
+
+export function retryMessage(clientId: string) {
+  messages.set((s) => ({
+    ...s,
+    outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'sending', error: undefined } : p)),
+  }));
+}
+
+export function discardMessage(clientId: string) {
+  messages.set((s) => ({ ...s, outbox: s.outbox.filter((p) => p.client_id !== clientId) }));
+}
+
+/**
+ * Sends queued messages one at a time, oldest first, so they are stored in the order they
+ * were written. A message that got no answer stays queued for the next connection; the same
+ * client_id makes the retry safe (the server never stores it twice).
+ */
+export function createOutboxSender(socket: ChatSocket, myId: () => string | undefined) {
+  let running = false;
+  const permanent = new Set(['validation_failed', 'not_found', 'conflict', 'forbidden', 'bad_request']);
+  async function flush() {
+    if (running) return;
+    running = true;
+    try {
+      for (;;) {
+        const next = messages.get().outbox.find((p) => p.status === 'sending');
+        if (!next || !socket.isOnline) return;
+        const reply = await socket.request('chat_message', {
+          conversation_id: next.conversation_id,
+          content: next.content,
+          message_type: 'text',
+          client_id: next.client_id,
+        });
+        if (!reply) return; // disconnected or no answer: try again after reconnect
+        if (reply.type === 'message_ack') {
+          const a = reply.payload;
+          addMessages(a.conversation_id, [
+            { ...a, sender_id: myId() ?? '', content: next.content, message_type: 'text', client_id: a.client_id },
+          ]);
+        } else if (reply.type === 'error' && reply.payload.code === 'rate_limited') {
+          await new Promise((r) => setTimeout(r, reply.payload.retry_after_ms ?? 1000));
+        } else if (reply.type === 'error' && permanent.has(reply.payload.code)) {
+          markFailed(next.client_id, reply.payload.message);
+        } else {
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+  messages.subscribe(() => {
+    if (!running && messages.get().outbox.some((p) => p.status === 'sending')) void flush();
+  });
+  return flush;
+}
+
+function markFailed(clientId: string, error: string) {
+  messages.set((s) => ({
+    ...s,
+    outbox: s.outbox.map((p) => (p.client_id === clientId ? { ...p, status: 'failed', error } : p)),
+  }));
+}
+
+/** After a reconnect: everything newer than what each open thread has, with nothing missing. */
+export async function resyncThreads(socket: ChatSocket) {
+  const threads = messages.get().threads;
+  const wanted = Object.entries(threads)
+    .filter(([, t]) => t.loaded)
+    .map(([conversation_id, t]) => ({ conversation_id, after_seq: t.items.at(-1)?.seq ?? 0 }));
+  if (wanted.length === 0) return;
+  const reply = (await socket.request('sync', { conversations: wanted })) as Extract<
+    ServerFrame,
+    { type: 'sync_result' }
+  > | null;
+  if (reply?.type !== 'sync_result') return;
+  for (const c of reply.payload.conversations) {
+    addMessages(c.conversation_id, c.messages);
+    let more = c.has_more;
+    while (more) {
+      const after = messages.get().threads[c.conversation_id]?.items.at(-1)?.seq ?? 0;
+      const { messages: page } = await api.get<{ messages: Message[] }>(
+        `/api/conversations/${c.conversation_id}/messages?after_seq=${after}&limit=100`,
+      );
+      addMessages(c.conversation_id, page);
+      more = page.length === 100;
+    }
+  }
+}
