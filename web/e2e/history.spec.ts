@@ -1,0 +1,146 @@
+import { expect, test } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { startAppServer } from './app-server.js';
+import { bubbles, openFromList, signUp, uniq } from './helpers.js';
+
+let server: Awaited<ReturnType<typeof startAppServer>>;
+test.beforeAll(async () => {
+  server = await startAppServer();
+});
+test.afterAll(async () => {
+  await server?.close();
+});
+
+async function apiUser(name: string) {
+  const username = uniq('hist');
+  const res = await fetch(`${server.url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      username,
+      email: `${username}@example.test`,
+      password: 'correct horse',
+      display_name: name,
+    }),
+  });
+  const body = (await res.json()) as { token: string; user: { id: string } };
+  return { token: body.token, id: body.user.id };
+}
+
+test('a long conversation opens at the latest message and loads older pages when scrolled up', async ({
+  browser,
+}, info) => {
+  const reader = await signUp(browser, server.url, 'Rita Reader', info.project.use);
+  const writer = await apiUser('Walt Writer');
+  const readerId = await reader.page.evaluate(() => JSON.parse(localStorage.getItem('chatify.session')!).user.id);
+  const conv = await fetch(`${server.url}/api/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
+    body: JSON.stringify({ type: 'one_to_one', member_ids: [readerId] }),
+  }).then((r) => r.json() as Promise<{ id: string }>);
+  for (let i = 1; i <= 150; i++) {
+    const res = await fetch(`${server.url}/api/conversations/${conv.id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
+      body: JSON.stringify({ content: `line ${i}`, message_type: 'text', client_id: randomUUID() }),
+    });
+    expect(res.status).toBe(201);
+  }
+
+  const item = reader.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Walt Writer/ });
+  await expect(item.getByTestId('unread')).toHaveText('99+');
+  await openFromList(reader, 'Walt Writer');
+  await expect(bubbles(reader).last()).toHaveText('line 150');
+  // Only part of it is in the page (virtualized), and the first message is not loaded yet.
+  expect(await bubbles(reader).count()).toBeLessThan(60);
+  await expect(reader.page.getByText('line 1', { exact: true })).toHaveCount(0);
+
+  // Scroll to the top until the very first message is there.
+  for (let i = 0; i < 30 && (await reader.page.getByText('line 1', { exact: true }).count()) === 0; i++) {
+    await reader.page.getByTestId('message-row').first().hover();
+    await reader.page.mouse.wheel(0, -5000);
+    await reader.page.waitForTimeout(150);
+  }
+  await expect(reader.page.getByText('line 1', { exact: true })).toBeVisible();
+  await expect(item.getByTestId('unread')).toHaveCount(0);
+  await reader.page.context().close();
+});
+
+test('Enter sends on desktop (Shift+Enter breaks the line), the button on phones; drafts survive switching chats', async ({
+  browser,
+}, info) => {
+  // On a touch screen Enter adds a line, as on phone keyboards; the button sends.
+  const phone = info.project.name === 'phone';
+  const device = info.project.use;
+  const kim = await signUp(browser, server.url, 'Kim Keys', device);
+  const lee = await signUp(browser, server.url, 'Lee Keys', device);
+  const ned = await signUp(browser, server.url, 'Ned Keys', device);
+  for (const other of [lee, ned]) {
+    await kim.page.getByRole('searchbox', { name: 'Search people' }).fill(other.username);
+    await kim.page.getByRole('list', { name: 'People' }).getByRole('button', { name: other.name }).click();
+    await expect(kim.page.getByRole('heading', { name: other.name })).toBeVisible();
+    if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  }
+  await openFromList(kim, 'Lee Keys');
+  const box = kim.page.getByRole('textbox', { name: 'Message' });
+  await box.pressSequentially('first line');
+  await box.press(phone ? 'Enter' : 'Shift+Enter');
+  await box.pressSequentially('second line');
+  if (phone) await kim.page.getByRole('button', { name: 'Send' }).click();
+  else await box.press('Enter');
+  await expect(bubbles(kim).last()).toHaveText('first line\nsecond line');
+  await expect(box).toHaveValue('');
+  await expect(kim.page.getByRole('button', { name: 'Send' })).toBeDisabled();
+
+  await box.pressSequentially('unfinished thought');
+  if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  await openFromList(kim, 'Ned Keys');
+  await expect(box).toHaveValue('');
+  if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  await openFromList(kim, 'Lee Keys');
+  await expect(box).toHaveValue('unfinished thought');
+  for (const p of [kim, lee, ned]) await p.page.context().close();
+});
+
+test('a group owner adds and removes members; a member leaves', async ({ browser }, info) => {
+  const device = info.project.use;
+  const [olga, pia, quin] = [
+    await signUp(browser, server.url, 'Olga Owner', device),
+    await signUp(browser, server.url, 'Pia Member', device),
+    await signUp(browser, server.url, 'Quin Later', device),
+  ];
+  await olga.page.getByRole('button', { name: 'New group' }).click();
+  const create = olga.page.getByRole('dialog', { name: 'New group' });
+  await create.getByLabel('Group name').fill('Book club');
+  await create.getByRole('searchbox', { name: 'Search people' }).fill(pia.username);
+  await create.getByRole('list', { name: 'People' }).getByRole('button', { name: 'Pia Member' }).click();
+  await create.getByRole('button', { name: 'Create group' }).click();
+  await expect(olga.page.getByRole('heading', { name: 'Book club' })).toBeVisible();
+
+  await olga.page.getByRole('button', { name: 'Members' }).click();
+  const members = olga.page.getByRole('dialog', { name: 'Members of Book club' });
+  await members.getByRole('searchbox', { name: 'Search people' }).fill(quin.username);
+  await members.getByRole('list', { name: 'People' }).getByRole('button', { name: 'Quin Later' }).click();
+  await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(3);
+  await expect(quin.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toBeVisible();
+
+  await members.getByRole('button', { name: 'Remove Quin Later' }).click();
+  await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(2);
+  await expect(quin.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toHaveCount(
+    0,
+  );
+  await members.getByRole('button', { name: 'Close' }).click();
+
+  await openFromList(pia, 'Book club');
+  await pia.page.getByRole('button', { name: 'Members' }).click();
+  await pia.page.getByRole('button', { name: 'Leave group' }).click();
+  await expect(pia.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toHaveCount(0);
+  await olga.page.getByRole('button', { name: 'Members' }).click();
+  await expect(
+    olga.page
+      .getByRole('dialog', { name: 'Members of Book club' })
+      .getByRole('list', { name: 'Members' })
+      .getByRole('listitem'),
+  ).toHaveCount(1);
+  for (const p of [olga, pia, quin]) await p.page.context().close();
+});
