@@ -32,7 +32,10 @@ test('a long conversation opens at the latest message and loads older pages when
 }, info) => {
   const reader = await signUp(browser, server.url, 'Rita Reader', info.project.use);
   const writer = await apiUser('Walt Writer');
-  const readerId = await reader.page.evaluate(() => JSON.parse(localStorage.getItem('chatify.session')!).user.id);
+  const readerId = await reader.page.evaluate(() => {
+    const storage = (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage;
+    return JSON.parse(storage.getItem('chatify.session')!).user.id as string;
+  });
   const conv = await fetch(`${server.url}/api/conversations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
