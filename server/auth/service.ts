@@ -146,6 +146,16 @@ export async function logoutWithRefreshToken(ctx: Ctx, refreshToken: string): Pr
   if (rows[0] && hashMatches(parsed.secret, rows[0].refresh_token_hash)) await revokeSession(ctx, parsed.sessionId);
 }
 
+/** Whether a session can still be used (not revoked or expired, user enabled). */
+export async function isSessionLive(ctx: Ctx, sessionId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await ctx.db.query(
+    `SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`,
+    [sessionId, userId],
+  );
+  return rowCount > 0;
+}
+
 /**
  * Verifies an access token and that its session is live and its user enabled, so logout and
  * disabling take effect at once rather than when the token expires.
@@ -153,11 +163,8 @@ export async function logoutWithRefreshToken(ctx: Ctx, refreshToken: string): Pr
 export async function authenticate(ctx: Ctx, token: string): Promise<AccessClaims> {
   const claims = await verifyAccessToken(keysOf(ctx), token);
   if (!isUuid(claims.sessionId) || !isUuid(claims.userId)) throw new AppError('unauthorized', 'Invalid access token');
-  const { rowCount } = await ctx.db.query(
-    `SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`,
-    [claims.sessionId, claims.userId],
-  );
-  if (rowCount === 0) throw new AppError('unauthorized', 'Session has ended; sign in again');
+  if (!(await isSessionLive(ctx, claims.sessionId, claims.userId))) {
+    throw new AppError('unauthorized', 'Session has ended; sign in again');
+  }
   return claims;
 }

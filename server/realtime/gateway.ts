@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CLOSE_CODES, WS_LIMITS } from '../../protocol/frames.js';
 import type { Ctx } from '../context.js';
 import type { App } from '../http/types.js';
-import { authenticate } from '../auth/service.js';
+import { authenticate, isSessionLive } from '../auth/service.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
 import { Connection } from './connection.js';
@@ -52,6 +52,10 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   });
 
   const heartbeat = setInterval(() => {
+    // Buckets outlive a disconnect by a heartbeat or so: reconnecting does not refill a burst.
+    for (const map of [sendBuckets, frameBuckets]) {
+      for (const userId of map.keys()) if (!registry.hasUser(userId)) map.delete(userId);
+    }
     for (const conn of registry.all()) {
       if (conn.missedPongs >= 2) {
         conn.ws.terminate();
@@ -128,10 +132,6 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       const c = conn;
       registry.remove(c);
       typing.socketClosed(c.userId, c.id);
-      if ([...registry.ofUser(c.userId)].length === 0) {
-        sendBuckets.delete(c.userId);
-        frameBuckets.delete(c.userId);
-      }
       log.info({ userId: c.userId, socketId: c.id }, 'socket closed');
       socketClosed(ctx, c.userId, c.id).catch((err) => log.error({ err }, 'presence update on close failed'));
     });
@@ -157,6 +157,10 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
         payload: { user_id: claims.userId, session_id: claims.sessionId, server_time: ctx.now().toISOString() },
       });
       try {
+        // A revocation published between authentication and registration found no socket to close.
+        if (!(await isSessionLive(ctx, claims.sessionId, claims.userId))) {
+          conn.close(CLOSE_CODES.unauthorized, 'session ended');
+        }
         const online = await socketOpened(ctx, conn.userId, conn.id);
         const timestamp = ctx.now().toISOString();
         for (const userId of online) {

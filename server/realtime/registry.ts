@@ -32,6 +32,10 @@ export class Registry {
     return this.byUser.get(userId) ?? [];
   }
 
+  hasUser(userId: string): boolean {
+    return this.byUser.has(userId);
+  }
+
   ofSession(sessionId: string): Connection[] {
     return [...(this.bySession.get(sessionId) ?? [])];
   }

@@ -64,9 +64,12 @@ export class Api {
 
   /** A valid access token, renewed if it is about to expire; null when signed out. */
   async accessToken(): Promise<string | null> {
-    if (this.token && Date.now() < this.expiresAt - 60_000) return this.token;
+    if (this.token && Date.now() < this.expiresAt - this.margin) return this.token;
     return this.refresh();
   }
+
+  /** Renew this long before expiry: a minute, or a quarter of a short token's life. */
+  private margin = 60_000;
 
   refresh(): Promise<string | null> {
     this.refreshing ??= (async () => {
@@ -132,6 +135,7 @@ export class Api {
   private adopt(auth: AuthResponse) {
     this.token = auth.token;
     this.expiresAt = Date.now() + auth.expires_in * 1000;
+    this.margin = Math.min(60_000, (auth.expires_in * 1000) / 4);
     const changed = this.user?.id !== auth.user.id;
     this.user = auth.user;
     localStorage.setItem(SESSION_KEY, JSON.stringify({ refresh_token: auth.refresh_token, user: auth.user }));

@@ -38,15 +38,20 @@ export class ChatSocket {
   private handlers = new Set<FrameHandler>();
   private stateListeners = new Set<(s: ConnectionState) => void>();
   private stopped = true;
+  /** Bumped by every open/stop: an open() that awaited across a stop/start gives up. */
+  private generation = 0;
   state: ConnectionState = { status: 'connecting' };
 
   constructor(
     private readonly getToken: () => Promise<string | null>,
+    /** Forces a token refresh; rejects (and signs out) when the session is over. */
+    private readonly forceRefresh: () => Promise<string | null>,
     private readonly url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`,
   ) {
     window.addEventListener('online', () => this.reconnectNow());
     window.addEventListener('offline', () => {
-      if (!this.stopped) this.ws?.close();
+      // The close event can take long on a dead network: treat the socket as gone now.
+      if (!this.stopped && this.ws) this.dropped(this.ws, 1006);
     });
   }
 
@@ -58,9 +63,13 @@ export class ChatSocket {
 
   stop() {
     this.stopped = true;
+    this.generation++;
     clearTimeout(this.retryTimer);
-    this.ws?.close(1000);
+    this.stopPinging();
+    const ws = this.ws;
     this.ws = null;
+    ws?.close(1000);
+    this.setState({ status: 'connecting' });
   }
 
   onFrame(fn: FrameHandler) {
@@ -116,14 +125,17 @@ export class ChatSocket {
   private async open() {
     if (this.stopped) return;
     if (!navigator.onLine) return this.setState({ status: 'offline' });
+    const generation = ++this.generation;
     this.setState({ status: 'connecting' });
     let token: string | null;
     try {
       token = await this.getToken();
     } catch {
-      return this.scheduleRetry();
+      if (generation === this.generation) this.scheduleRetry();
+      return;
     }
-    if (!token || this.stopped) return;
+    if (!token || this.stopped || generation !== this.generation) return;
+    this.ws?.close();
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', payload: { token } }));
@@ -150,23 +162,33 @@ export class ChatSocket {
       }
       for (const fn of this.handlers) fn(frame);
     };
-    ws.onclose = (ev: CloseEvent) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      if (ws.readyState === WebSocket.OPEN) ws.close();
-      this.stopPinging();
-      for (const [id, w] of this.waiting) {
-        clearTimeout(w.timer);
-        w.resolve(null);
-        this.waiting.delete(id);
-      }
-      if (this.stopped) return;
-      if (ev.code === CLOSE_CODES.unauthorized) {
-        // The session may only need a fresh access token; if it really ended, getToken fails.
-        void this.getToken().catch(() => {});
-      }
-      this.scheduleRetry();
-    };
+    ws.onclose = (ev: CloseEvent) => this.dropped(ws, ev.code);
+  }
+
+  /** The socket is gone (closed, failed, or found dead): fail its pending requests and reconnect. */
+  private dropped(ws: WebSocket, code: number) {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+    this.stopPinging();
+    for (const [id, w] of this.waiting) {
+      clearTimeout(w.timer);
+      w.resolve(null);
+      this.waiting.delete(id);
+    }
+    if (this.stopped) return;
+    if (code === CLOSE_CODES.unauthorized || code === CLOSE_CODES.forbidden) {
+      // The access token may be stale, or the session over: a forced refresh tells which,
+      // and signs the user out (stopping this socket) when it is over.
+      this.setState({ status: 'connecting' });
+      const generation = this.generation;
+      this.forceRefresh().then(
+        () => generation === this.generation && this.scheduleRetry(),
+        () => generation === this.generation && this.scheduleRetry(),
+      );
+      return;
+    }
+    this.scheduleRetry();
   }
 
   private scheduleRetry() {

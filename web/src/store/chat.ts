@@ -1,12 +1,23 @@
 import { api } from '../api/rest';
 import { ChatSocket, type ConnectionState } from '../api/socket';
 import { createStore } from './store';
-import { applyMessage, applyReceipt, loadConversations, paintFromCache, refreshConversation } from './conversations';
-import { addMessages, createOutboxSender, messages, resyncThreads } from './messages';
+import {
+  applyMessage,
+  applyReceipt,
+  loadConversations,
+  paintFromCache,
+  refreshConversation,
+  resetConversations,
+} from './conversations';
+import type { Message } from '../../../protocol/messages.js';
+import { addMessages, createOutboxSender, fetchAfter, lastSeqOf, resetMessages, resyncThreads } from './messages';
 import { applyPresence, applyTyping, clearTyping, presence } from './presence';
 
 export const connection = createStore<ConnectionState>({ status: 'connecting' });
-export const socket = new ChatSocket(() => api.accessToken());
+export const socket = new ChatSocket(
+  () => api.accessToken(),
+  () => api.refresh(),
+);
 socket.onState((s) => {
   connection.set(() => s);
   // While we are disconnected we cannot know who is online; the snapshot after `ready` re-seeds it.
@@ -16,17 +27,26 @@ socket.onState((s) => {
 const flushOutbox = createOutboxSender(socket, () => api.user?.id);
 const deliveredTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
+const deliveredUpTo = new Map<string, number>();
 /** Tells the sender's ticks that this device has the message (batched per conversation). */
-function ackDelivered(conversationId: string) {
+function ackDelivered(conversationId: string, seq: number) {
+  deliveredUpTo.set(conversationId, Math.max(seq, deliveredUpTo.get(conversationId) ?? 0));
   if (deliveredTimers.has(conversationId)) return;
   deliveredTimers.set(
     conversationId,
     setTimeout(() => {
       deliveredTimers.delete(conversationId);
-      const last = messages.get().threads[conversationId]?.items.at(-1)?.seq;
-      if (last) socket.send('delivered', { conversation_id: conversationId, seq: last });
+      const upTo = deliveredUpTo.get(conversationId);
+      if (upTo) socket.send('delivered', { conversation_id: conversationId, seq: upTo });
     }, 250),
   );
+}
+
+/** A live message that skips seqs means an event was lost on the way: fetch the gap. */
+function addLive(m: Message) {
+  const last = lastSeqOf(m.conversation_id);
+  addMessages(m.conversation_id, [m]);
+  if (last > 0 && m.seq > last + 1) void fetchAfter(m.conversation_id, last).catch(() => {});
 }
 
 socket.onFrame((frame) => {
@@ -35,13 +55,15 @@ socket.onFrame((frame) => {
     case 'ready':
       // Whatever happened while we were away: fresh list, missing messages, queued sends.
       void loadConversations().catch(() => {});
-      void resyncThreads(socket).then(() => flushOutbox());
+      void resyncThreads(socket)
+        .catch(() => {})
+        .then(() => flushOutbox());
       break;
     case 'new_message':
-      addMessages(frame.payload.conversation_id, [frame.payload]);
+      addLive(frame.payload);
       applyMessage(frame.payload, me);
       clearTyping(frame.payload.conversation_id, frame.payload.sender_id);
-      if (frame.payload.sender_id !== me) ackDelivered(frame.payload.conversation_id);
+      if (frame.payload.sender_id !== me) ackDelivered(frame.payload.conversation_id, frame.payload.seq);
       break;
     case 'receipt_update':
       applyReceipt(frame.payload);
@@ -66,8 +88,14 @@ export function startChat() {
   socket.start();
 }
 
+/** Signed out: close the socket and forget the user's data in this tab. */
 export function stopChat() {
   socket.stop();
+  if (!api.user) {
+    resetMessages();
+    resetConversations();
+    presence.set(() => ({ online: {}, lastSeen: {}, typing: {} }));
+  }
 }
 
 export function sendRead(conversationId: string, seq: number) {

@@ -98,3 +98,8 @@ export function sortedConversations(byId: Record<string, Conversation>): Convers
 }
 
 const indexById = (list: Conversation[]) => Object.fromEntries(list.map((c) => [c.id, c]));
+
+export function resetConversations() {
+  conversations.set(() => ({ byId: {}, loaded: false }));
+  localStorage.removeItem(CACHE_KEY);
+}

@@ -3,6 +3,7 @@ import type { ServerFrame } from '../../../protocol/frames.js';
 import { api } from '../api/rest';
 import type { ChatSocket } from '../api/socket';
 import { createStore } from './store';
+import { conversations } from './conversations';
 import { newClientId } from '../components/ids';
 
 export interface Thread {
@@ -13,6 +14,7 @@ export interface Thread {
 
 /** An own message not yet acknowledged: shown with a clock, or "Retry" once it failed. */
 export interface Pending {
+  user_id: string;
   client_id: string;
   conversation_id: string;
   content: string;
@@ -41,22 +43,46 @@ function loadOutbox(): Pending[] {
   }
 }
 
-/** Merges messages into a thread by seq (no duplicates, in order) and settles matching pending sends. */
+const mergeBySeq = (a: Message[], b: Message[]) => {
+  const bySeq = new Map(a.map((m) => [m.seq, m]));
+  for (const m of b) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((x, y) => x.seq - y.seq);
+};
+
+/**
+ * Merges messages into a loaded thread by seq (no duplicates, in order) and settles the
+ * matching pending sends. Threads never opened keep nothing: opening loads them whole.
+ */
 export function addMessages(conversationId: string, incoming: Message[]) {
   if (incoming.length === 0) return;
   messages.set((s) => {
-    const thread = s.threads[conversationId] ?? { items: [], hasOlder: true, loaded: false };
-    const bySeq = new Map(thread.items.map((m) => [m.seq, m]));
-    for (const m of incoming) bySeq.set(m.seq, m);
-    const items = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-    const settled = new Set(incoming.map((m) => m.client_id).filter(Boolean));
+    const thread = s.threads[conversationId];
+    const settled = new Set(incoming.map((m) => `${m.sender_id}:${m.client_id}`));
+    const outbox = s.outbox.some((p) => settled.has(`${p.user_id}:${p.client_id}`))
+      ? s.outbox.filter((p) => !settled.has(`${p.user_id}:${p.client_id}`))
+      : s.outbox;
+    if (!thread?.loaded) return outbox === s.outbox ? s : { ...s, outbox };
     return {
-      threads: { ...s.threads, [conversationId]: { ...thread, items } },
-      outbox: s.outbox.some((p) => settled.has(p.client_id))
-        ? s.outbox.filter((p) => !settled.has(p.client_id))
-        : s.outbox,
+      threads: { ...s.threads, [conversationId]: { ...thread, items: mergeBySeq(thread.items, incoming) } },
+      outbox,
     };
   });
+}
+
+/** The newest seq a loaded thread holds (0 when not loaded). */
+export const lastSeqOf = (conversationId: string) => messages.get().threads[conversationId]?.items.at(-1)?.seq ?? 0;
+
+/** Fetches everything after `afterSeq`, page by page, cursoring on what each page returned. */
+export async function fetchAfter(conversationId: string, afterSeq: number) {
+  let after = afterSeq;
+  for (;;) {
+    const { messages: page } = await api.get<{ messages: Message[] }>(
+      `/api/conversations/${conversationId}/messages?after_seq=${after}&limit=100`,
+    );
+    addMessages(conversationId, page);
+    if (page.length < 100) return;
+    after = page.at(-1)!.seq;
+  }
 }
 
 /** Loads the newest page the first time a conversation opens. */
@@ -67,9 +93,7 @@ export async function openThread(conversationId: string) {
   );
   const items = page.reverse();
   messages.set((s) => {
-    const existing = s.threads[conversationId]?.items ?? [];
-    const bySeq = new Map([...items, ...existing].map((m) => [m.seq, m]));
-    const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const merged = mergeBySeq(s.threads[conversationId]?.items ?? [], items);
     return {
       ...s,
       threads: {
@@ -78,29 +102,40 @@ export async function openThread(conversationId: string) {
       },
     };
   });
+  // Messages that arrived live while the page was loading were not kept: fetch them.
+  const known = conversations.get().byId[conversationId]?.last_seq ?? 0;
+  if (known > lastSeqOf(conversationId)) await fetchAfter(conversationId, lastSeqOf(conversationId));
 }
 
-export async function loadOlder(conversationId: string): Promise<number> {
+const loadingOlder = new Set<string>();
+
+/** The page before the oldest loaded message; one load per conversation at a time. */
+export async function loadOlder(conversationId: string): Promise<void> {
   const thread = messages.get().threads[conversationId];
   const first = thread?.items[0];
-  if (!thread?.hasOlder || !first) return 0;
-  const { messages: page } = await api.get<{ messages: Message[] }>(
-    `/api/conversations/${conversationId}/messages?before_seq=${first.seq}&limit=${PAGE}`,
-  );
-  messages.set((s) => {
-    const t = s.threads[conversationId]!;
-    const items = [...page.reverse(), ...t.items];
-    return {
-      ...s,
-      threads: { ...s.threads, [conversationId]: { ...t, items, hasOlder: (items[0]?.seq ?? 1) > 1 } },
-    };
-  });
-  return page.length;
+  if (!thread?.loaded || !thread.hasOlder || !first || loadingOlder.has(conversationId)) return;
+  loadingOlder.add(conversationId);
+  try {
+    const { messages: page } = await api.get<{ messages: Message[] }>(
+      `/api/conversations/${conversationId}/messages?before_seq=${first.seq}&limit=${PAGE}`,
+    );
+    messages.set((s) => {
+      const t = s.threads[conversationId]!;
+      const items = mergeBySeq(t.items, page);
+      return {
+        ...s,
+        threads: { ...s.threads, [conversationId]: { ...t, items, hasOlder: (items[0]?.seq ?? 1) > 1 } },
+      };
+    });
+  } finally {
+    loadingOlder.delete(conversationId);
+  }
 }
 
 /** Queues a message and tries to send it at once; it stays queued (and is retried) until acked. */
-export function queueMessage(conversationId: string, content: string) {
+export function queueMessage(userId: string, conversationId: string, content: string) {
   const pending: Pending = {
+    user_id: userId,
     client_id: newClientId(),
     conversation_id: conversationId,
     content,
@@ -134,7 +169,8 @@ export function createOutboxSender(socket: ChatSocket, myId: () => string | unde
     running = true;
     try {
       for (;;) {
-        const next = messages.get().outbox.find((p) => p.status === 'sending');
+        const me = myId();
+        const next = messages.get().outbox.find((p) => p.status === 'sending' && p.user_id === me);
         if (!next || !socket.isOnline) return;
         const reply = await socket.request('chat_message', {
           conversation_id: next.conversation_id,
@@ -146,7 +182,7 @@ export function createOutboxSender(socket: ChatSocket, myId: () => string | unde
         if (reply.type === 'message_ack') {
           const a = reply.payload;
           addMessages(a.conversation_id, [
-            { ...a, sender_id: myId() ?? '', content: next.content, message_type: 'text', client_id: a.client_id },
+            { ...a, sender_id: next.user_id, content: next.content, message_type: 'text', client_id: a.client_id },
           ]);
         } else if (reply.type === 'error' && reply.payload.code === 'rate_limited') {
           await new Promise((r) => setTimeout(r, reply.payload.retry_after_ms ?? 1000));
@@ -161,7 +197,7 @@ export function createOutboxSender(socket: ChatSocket, myId: () => string | unde
     }
   }
   messages.subscribe(() => {
-    if (!running && messages.get().outbox.some((p) => p.status === 'sending')) void flush();
+    if (!running && messages.get().outbox.some((p) => p.status === 'sending' && p.user_id === myId())) void flush();
   });
   return flush;
 }
@@ -179,22 +215,26 @@ export async function resyncThreads(socket: ChatSocket) {
   const wanted = Object.entries(threads)
     .filter(([, t]) => t.loaded)
     .map(([conversation_id, t]) => ({ conversation_id, after_seq: t.items.at(-1)?.seq ?? 0 }));
-  if (wanted.length === 0) return;
-  const reply = (await socket.request('sync', { conversations: wanted })) as Extract<
-    ServerFrame,
-    { type: 'sync_result' }
-  > | null;
-  if (reply?.type !== 'sync_result') return;
-  for (const c of reply.payload.conversations) {
-    addMessages(c.conversation_id, c.messages);
-    let more = c.has_more;
-    while (more) {
-      const after = messages.get().threads[c.conversation_id]?.items.at(-1)?.seq ?? 0;
-      const { messages: page } = await api.get<{ messages: Message[] }>(
-        `/api/conversations/${c.conversation_id}/messages?after_seq=${after}&limit=100`,
-      );
-      addMessages(c.conversation_id, page);
-      more = page.length === 100;
+  for (let i = 0; i < wanted.length; i += 200) {
+    const chunk = wanted.slice(i, i + 200);
+    const reply = (await socket.request('sync', { conversations: chunk })) as Extract<
+      ServerFrame,
+      { type: 'sync_result' }
+    > | null;
+    if (reply?.type !== 'sync_result') {
+      // No answer: page each conversation over REST instead.
+      for (const w of chunk) await fetchAfter(w.conversation_id, w.after_seq);
+      continue;
+    }
+    for (const c of reply.payload.conversations) {
+      addMessages(c.conversation_id, c.messages);
+      if (c.has_more) await fetchAfter(c.conversation_id, c.messages.at(-1)?.seq ?? 0);
     }
   }
+}
+
+/** Forgets everything of the signed-out user, queued messages included. */
+export function resetMessages() {
+  messages.set(() => ({ threads: {}, outbox: [] }));
+  localStorage.removeItem(OUTBOX_KEY);
 }

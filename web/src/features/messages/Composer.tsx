@@ -3,6 +3,7 @@ import { LIMITS } from '../../../../protocol/limits.js';
 import { SendIcon } from '../../components/Icons';
 import { queueMessage } from '../../store/messages';
 import { sendTyping } from '../../store/chat';
+import { api } from '../../api/rest';
 
 const drafts = new Map<string, string>(
   Object.entries(JSON.parse(localStorage.getItem('chatify.drafts') ?? '{}') as Record<string, string>),
@@ -38,7 +39,8 @@ export function Composer({ conversationId }: { conversationId: string }) {
   function send() {
     const content = text.trim();
     if (!content || content.length > LIMITS.contentMax) return;
-    queueMessage(conversationId, content);
+    if (!api.user) return;
+    queueMessage(api.user.id, conversationId, content);
     update('');
     sendTyping(conversationId, false);
   }

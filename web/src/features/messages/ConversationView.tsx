@@ -14,6 +14,7 @@ import { Composer } from './Composer';
 import { MessageRow, type Row } from './MessageRow';
 
 const BASE_INDEX = 1_000_000;
+const LIST_COMPONENTS = { Footer: () => <div className="h-3" /> };
 
 export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: string; onBack: () => void }) {
   const thread = useStore(messages, (s) => s.threads[c.id]);
@@ -36,7 +37,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   const rows: Row[] = useMemo(() => {
     const stored: Row[] = (thread?.items ?? []).map((m) => ({ kind: 'message', m }));
-    const pending: Row[] = outbox.filter((p) => p.conversation_id === c.id).map((p) => ({ kind: 'pending', p }));
+    const pending: Row[] = outbox
+      .filter((p) => p.conversation_id === c.id && p.user_id === myId)
+      .map((p) => ({ kind: 'pending', p }));
     return [...stored, ...pending];
   }, [thread, outbox, c.id]);
   const lastSeq = thread?.items.at(-1)?.seq ?? 0;
@@ -44,14 +47,15 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   // Read receipts: what is on screen at the bottom, while the page is visible.
   const myRead = me?.read_seq ?? 0;
+  const connected = useStore(connection, (s) => s.status === 'online');
   useEffect(() => {
     const mark = () => {
-      if (atBottom && lastSeq > myRead && document.visibilityState === 'visible') sendRead(c.id, lastSeq);
+      if (connected && atBottom && lastSeq > myRead && document.visibilityState === 'visible') sendRead(c.id, lastSeq);
     };
     mark();
     document.addEventListener('visibilitychange', mark);
     return () => document.removeEventListener('visibilitychange', mark);
-  }, [atBottom, lastSeq, myRead, c.id]);
+  }, [atBottom, lastSeq, myRead, c.id, connected]);
 
   const newWhileUp = atBottom ? 0 : Math.max(0, lastSeq - myRead);
   const latestIncoming = [...(thread?.items ?? [])].reverse().find((m) => m.sender_id !== myId);
@@ -108,7 +112,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
             atBottomStateChange={setAtBottom}
             atBottomThreshold={48}
             startReached={() => void loadOlder(c.id).catch(() => {})}
-            computeItemKey={(_, r) => (r.kind === 'message' ? (r.m.client_id ?? r.m.id) : r.p.client_id)}
+            computeItemKey={(_, r) =>
+              r.kind === 'message' ? `${r.m.sender_id}:${r.m.client_id ?? r.m.id}` : `${r.p.user_id}:${r.p.client_id}`
+            }
             itemContent={(index, row) => {
               const i = index - BASE_INDEX - firstSeq;
               return (
@@ -121,7 +127,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
                 />
               );
             }}
-            components={{ Footer: () => <div className="h-3" /> }}
+            components={LIST_COMPONENTS}
           />
         )}
         {!atBottom && rows.length > 0 && (
