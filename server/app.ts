@@ -8,6 +8,9 @@ import { connectDb, type Db } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createMemoryBus, type Bus } from './bus/bus.js';
 import { createMemoryPresence, type Presence } from './presence/presence.js';
+import { createRedisPresence } from './presence/redis-presence.js';
+import { userWentOffline } from './presence/service.js';
+import { createRedisBus } from './bus/redis-bus.js';
 import { createLogger } from './log.js';
 import { handleHttpError } from './http/errors.js';
 import { webRoutes } from './http/web.js';
@@ -39,14 +42,23 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   const applied = await migrate(db);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
+  // One node id per process: the bus recognises its own echoes, presence names its entries.
+  const nodeId = randomUUID();
+  const redisPresence = config.REDIS_URL
+    ? createRedisPresence(config.REDIS_URL, nodeId, config.PRESENCE_TTL_MS, log)
+    : undefined;
   const ctx: Ctx = {
     db,
     config,
     log,
-    bus: opts.bus ?? createMemoryBus(),
-    presence: opts.presence ?? createMemoryPresence(),
+    bus: opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, nodeId, log) : createMemoryBus()),
+    presence: opts.presence ?? redisPresence ?? createMemoryPresence(),
     now: () => new Date(),
   };
+  // Users of a node that died go offline when their entries expire.
+  redisPresence?.onExpired((userId) => {
+    userWentOffline(ctx, userId).catch((err) => log.error({ err }, 'offline after expiry failed'));
+  });
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -64,7 +76,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   });
 
   // The WebSocket plugin must be registered before the other routes.
-  await app.register((a) => realtimeGateway(a, ctx).then(() => undefined));
+  let realtime: Awaited<ReturnType<typeof realtimeGateway>> | undefined;
+  await app.register(async (a) => {
+    realtime = await realtimeGateway(a, ctx);
+  });
   await app.register((a) => healthRoutes(a, ctx));
   await app.register((a) => authRoutes(a, ctx));
   await app.register((a) => userRoutes(a, ctx));
@@ -73,9 +88,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await webRoutes(app);
 
   app.addHook('onClose', async () => {
+    // Sockets are closed by now (1012); let their frames and presence updates finish first.
+    await realtime?.drain();
     await ctx.bus.close();
     await ctx.presence.close();
     if (!opts.db) await db.close();
   });
-  return { app, ctx };
+  return { app, ctx, nodeId };
 }

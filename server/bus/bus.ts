@@ -21,8 +21,8 @@ export interface Bus {
   publishToUsers(userIds: readonly string[], frame: OutFrame): void;
   publishSessionRevoked(sessionId: string): void;
   publishUserDisabled(userId: string): void;
-  /** The node's local sockets now include / no longer include this user. */
-  watchUser(userId: string): void;
+  /** The node's local sockets now include / no longer include this user. Resolves once subscribed. */
+  watchUser(userId: string): Promise<void>;
   unwatchUser(userId: string): void;
   listen(listener: BusListener): void;
   isHealthy(): boolean;
@@ -38,7 +38,7 @@ export function createMemoryBus(): Bus {
     },
     publishSessionRevoked: (sessionId) => listener?.sessionRevoked(sessionId),
     publishUserDisabled: (userId) => listener?.userDisabled(userId),
-    watchUser() {},
+    watchUser: async () => {},
     unwatchUser() {},
     listen(l) {
       listener = l;

@@ -42,7 +42,11 @@ export async function socketOpened(ctx: Ctx, userId: string, socketId: string): 
 /** A socket closed. When it was the user's last one, last seen is stored and contacts told. */
 export async function socketClosed(ctx: Ctx, userId: string, socketId: string): Promise<void> {
   const { wentOffline } = await ctx.presence.disconnect(userId, socketId);
-  if (!wentOffline) return;
+  if (wentOffline) await userWentOffline(ctx, userId);
+}
+
+/** Stores last seen and tells the contacts (also for users of a node that died). */
+export async function userWentOffline(ctx: Ctx, userId: string): Promise<void> {
   const { rows } = await ctx.db.query<{ last_seen_at: Date }>(
     'UPDATE users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at',
     [userId],

@@ -22,6 +22,13 @@ const MAX_PENDING_FRAMES = 256;
 export async function realtimeGateway(app: App, ctx: Ctx) {
   const registry = new Registry(ctx.bus);
   const typing = new TypingTracker(ctx);
+  // Work that must finish before the database closes: frame handlers and presence updates.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>) => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => {});
+    return p;
+  };
   const sendBuckets = new Map<string, TokenBucket>();
   const frameBuckets = new Map<string, TokenBucket>();
   const bucketOf = (map: Map<string, TokenBucket>, userId: string, scale: number) => {
@@ -46,8 +53,16 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     options: { maxPayload: WS_LIMITS.maxFrameBytes, perMessageDeflate: false },
     // Shutdown: 1012 tells clients to reconnect (to another node) and catch up.
     preClose(done) {
-      for (const ws of this.websocketServer.clients) ws.close(CLOSE_CODES.restarting, 'server restarting');
-      this.websocketServer.close(() => done());
+      const clients = [...this.websocketServer.clients];
+      for (const ws of clients) ws.close(CLOSE_CODES.restarting, 'server restarting');
+      // Give clients a moment to answer the close; then cut whoever did not.
+      const deadline = setTimeout(() => clients.forEach((ws) => ws.terminate()), 2_000);
+      Promise.all(
+        clients.map((ws) => new Promise((r) => (ws.readyState === ws.CLOSED ? r(null) : ws.once('close', r)))),
+      ).then(() => {
+        clearTimeout(deadline);
+        this.websocketServer.close(() => done());
+      });
     },
   });
 
@@ -133,7 +148,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       registry.remove(c);
       typing.socketClosed(c.userId, c.id);
       log.info({ userId: c.userId, socketId: c.id }, 'socket closed');
-      socketClosed(ctx, c.userId, c.id).catch((err) => log.error({ err }, 'presence update on close failed'));
+      track(socketClosed(ctx, c.userId, c.id)).catch((err) => log.error({ err }, 'presence update on close failed'));
     });
 
     const authTimer = setTimeout(() => {
@@ -150,7 +165,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       clearTimeout(authTimer);
       if (state === 'closed') return;
       conn = new Connection(ws, claims.userId, claims.sessionId, ctx.config.WS_MAX_BUFFERED_BYTES, log);
-      registry.add(conn);
+      await registry.add(conn);
       log.info({ userId: conn.userId, socketId: conn.id }, 'socket open');
       conn.send({
         type: 'ready',
@@ -197,7 +212,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       }
       // Frames of one socket run in order: a client's messages are stored in the order it sent them.
       pending++;
-      chain = chain.then(() => dispatch(c, frame, ref)).finally(() => pending--);
+      chain = track(chain.then(() => dispatch(c, frame, ref)).finally(() => pending--));
     }
   }
 
@@ -218,5 +233,11 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     }
   }
 
-  return { registry };
+  return {
+    registry,
+    /** Resolves when every frame in progress and every presence update has finished. */
+    async drain() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
 }

@@ -8,14 +8,17 @@ export class Registry {
 
   constructor(private readonly bus: Bus) {}
 
-  add(conn: Connection): void {
+  /** Registers a socket; resolves once the bus delivers this user's events to this node. */
+  add(conn: Connection): Promise<void> {
     let set = this.byUser.get(conn.userId);
+    let watching = Promise.resolve();
     if (!set) {
       this.byUser.set(conn.userId, (set = new Set()));
-      this.bus.watchUser(conn.userId);
+      watching = this.bus.watchUser(conn.userId);
     }
     set.add(conn);
     addTo(this.bySession, conn.sessionId, conn);
+    return watching;
   }
 
   remove(conn: Connection): void {

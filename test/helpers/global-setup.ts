@@ -1,8 +1,11 @@
 import { ADMIN_URL, adminQuery } from './db.js';
+import { ensureBuild } from '../../scripts/ensure-build.mjs';
 
 /** Fails the whole run at once (in CI and out of it) when PostgreSQL is not reachable. */
 export default async function setup() {
   await adminQuery('SELECT 1');
+  // The cluster tests run the built server as separate processes.
+  ensureBuild();
   // Databases left behind by an interrupted earlier run.
   const pgMod = await import('pg');
   const client = new pgMod.default.Client({ connectionString: ADMIN_URL });

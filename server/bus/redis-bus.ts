@@ -1,0 +1,99 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Bus, BusListener } from './bus.js';
+
+export const USER_CHANNEL = 'chatify:u:';
+export const CONTROL_CHANNEL = 'chatify:control';
+
+export const redisOptions = {
+  // Reconnect forever, at most every 2 s; ioredis resubscribes by itself.
+  retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+  lazyConnect: false,
+};
+
+/**
+ * Cross-node fan-out over Redis pub/sub with one channel per user (decision 006). A node
+ * subscribes to the users it has sockets for. Every event is serialized once; the node that
+ * publishes delivers to its own sockets directly (so a Redis outage never stops same-node
+ * delivery) and ignores its own echo, recognised by the node id prefix.
+ */
+export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
+  // Publishing fails fast while Redis is away (no offline queue of stale events): the live
+  // path is best effort and clients catch up by sync.
+  const pub = new Redis(url, { ...redisOptions, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  const sub = new Redis(url, { ...redisOptions, maxRetriesPerRequest: null });
+  for (const [name, conn] of [
+    ['publisher', pub],
+    ['subscriber', sub],
+  ] as const) {
+    conn.on('error', (err) => log.debug({ err: err.message }, `redis ${name} error`));
+    conn.on('ready', () => log.info(`redis ${name} ready`));
+    conn.on('end', () => log.debug(`redis ${name} closed`));
+  }
+  let listener: BusListener | undefined;
+  const prefix = `${nodeId}|`;
+
+  sub.on('message', (channel: string, message: string) => {
+    if (message.startsWith(prefix) || !listener) return;
+    const data = message.slice(message.indexOf('|') + 1);
+    if (channel.startsWith(USER_CHANNEL)) return listener.deliver([channel.slice(USER_CHANNEL.length)], data);
+    if (channel !== CONTROL_CHANNEL) return;
+    try {
+      const control = JSON.parse(data) as { kind: string; id: string };
+      if (control.kind === 'session_revoked') listener.sessionRevoked(control.id);
+      if (control.kind === 'user_disabled') listener.userDisabled(control.id);
+    } catch (err) {
+      log.warn({ err }, 'bad control message on the bus');
+    }
+  });
+  sub.subscribe(CONTROL_CHANNEL).catch((err) => log.error({ err }, 'control channel subscribe failed'));
+
+  function publish(channels: string[], data: string) {
+    if (pub.status !== 'ready' || channels.length === 0) return;
+    const message = prefix + data;
+    const pipeline = pub.pipeline();
+    for (const ch of channels) pipeline.publish(ch, message);
+    pipeline.exec().catch((err) => log.debug({ err: err.message }, 'bus publish failed'));
+  }
+
+  function control(kind: string, id: string) {
+    publish([CONTROL_CHANNEL], JSON.stringify({ kind, id }));
+  }
+
+  return {
+    publishToUsers(userIds, frame) {
+      if (userIds.length === 0) return;
+      const data = JSON.stringify(frame);
+      listener?.deliver(userIds, data);
+      publish(
+        userIds.map((id) => USER_CHANNEL + id),
+        data,
+      );
+    },
+    publishSessionRevoked(sessionId) {
+      listener?.sessionRevoked(sessionId);
+      control('session_revoked', sessionId);
+    },
+    publishUserDisabled(userId) {
+      listener?.userDisabled(userId);
+      control('user_disabled', userId);
+    },
+    async watchUser(userId) {
+      // Waits (briefly) for the subscription so the socket misses nothing published after `ready`.
+      await Promise.race([sub.subscribe(USER_CHANNEL + userId), new Promise((r) => setTimeout(r, 1_000))]).catch(
+        (err) => log.debug({ err: err.message }, 'subscribe failed'),
+      );
+    },
+    unwatchUser(userId) {
+      sub.unsubscribe(USER_CHANNEL + userId).catch((err) => log.debug({ err: err.message }, 'unsubscribe failed'));
+    },
+    listen(l) {
+      listener = l;
+    },
+    isHealthy: () => pub.status === 'ready' && sub.status === 'ready',
+    async close() {
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}
