@@ -41,6 +41,7 @@ afterAll(async () => {
 });
 
 const http1 = () => httpClient(node1.url);
+const readiness = async (url: string) => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status;
 
 describe('two nodes', () => {
   it('users on different nodes chat with acks, fan-out to every device once, typing, receipts and presence', async () => {
@@ -152,10 +153,7 @@ describe('Redis outage', () => {
     const b2 = await connect(node2.url, bob.token);
 
     await redis.kill('SIGKILL');
-    await waitFor(
-      async () => (await (await fetch(`${node1.url}/readyz`)).json()).status === 'degraded',
-      'degraded readiness',
-    );
+    await waitFor(async () => (await readiness(node1.url)) === 'degraded', 'degraded readiness');
     const during = [];
     for (let i = 0; i < 5; i++) {
       const ack = await a1.request('chat_message', {
@@ -170,9 +168,7 @@ describe('Redis outage', () => {
 
     await redis.start();
     await waitFor(
-      async () =>
-        (await (await fetch(`${node1.url}/readyz`)).json()).status === 'ready' &&
-        (await (await fetch(`${node2.url}/readyz`)).json()).status === 'ready',
+      async () => (await readiness(node1.url)) === 'ready' && (await readiness(node2.url)) === 'ready',
       'both nodes ready again',
       20_000,
     );
