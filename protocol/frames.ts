@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import { EntityId } from './ids.js';
+import { CallPayloads, CallServerPayloads } from './calls.js';
 import { ClientId, Content, Message, MessageType, Receipt } from './messages.js';
 
 /** WebSocket limits (the server enforces them; clients may use them to stay inside). */
@@ -48,6 +49,7 @@ export const ClientPayloads = {
     conversations: z.array(z.object({ conversation_id: Id, after_seq: Seq })).max(WS_LIMITS.syncMaxConversations),
   }),
   ping: z.object({}).passthrough().optional(),
+  ...CallPayloads,
 } as const;
 
 export type ClientFrameType = keyof typeof ClientPayloads;
@@ -87,6 +89,7 @@ export const ServerPayloads = {
   conversation_created: z.object({ conversation_id: z.string() }),
   conversation_updated: z.object({ conversation_id: z.string() }),
   pong: z.object({ server_time: z.string() }),
+  ...CallServerPayloads,
   error: z.object({
     code: z.enum(ERROR_CODES),
     message: z.string(),

@@ -6,3 +6,4 @@ export * from './auth.js';
 export * from './messages.js';
 export * from './conversations.js';
 export * from './frames.js';
+export * from './calls.js';

@@ -19,11 +19,15 @@ export const SelfUser = z.object({
   email: z.string(),
   display_name: z.string(),
   email_verified: z.boolean(),
+  /** Calls use TURN relays only, so peers never learn this user's address. */
+  relay_only: z.boolean(),
   created_at: z.string(),
 });
 export type SelfUser = z.infer<typeof SelfUser>;
 
-export const UpdateMeBody = z.object({ display_name: DisplayName });
+export const UpdateMeBody = z
+  .object({ display_name: DisplayName.optional(), relay_only: z.boolean().optional() })
+  .refine((b) => b.display_name !== undefined || b.relay_only !== undefined, 'send display_name or relay_only');
 export type UpdateMeBody = z.infer<typeof UpdateMeBody>;
 
 export const UserSearchQuery = z.object({

@@ -19,6 +19,7 @@ import { authRoutes } from './auth/routes.js';
 import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { messageRoutes } from './messages/routes.js';
+import { callRoutes } from './calls/routes.js';
 import { realtimeGateway } from './realtime/gateway.js';
 
 export interface BuildOptions {
@@ -85,6 +86,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register((a) => userRoutes(a, ctx));
   await app.register((a) => conversationRoutes(a, ctx));
   await app.register((a) => messageRoutes(a, ctx));
+  await app.register((a) => callRoutes(a, ctx));
   await webRoutes(app);
 
   app.addHook('onClose', async () => {

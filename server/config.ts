@@ -44,9 +44,17 @@ const ConfigSchema = z
     TYPING_TTL_MS: z.coerce.number().int().min(100).default(6_000),
     PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(300_000).default(30_000),
     PRESENCE_GROUP_LIMIT: z.coerce.number().int().min(0).default(100),
+    STUN_URLS: csv,
+    TURN_URLS: csv,
+    TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(3600),
+    CALL_RING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
+    if (c.TURN_URLS.length > 0 && !c.TURN_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'is required when TURN_URLS is set' });
+    }
     if (c.NODE_ENV === 'production' && c.JWT_SECRET === DEV_JWT_SECRET) {
       ctx.addIssue({
         code: 'custom',

@@ -5,10 +5,16 @@ export interface OutFrame {
   id?: string;
 }
 
+/** Narrows a delivery to one device (`onlySocket`) or all but one (`exceptSocket`). */
+export interface DeliveryTarget {
+  onlySocket?: string;
+  exceptSocket?: string;
+}
+
 /** What a node does with events that reach it (the realtime gateway implements this). */
 export interface BusListener {
   /** `data` is the frame serialized once; deliver it to the local sockets of `userIds`. */
-  deliver(userIds: readonly string[], data: string): void;
+  deliver(userIds: readonly string[], data: string, target?: DeliveryTarget): void;
   sessionRevoked(sessionId: string): void;
   userDisabled(userId: string): void;
 }
@@ -18,7 +24,7 @@ export interface BusListener {
  * waits: the live path is best effort, PostgreSQL is the truth and clients catch up by sync.
  */
 export interface Bus {
-  publishToUsers(userIds: readonly string[], frame: OutFrame): void;
+  publishToUsers(userIds: readonly string[], frame: OutFrame, target?: DeliveryTarget): void;
   publishSessionRevoked(sessionId: string): void;
   publishUserDisabled(userId: string): void;
   /** The node's local sockets now include / no longer include this user. Resolves once subscribed. */
@@ -33,8 +39,8 @@ export interface Bus {
 export function createMemoryBus(): Bus {
   let listener: BusListener | undefined;
   return {
-    publishToUsers(userIds, frame) {
-      if (userIds.length > 0) listener?.deliver(userIds, JSON.stringify(frame));
+    publishToUsers(userIds, frame, target) {
+      if (userIds.length > 0) listener?.deliver(userIds, JSON.stringify(frame), target);
     },
     publishSessionRevoked: (sessionId) => listener?.sessionRevoked(sessionId),
     publishUserDisabled: (userId) => listener?.userDisabled(userId),

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Bus, BusListener } from './bus.js';
+import type { Bus, BusListener, DeliveryTarget } from './bus.js';
 
 export const USER_CHANNEL = 'chatify:u:';
 export const CONTROL_CHANNEL = 'chatify:control';
@@ -33,10 +33,18 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   let listener: BusListener | undefined;
   const prefix = `${nodeId}|`;
 
+  // A message is `<node id>|<only socket>|<except socket>|<frame JSON>`; ids never contain '|'.
   sub.on('message', (channel: string, message: string) => {
     if (message.startsWith(prefix) || !listener) return;
-    const data = message.slice(message.indexOf('|') + 1);
-    if (channel.startsWith(USER_CHANNEL)) return listener.deliver([channel.slice(USER_CHANNEL.length)], data);
+    const a = message.indexOf('|');
+    const b = message.indexOf('|', a + 1);
+    const c = message.indexOf('|', b + 1);
+    const target = {
+      onlySocket: message.slice(a + 1, b) || undefined,
+      exceptSocket: message.slice(b + 1, c) || undefined,
+    };
+    const data = message.slice(c + 1);
+    if (channel.startsWith(USER_CHANNEL)) return listener.deliver([channel.slice(USER_CHANNEL.length)], data, target);
     if (channel !== CONTROL_CHANNEL) return;
     try {
       const control = JSON.parse(data) as { kind: string; id: string };
@@ -48,9 +56,9 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   });
   sub.subscribe(CONTROL_CHANNEL).catch((err) => log.error({ err }, 'control channel subscribe failed'));
 
-  function publish(channels: string[], data: string) {
+  function publish(channels: string[], data: string, target: DeliveryTarget = {}) {
     if (pub.status !== 'ready' || channels.length === 0) return;
-    const message = prefix + data;
+    const message = `${prefix}${target.onlySocket ?? ''}|${target.exceptSocket ?? ''}|${data}`;
     const pipeline = pub.pipeline();
     for (const ch of channels) pipeline.publish(ch, message);
     pipeline.exec().catch((err) => log.debug({ err: err.message }, 'bus publish failed'));
@@ -61,13 +69,14 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   }
 
   return {
-    publishToUsers(userIds, frame) {
+    publishToUsers(userIds, frame, target) {
       if (userIds.length === 0) return;
       const data = JSON.stringify(frame);
-      listener?.deliver(userIds, data);
+      listener?.deliver(userIds, data, target);
       publish(
         userIds.map((id) => USER_CHANNEL + id),
         data,
+        target,
       );
     },
     publishSessionRevoked(sessionId) {

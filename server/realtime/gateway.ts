@@ -8,6 +8,7 @@ import type { App } from '../http/types.js';
 import { authenticate, isSessionLive } from '../auth/service.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
+import { deviceGone } from '../calls/service.js';
 import { Connection } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
 import { handlers, type FrameContext } from './handlers.js';
@@ -38,8 +39,14 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   };
 
   ctx.bus.listen({
-    deliver(userIds, data) {
-      for (const userId of userIds) for (const conn of registry.ofUser(userId)) conn.sendRaw(data);
+    deliver(userIds, data, target) {
+      for (const userId of userIds) {
+        for (const conn of registry.ofUser(userId)) {
+          if (target?.onlySocket && conn.id !== target.onlySocket) continue;
+          if (target?.exceptSocket && conn.id === target.exceptSocket) continue;
+          conn.sendRaw(data);
+        }
+      }
     },
     sessionRevoked(sessionId) {
       for (const conn of registry.ofSession(sessionId)) conn.close(CLOSE_CODES.unauthorized, 'session ended');
@@ -149,6 +156,9 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       typing.socketClosed(c.userId, c.id);
       log.info({ userId: c.userId, socketId: c.id }, 'socket closed');
       track(socketClosed(ctx, c.userId, c.id)).catch((err) => log.error({ err }, 'presence update on close failed'));
+      track(deviceGone(ctx, { userId: c.userId, socketId: c.id })).catch((err) =>
+        log.error({ err }, 'call cleanup failed'),
+      );
     });
 
     const authTimer = setTimeout(() => {
@@ -197,9 +207,9 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     function onFrame(data: RawData, isBinary: boolean) {
       const c = conn!;
       const frame = parseFrame(data, isBinary);
-      if ('error' in frame) return c.send(errorFrame(frame.error, frame.ref));
+      if ('error' in frame) return c.send(errorFrame(frame.error, frame.ref, undefined, frame.id));
       if (frame.type === 'auth')
-        return c.send(errorFrame(new AppError('bad_request', 'Already authenticated'), frame.id));
+        return c.send(errorFrame(new AppError('bad_request', 'Already authenticated'), frame.id, undefined, frame.id));
       const isSend = frame.type === 'chat_message';
       const limit = bucketOf(isSend ? sendBuckets : frameBuckets, c.userId, isSend ? 1 : 5).take();
       const ref = frame.id ?? (isSend ? (frame.payload as { client_id: string }).client_id : undefined);

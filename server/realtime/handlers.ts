@@ -3,6 +3,7 @@ import type { ClientFrameType, ClientPayload, ServerFrame } from '../../protocol
 import { sendMessage, advanceWatermark } from '../messages/service.js';
 import { locateMessage, syncConversations } from '../messages/sync.js';
 import { AppError } from '../errors.js';
+import { answerCall, endCall, markMissed, placeCall, relayIce } from '../calls/service.js';
 import type { Connection } from './connection.js';
 import type { TypingTracker } from './typing.js';
 
@@ -62,5 +63,41 @@ export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } =
 
   async ping({ ctx, reply }) {
     reply({ type: 'pong', payload: { server_time: ctx.now().toISOString() } });
+  },
+
+  async call_offer({ ctx, conn }, p) {
+    const device = { userId: conn.userId, socketId: conn.id };
+    const { state } = await placeCall(ctx, device, {
+      callId: p.call_id,
+      conversationId: p.conversation_id,
+      recipientId: p.recipient_id,
+      media: p.media,
+      offer: p.offer,
+    });
+    if (state === 'ringing') {
+      setTimeout(() => {
+        markMissed(ctx, p.call_id).catch((err) => ctx.log.error({ err }, 'missed call not recorded'));
+      }, ctx.config.CALL_RING_TIMEOUT_MS).unref();
+    }
+  },
+
+  async call_answer({ ctx, conn }, p) {
+    await answerCall(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, p.answer);
+  },
+
+  async ice_candidate({ ctx, conn }, p) {
+    await relayIce(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, p.candidate);
+  },
+
+  async call_decline({ ctx, conn }, p) {
+    await endCall(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, 'decline');
+  },
+
+  async call_cancel({ ctx, conn }, p) {
+    await endCall(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, 'cancel');
+  },
+
+  async call_end({ ctx, conn }, p) {
+    await endCall(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, 'end');
   },
 };

@@ -7,6 +7,7 @@ export interface UserRow {
   email: string;
   display_name: string;
   email_verified_at: Date | null;
+  relay_only: boolean;
   last_seen_at: Date | null;
   created_at: Date;
 }
@@ -18,6 +19,7 @@ export const presentSelf = (u: UserRow): SelfUser => ({
   email: u.email,
   display_name: u.display_name,
   email_verified: u.email_verified_at != null,
+  relay_only: u.relay_only,
   created_at: isoNow(u.created_at),
 });
 
@@ -28,4 +30,5 @@ export const presentPublic = (u: Pick<UserRow, 'id' | 'username' | 'display_name
   last_seen_at: iso(u.last_seen_at),
 });
 
-export const USER_COLUMNS = 'id, username, email, display_name, email_verified_at, last_seen_at, created_at';
+export const USER_COLUMNS =
+  'id, username, email, display_name, email_verified_at, relay_only, last_seen_at, created_at';

@@ -11,7 +11,7 @@ export async function userRoutes(app: App, ctx: Ctx) {
   app.get('/api/users/me', { schema: { response: { 200: SelfUser } } }, async (req) => getMe(ctx, userId(req)));
 
   app.patch('/api/users/me', { schema: { body: UpdateMeBody, response: { 200: SelfUser } } }, async (req) =>
-    updateMe(ctx, userId(req), { displayName: req.body.display_name }),
+    updateMe(ctx, userId(req), { displayName: req.body.display_name, relayOnly: req.body.relay_only }),
   );
 
   app.get('/api/users', { schema: { querystring: UserSearchQuery, response: { 200: UserList } } }, async (req) => ({

@@ -11,10 +11,15 @@ export async function getMe(ctx: Ctx, userId: string): Promise<SelfUser> {
   return presentSelf(rows[0]);
 }
 
-export async function updateMe(ctx: Ctx, userId: string, input: { displayName: string }): Promise<SelfUser> {
+export async function updateMe(
+  ctx: Ctx,
+  userId: string,
+  input: { displayName?: string; relayOnly?: boolean },
+): Promise<SelfUser> {
   const { rows } = await ctx.db.query<UserRow>(
-    `UPDATE users SET display_name = $2 WHERE id = $1 RETURNING ${USER_COLUMNS}`,
-    [userId, input.displayName],
+    `UPDATE users SET display_name = COALESCE($2, display_name), relay_only = COALESCE($3, relay_only)
+      WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+    [userId, input.displayName ?? null, input.relayOnly ?? null],
   );
   if (!rows[0]) throw notFound('User not found');
   return presentSelf(rows[0]);

@@ -120,6 +120,9 @@ describe('bad frames', () => {
     c.send('chat_message', { conversation_id: randomUUID(), content: 'x'.repeat(4001), client_id: 'ref-me' });
     const err = await c.waitForType('error');
     expect(err.payload).toMatchObject({ code: 'validation_failed', ref: 'ref-me' });
+    c.send('typing', { conversation_id: 42 }, 'my-id');
+    const byId = await c.waitFor((f) => f.id === 'my-id');
+    expect(byId.payload.code).toBe('validation_failed');
     expect(err.payload.message).toContain('content');
   });
 

@@ -1,0 +1,290 @@
+import type { Ctx } from '../context.js';
+import type { Call } from '../../protocol/calls.js';
+import type { OutFrame } from '../bus/bus.js';
+import { AppError, badRequest, notFound } from '../errors.js';
+import { iso, isoNow } from '../ids.js';
+import { requireMember } from '../conversations/access.js';
+import { sendMessage } from '../messages/service.js';
+
+type CallState = Call['state'];
+
+interface CallRow {
+  id: string;
+  conversation_id: string;
+  caller_id: string | null;
+  media: 'audio' | 'video';
+  state: CallState;
+  started_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  end_reason: string | null;
+  participants: string[];
+}
+
+interface Participant {
+  user_id: string;
+  role: 'caller' | 'callee';
+  socket_id: string | null;
+}
+
+/** A user on one of their devices (socket). */
+export interface Device {
+  userId: string;
+  socketId: string;
+}
+
+const callNotFound = () => notFound('Call not found');
+// A "ringing" call older than this was abandoned by a node that died: it no longer makes anyone busy.
+const RING_STALE = "interval '45 seconds'";
+
+/** Sends a frame to a participant's active device, or to all their devices. */
+function notify(ctx: Ctx, to: Participant, frame: OutFrame, allDevices = false) {
+  if (!allDevices && to.socket_id) ctx.bus.publishToUsers([to.user_id], frame, { onlySocket: to.socket_id });
+  else ctx.bus.publishToUsers([to.user_id], frame);
+}
+
+async function participantsOf(ctx: Ctx, callId: string): Promise<Participant[]> {
+  const { rows } = await ctx.db.query<Participant>(
+    'SELECT user_id, role, socket_id FROM call_participants WHERE call_id = $1',
+    [callId],
+  );
+  return rows;
+}
+
+export async function relayOnlyOf(ctx: Ctx, userId: string): Promise<boolean> {
+  const { rows } = await ctx.db.query<{ relay_only: boolean }>('SELECT relay_only FROM users WHERE id = $1', [userId]);
+  return rows[0]?.relay_only ?? false;
+}
+
+/** Users among `userIds` in a call that is going on or (recently) ringing. */
+async function inCall(ctx: Ctx, userIds: string[]): Promise<Set<string>> {
+  const { rows } = await ctx.db.query<{ user_id: string }>(
+    `SELECT p.user_id FROM call_participants p JOIN calls c ON c.id = p.call_id
+      WHERE p.user_id = ANY($1::uuid[]) AND p.left_at IS NULL
+        AND (c.state = 'accepted' OR (c.state = 'ringing' AND c.started_at > now() - ${RING_STALE}))`,
+    [userIds],
+  );
+  return new Set(rows.map((r) => r.user_id));
+}
+
+/**
+ * Places a 1:1 call in a direct conversation. Every device of the callee rings; the caller's
+ * device hears `call_ringing`, or `call_busy` when the callee is already in a call.
+ */
+export async function placeCall(
+  ctx: Ctx,
+  from: Device,
+  input: { callId: string; conversationId: string; recipientId?: string; media: 'audio' | 'video'; offer: unknown },
+): Promise<{ state: 'ringing' | 'busy' }> {
+  const membership = await requireMember(ctx.db, input.conversationId, from.userId);
+  if (membership.kind !== 'direct') throw badRequest('Group calls are not supported yet; call from a one-to-one chat');
+  const { rows: others } = await ctx.db.query<{ user_id: string }>(
+    'SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND user_id <> $2',
+    [input.conversationId, from.userId],
+  );
+  const calleeId = others[0]?.user_id;
+  if (!calleeId || (input.recipientId && input.recipientId !== calleeId)) throw notFound('Recipient not found');
+
+  const busyIds = await inCall(ctx, [from.userId, calleeId]);
+  if (busyIds.has(from.userId)) throw new AppError('conflict', 'You are already in a call');
+  const state = busyIds.has(calleeId) ? 'busy' : 'ringing';
+  const inserted = await ctx.db.transaction(async (tx) => {
+    const { rowCount } = await tx.query(
+      `INSERT INTO calls (id, conversation_id, caller_id, media, state, ended_at, end_reason)
+       VALUES ($1, $2, $3, $4, $5::text, CASE WHEN $5::text = 'busy' THEN now() END, CASE WHEN $5::text = 'busy' THEN 'busy' END)
+       ON CONFLICT (id) DO NOTHING`,
+      [input.callId, input.conversationId, from.userId, input.media, state],
+    );
+    if (rowCount === 0) return false;
+    await tx.query(
+      `INSERT INTO call_participants (call_id, user_id, role, socket_id, joined_at, left_at)
+       VALUES ($1, $2, 'caller', $3, now(), $5::timestamptz), ($1, $4, 'callee', NULL, NULL, $5::timestamptz)`,
+      [input.callId, from.userId, from.socketId, calleeId, state === 'busy' ? new Date() : null],
+    );
+    return true;
+  });
+  if (!inserted) throw new AppError('conflict', 'This call_id is already in use');
+
+  const caller: Participant = { user_id: from.userId, role: 'caller', socket_id: from.socketId };
+  if (state === 'busy') {
+    await postCallMessage(ctx, input.callId);
+    notify(ctx, caller, { type: 'call_busy', payload: { call_id: input.callId } });
+    return { state };
+  }
+  ctx.bus.publishToUsers([calleeId], {
+    type: 'call_offer',
+    payload: {
+      call_id: input.callId,
+      conversation_id: input.conversationId,
+      caller_id: from.userId,
+      media: input.media,
+      offer: input.offer,
+    },
+  });
+  notify(ctx, caller, { type: 'call_ringing', payload: { call_id: input.callId } });
+  return { state };
+}
+
+/** The callee answers on one device: the caller gets the answer; the callee's other devices stop ringing. */
+export async function answerCall(ctx: Ctx, from: Device, callId: string, answer: unknown): Promise<void> {
+  const accepted = await ctx.db.transaction(async (tx) => {
+    const { rowCount } = await tx.query(
+      `UPDATE calls SET state = 'accepted', answered_at = now()
+        WHERE id = $1 AND state = 'ringing'
+          AND EXISTS (SELECT 1 FROM call_participants WHERE call_id = $1 AND user_id = $2 AND role = 'callee')`,
+      [callId, from.userId],
+    );
+    if (rowCount === 0) return false;
+    await tx.query(
+      'UPDATE call_participants SET socket_id = $3, joined_at = now() WHERE call_id = $1 AND user_id = $2',
+      [callId, from.userId, from.socketId],
+    );
+    return true;
+  });
+  const participants = await participantsOf(ctx, callId);
+  const me = participants.find((p) => p.user_id === from.userId);
+  if (!me || me.role !== 'callee') throw callNotFound();
+  if (!accepted) throw new AppError('conflict', 'The call is no longer ringing');
+  for (const p of participants.filter((x) => x.role === 'caller')) {
+    notify(ctx, p, { type: 'call_answer', payload: { call_id: callId, answer } });
+  }
+  ctx.bus.publishToUsers(
+    [from.userId],
+    { type: 'call_answered_elsewhere', payload: { call_id: callId } },
+    { exceptSocket: from.socketId },
+  );
+}
+
+/** ICE from a participant's active device goes to the other party's active device only. */
+export async function relayIce(ctx: Ctx, from: Device, callId: string, candidate: unknown): Promise<void> {
+  const { rows } = await ctx.db.query<Participant & { state: CallState }>(
+    `SELECT p.user_id, p.role, p.socket_id, c.state FROM call_participants p JOIN calls c ON c.id = p.call_id
+      WHERE p.call_id = $1`,
+    [callId],
+  );
+  const me = rows.find((p) => p.user_id === from.userId && p.socket_id === from.socketId);
+  if (!me || (me.state !== 'ringing' && me.state !== 'accepted')) throw callNotFound();
+  const others = rows.filter((p) => p.user_id !== from.userId && p.socket_id);
+  if (others.length === 0) throw badRequest('The other side has not answered yet');
+  for (const p of others) notify(ctx, p, { type: 'ice_candidate', payload: { call_id: callId, candidate } });
+}
+
+/**
+ * Ends a call from one side: a ringing call is declined (callee) or cancelled (caller); an
+ * accepted one ends. The other side hears of it and the call lands in the conversation.
+ */
+export async function endCall(
+  ctx: Ctx,
+  from: Device,
+  callId: string,
+  intent: 'decline' | 'cancel' | 'end',
+  reason = 'hangup',
+): Promise<void> {
+  const participants = await participantsOf(ctx, callId);
+  const me = participants.find((p) => p.user_id === from.userId);
+  if (!me) throw callNotFound();
+  const { rows } = await ctx.db.query<{ state: CallState }>(
+    `UPDATE calls SET
+       state = CASE WHEN state = 'accepted' THEN 'ended' WHEN $2 = 'callee' THEN 'declined' ELSE 'cancelled' END,
+       end_reason = CASE WHEN state = 'accepted' THEN $3 WHEN $2 = 'callee' THEN 'declined' ELSE 'cancelled' END,
+       ended_at = now()
+     WHERE id = $1 AND state IN ('ringing', 'accepted')
+     RETURNING state`,
+    [callId, me.role, reason],
+  );
+  const state = rows[0]?.state;
+  if (!state) {
+    if (intent === 'end') return; // already over: hanging up twice is fine
+    throw new AppError('conflict', 'The call is already over');
+  }
+  await ctx.db.query('UPDATE call_participants SET left_at = now() WHERE call_id = $1 AND left_at IS NULL', [callId]);
+  await postCallMessage(ctx, callId);
+  const others = participants.filter((p) => p.user_id !== from.userId);
+  if (state === 'declined') {
+    for (const p of others) notify(ctx, p, { type: 'call_decline', payload: { call_id: callId } }, true);
+    ctx.bus.publishToUsers(
+      [from.userId],
+      { type: 'call_decline', payload: { call_id: callId } },
+      { exceptSocket: from.socketId },
+    );
+  } else if (state === 'cancelled') {
+    for (const p of others) notify(ctx, p, { type: 'call_cancel', payload: { call_id: callId } }, true);
+  } else {
+    for (const p of others) notify(ctx, p, { type: 'call_end', payload: { call_id: callId, reason } });
+  }
+}
+
+/** No answer in time: both sides hear `call_missed`. Does nothing if the call moved on. */
+export async function markMissed(ctx: Ctx, callId: string): Promise<boolean> {
+  const { rowCount } = await ctx.db.query(
+    `UPDATE calls SET state = 'missed', ended_at = now(), end_reason = 'no_answer' WHERE id = $1 AND state = 'ringing'`,
+    [callId],
+  );
+  if (rowCount === 0) return false;
+  await ctx.db.query('UPDATE call_participants SET left_at = now() WHERE call_id = $1 AND left_at IS NULL', [callId]);
+  await postCallMessage(ctx, callId);
+  for (const p of await participantsOf(ctx, callId)) {
+    notify(ctx, p, { type: 'call_missed', payload: { call_id: callId } }, true);
+  }
+  return true;
+}
+
+/** A device went away: a call it was placing is cancelled, a call it was in ends. */
+export async function deviceGone(ctx: Ctx, device: Device): Promise<void> {
+  const { rows } = await ctx.db.query<{ call_id: string; state: CallState }>(
+    `SELECT p.call_id, c.state FROM call_participants p JOIN calls c ON c.id = p.call_id
+      WHERE p.user_id = $1 AND p.socket_id = $2 AND c.state IN ('ringing', 'accepted')`,
+    [device.userId, device.socketId],
+  );
+  for (const r of rows) {
+    await endCall(ctx, device, r.call_id, r.state === 'accepted' ? 'end' : 'cancel', 'disconnected').catch((err) =>
+      ctx.log.warn({ err, callId: r.call_id }, 'call of a closed socket not ended'),
+    );
+  }
+}
+
+const presentCall = (c: CallRow): Call => ({
+  id: c.id,
+  conversation_id: c.conversation_id,
+  caller_id: c.caller_id,
+  participants: c.participants,
+  media: c.media,
+  state: c.state,
+  started_at: isoNow(c.started_at),
+  answered_at: iso(c.answered_at),
+  ended_at: iso(c.ended_at),
+  end_reason: c.end_reason,
+  duration_seconds:
+    c.answered_at && c.ended_at
+      ? Math.round((new Date(c.ended_at).getTime() - new Date(c.answered_at).getTime()) / 1000)
+      : null,
+});
+
+const CALL_QUERY = `SELECT c.*, array_agg(p.user_id::text ORDER BY p.role) AS participants
+   FROM calls c JOIN call_participants p ON p.call_id = c.id`;
+
+/** The user's calls, newest first. */
+export async function listCalls(ctx: Ctx, userId: string): Promise<Call[]> {
+  const { rows } = await ctx.db.query<CallRow>(
+    `${CALL_QUERY}
+      WHERE c.id IN (SELECT call_id FROM call_participants WHERE user_id = $1)
+      GROUP BY c.id ORDER BY c.started_at DESC LIMIT 100`,
+    [userId],
+  );
+  return rows.map(presentCall);
+}
+
+/** Puts the finished call into the conversation as a `call` message (once: its client_id is the call's). */
+async function postCallMessage(ctx: Ctx, callId: string): Promise<void> {
+  const { rows } = await ctx.db.query<CallRow>(`${CALL_QUERY} WHERE c.id = $1 GROUP BY c.id`, [callId]);
+  const call = rows[0];
+  if (!call?.caller_id) return;
+  const c = presentCall(call);
+  await sendMessage(ctx, {
+    senderId: call.caller_id,
+    conversationId: call.conversation_id,
+    content: JSON.stringify({ call_id: c.id, media: c.media, state: c.state, duration_seconds: c.duration_seconds }),
+    messageType: 'call',
+    clientId: `call-${callId}`,
+  }).catch((err) => ctx.log.warn({ err, callId }, 'call message not stored'));
+}

@@ -1,0 +1,225 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createHmac, randomUUID } from 'node:crypto';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { createDirect, createGroup, createUser, type TestUser } from '../helpers/factories.js';
+import { settle, WsClient } from '../helpers/ws.js';
+
+let s: TestServer;
+const open: WsClient[] = [];
+const connect = async (u: TestUser) => {
+  const c = await WsClient.connect(s.base, u.token);
+  open.push(c);
+  return c;
+};
+const TURN_SECRET = 'turn-shared-secret-for-tests';
+
+beforeAll(async () => {
+  s = await startServer({
+    CALL_RING_TIMEOUT_MS: '400',
+    STUN_URLS: 'stun:stun.example.test:3478',
+    TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp',
+    TURN_SECRET,
+    TURN_TTL_SECONDS: '600',
+  });
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+afterAll(() => s?.close());
+
+const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' };
+const answer = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n' };
+
+async function pair() {
+  const [alice, bob] = [await createUser(s.http), await createUser(s.http)];
+  const conversationId = await createDirect(s.http, alice, bob);
+  return { alice, bob, conversationId };
+}
+
+async function ring() {
+  const p = await pair();
+  const a = await connect(p.alice);
+  const [b1, b2] = [await connect(p.bob), await connect(p.bob)];
+  const callId = randomUUID();
+  a.send('call_offer', { call_id: callId, conversation_id: p.conversationId, media: 'video', offer });
+  await a.waitForType('call_ringing', (x) => x.call_id === callId);
+  for (const b of [b1, b2]) {
+    const o = await b.waitForType('call_offer', (x) => x.call_id === callId);
+    expect(o.payload).toEqual({
+      call_id: callId,
+      conversation_id: p.conversationId,
+      caller_id: p.alice.id,
+      media: 'video',
+      offer,
+    });
+  }
+  return { ...p, a, b1, b2, callId };
+}
+
+const callMessage = async (token: string, conversationId: string) => {
+  const res = await s.http.get(`/api/conversations/${conversationId}/messages?limit=1`, token);
+  const m = res.body.messages[0];
+  return m?.message_type === 'call' ? JSON.parse(m.content) : null;
+};
+
+describe('calls', () => {
+  it('rings every device; answering on one stops the others; ICE goes to the active device only; hang-up ends both', async () => {
+    const { alice, bob, conversationId, a, b1, b2, callId } = await ring();
+    b1.send('call_answer', { call_id: callId, answer });
+    expect((await a.waitForType('call_answer')).payload).toEqual({ call_id: callId, answer });
+    await b2.waitForType('call_answered_elsewhere', (x) => x.call_id === callId);
+
+    const candidate = {
+      candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host',
+      sdpMid: '0',
+      sdpMLineIndex: 0,
+    };
+    a.send('ice_candidate', { call_id: callId, candidate });
+    expect((await b1.waitForType('ice_candidate')).payload).toEqual({ call_id: callId, candidate });
+    b1.send('ice_candidate', { call_id: callId, candidate: 'from-bob' });
+    expect((await a.waitForType('ice_candidate')).payload.candidate).toBe('from-bob');
+    await settle();
+    expect(b2.ofType('ice_candidate')).toHaveLength(0);
+
+    a.send('call_end', { call_id: callId });
+    expect((await b1.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'hangup' });
+    const history = await s.http.get('/api/calls', bob.token);
+    expect(history.body.calls[0]).toMatchObject({
+      id: callId,
+      conversation_id: conversationId,
+      caller_id: alice.id,
+      media: 'video',
+      state: 'ended',
+      end_reason: 'hangup',
+    });
+    expect(history.body.calls[0].duration_seconds).toBeGreaterThanOrEqual(0);
+    expect(await callMessage(bob.token, conversationId)).toMatchObject({
+      call_id: callId,
+      state: 'ended',
+      media: 'video',
+    });
+  });
+
+  it('decline tells the caller and silences the callee’s other devices', async () => {
+    const { bob, conversationId, a, b1, b2, callId } = await ring();
+    b2.send('call_decline', { call_id: callId });
+    await a.waitForType('call_decline', (x) => x.call_id === callId);
+    await b1.waitForType('call_decline', (x) => x.call_id === callId);
+    expect(await callMessage(bob.token, conversationId)).toMatchObject({ state: 'declined' });
+  });
+
+  it('cancel (the caller gives up) stops the ringing', async () => {
+    const { a, b1, b2, callId } = await ring();
+    a.send('call_cancel', { call_id: callId });
+    await b1.waitForType('call_cancel', (x) => x.call_id === callId);
+    await b2.waitForType('call_cancel', (x) => x.call_id === callId);
+  });
+
+  it('no answer in time: call_missed to both sides, and a missed call in the conversation', async () => {
+    const { bob, conversationId, a, b1, callId } = await ring();
+    await a.waitForType('call_missed', (x) => x.call_id === callId, 3000);
+    await b1.waitForType('call_missed', (x) => x.call_id === callId, 3000);
+    expect(await callMessage(bob.token, conversationId)).toMatchObject({ state: 'missed' });
+    const list = await s.http.get('/api/conversations', bob.token);
+    expect(list.body.conversations.find((c: any) => c.id === conversationId).unread_count).toBe(1);
+  });
+
+  it('a callee already in a call is busy', async () => {
+    const first = await ring();
+    first.b1.send('call_answer', { call_id: first.callId, answer });
+    await first.a.waitForType('call_answer');
+    const carol = await createUser(s.http);
+    const conv = await createDirect(s.http, carol, first.bob);
+    const c = await connect(carol);
+    const callId = randomUUID();
+    c.send('call_offer', { call_id: callId, conversation_id: conv, media: 'audio', offer });
+    await c.waitForType('call_busy', (x) => x.call_id === callId);
+    await settle();
+    expect(first.b1.ofType('call_offer').filter((f) => f.payload.call_id === callId)).toHaveLength(0);
+  });
+
+  it('a caller whose socket drops ends the call for the other side', async () => {
+    const { a, b1, callId } = await ring();
+    b1.send('call_answer', { call_id: callId, answer });
+    await a.waitForType('call_answer');
+    await a.close();
+    expect((await b1.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'disconnected' });
+  });
+});
+
+describe('call authorization', () => {
+  it('strangers cannot call into or signal on someone else’s call', async () => {
+    const { conversationId, a, b1, callId } = await ring();
+    const eve = await createUser(s.http);
+    const e = await connect(eve);
+    e.send('call_offer', { call_id: randomUUID(), conversation_id: conversationId, media: 'audio', offer }, 'o1');
+    expect((await e.waitFor((f) => f.id === 'o1')).payload.code).toBe('not_found');
+    for (const [type, payload] of [
+      ['call_answer', { call_id: callId, answer }],
+      ['ice_candidate', { call_id: callId, candidate: 'evil' }],
+      ['call_end', { call_id: callId }],
+      ['call_decline', { call_id: callId }],
+    ] as const) {
+      e.send(type, payload, type);
+      expect((await e.waitFor((f) => f.id === type)).payload.code, type).toBe('not_found');
+    }
+    // A forged call id, and the caller answering their own call.
+    a.send('ice_candidate', { call_id: randomUUID(), candidate: 'x' }, 'forged');
+    expect((await a.waitFor((f) => f.id === 'forged')).payload.code).toBe('not_found');
+    a.send('call_answer', { call_id: callId, answer }, 'self');
+    expect((await a.waitFor((f) => f.id === 'self')).payload.code).toBe('not_found');
+    await settle();
+    expect(b1.ofType('ice_candidate')).toHaveLength(0);
+    expect(a.ofType('call_end')).toHaveLength(0);
+  });
+
+  it('refuses group calls for now, oversized SDP, and a reused call id', async () => {
+    const { alice, bob, conversationId } = await pair();
+    const group = await createGroup(s.http, alice, [bob]);
+    const a = await connect(alice);
+    a.send('call_offer', { call_id: randomUUID(), conversation_id: group, media: 'audio', offer }, 'g');
+    expect((await a.waitFor((f) => f.id === 'g')).payload.code).toBe('bad_request');
+    a.send(
+      'call_offer',
+      { call_id: randomUUID(), conversation_id: conversationId, media: 'audio', offer: 'x'.repeat(40_000) },
+      'big',
+    );
+    expect((await a.waitFor((f) => f.id === 'big')).payload.code).toBe('validation_failed');
+    a.send('call_offer', { call_id: 'not-a-uuid', conversation_id: conversationId, media: 'audio', offer }, 'id');
+    expect((await a.waitFor((f) => f.id === 'id')).payload.code).toBe('validation_failed');
+    const callId = randomUUID();
+    a.send('call_offer', { call_id: callId, conversation_id: conversationId, media: 'audio', offer });
+    await a.waitForType('call_ringing');
+    a.send('call_cancel', { call_id: callId });
+    await settle();
+    a.send('call_offer', { call_id: callId, conversation_id: conversationId, media: 'audio', offer }, 'again');
+    expect((await a.waitFor((f) => f.id === 'again')).payload.code).toBe('conflict');
+  });
+});
+
+describe('ICE servers', () => {
+  it('hands out time-limited TURN credentials (coturn REST scheme), never the secret', async () => {
+    const u = await createUser(s.http);
+    const before = Math.floor(Date.now() / 1000);
+    const res = await s.http.get('/api/calls/ice-servers', u.token);
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain(TURN_SECRET);
+    expect(res.body.ice_transport_policy).toBe('all');
+    expect(res.body.ttl).toBe(600);
+    expect(res.body.ice_servers[0]).toEqual({ urls: ['stun:stun.example.test:3478'] });
+    const turn = res.body.ice_servers[1];
+    expect(turn.urls).toEqual(['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp']);
+    const [expiry, userId] = turn.username.split(':');
+    expect(userId).toBe(u.id);
+    expect(Number(expiry) - before).toBeGreaterThanOrEqual(599);
+    expect(Number(expiry) - before).toBeLessThanOrEqual(601);
+    expect(turn.credential).toBe(createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));
+  });
+
+  it('relay_only users get iceTransportPolicy relay', async () => {
+    const u = await createUser(s.http);
+    expect((await s.http.patch('/api/users/me', { relay_only: true }, u.token)).body.relay_only).toBe(true);
+    expect((await s.http.get('/api/calls/ice-servers', u.token)).body.ice_transport_policy).toBe('relay');
+    expect((await s.http.get('/api/calls/ice-servers')).status).toBe(401);
+  });
+});
