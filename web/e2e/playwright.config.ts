@@ -11,6 +11,9 @@ const launchOptions = {
     '--disable-sync',
     '--no-first-run',
     '--disable-quic',
+    // Calls: a fake camera and microphone, and permission prompts answered yes.
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
   ],
 };
 
@@ -30,6 +33,8 @@ export default defineConfig({
     { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
     {
       name: 'phone',
+      // Calls are proven once, at desktop size (media is the same; the phone layout is covered elsewhere).
+      testIgnore: /calls\.spec\.ts/,
       use: { ...devices['Pixel 7'], viewport: { width: 390, height: 844 }, launchOptions, browserName: 'chromium' },
     },
   ],

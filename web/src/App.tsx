@@ -5,6 +5,7 @@ import { AuthScreen } from './features/auth/AuthScreen';
 import { Sidebar } from './features/conversations/Sidebar';
 import { ConversationView } from './features/messages/ConversationView';
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { CallLayer } from './features/calls/CallView';
 import { useStore } from './store/store';
 import { conversations } from './store/conversations';
 import { startChat, stopChat } from './store/chat';
@@ -47,6 +48,7 @@ function Chat({ me }: { me: SelfUser }) {
   return (
     <div className="flex h-full flex-col bg-white text-neutral-900 dark:bg-neutral-900 dark:text-neutral-100">
       <ConnectionBanner />
+      <CallLayer />
       <div className="flex min-h-0 flex-1">
         <aside
           className={`h-full w-full border-r border-neutral-200 wide:flex wide:w-[300px] lg:w-[360px] dark:border-neutral-800 ${

@@ -1,6 +1,7 @@
 import { api } from '../api/rest';
 import { ChatSocket, type ConnectionState } from '../api/socket';
 import { createStore } from './store';
+import { attachCalls } from './calls';
 import {
   applyMessage,
   applyReceipt,
@@ -18,6 +19,7 @@ export const socket = new ChatSocket(
   () => api.accessToken(),
   () => api.refresh(),
 );
+attachCalls(socket);
 socket.onState((s) => {
   connection.set(() => s);
   // While we are disconnected we cannot know who is online; the snapshot after `ready` re-seeds it.

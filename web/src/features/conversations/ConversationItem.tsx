@@ -5,6 +5,7 @@ import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
 import { unreadCount } from '../../store/conversations';
 import { nameOf, peerOf, titleOf } from './names';
+import { callText } from '../calls/callText';
 
 export function ConversationItem({
   c,
@@ -59,7 +60,13 @@ export function ConversationItem({
               <span className="truncate text-sm text-accent dark:text-teal-400">typing…</span>
             ) : (
               <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
-                {last ? prefix + last.content : c.type === 'group' ? 'Group created' : 'Say hello 👋'}
+                {last
+                  ? last.message_type === 'call'
+                    ? callText(last.content, last.sender_id === myId)
+                    : prefix + last.content
+                  : c.type === 'group'
+                    ? 'Group created'
+                    : 'Say hello 👋'}
               </span>
             )}
             {unread > 0 && (

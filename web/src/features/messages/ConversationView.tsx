@@ -2,7 +2,8 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { Avatar } from '../../components/Avatar';
-import { ArrowDownIcon, BackIcon, UsersIcon } from '../../components/Icons';
+import { ArrowDownIcon, BackIcon, PhoneIcon, UsersIcon, VideoIcon } from '../../components/Icons';
+import { startCall } from '../../store/calls';
 import { lastSeenLabel } from '../../components/format';
 import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
@@ -197,6 +198,26 @@ function Header({
           {status}
         </p>
       </div>
+      {peer && (
+        <>
+          <button
+            aria-label="Voice call"
+            title="Voice call"
+            onClick={() => void startCall(c.id, peer.id, 'audio')}
+            className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
+          >
+            <PhoneIcon />
+          </button>
+          <button
+            aria-label="Video call"
+            title="Video call"
+            onClick={() => void startCall(c.id, peer.id, 'video')}
+            className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
+          >
+            <VideoIcon />
+          </button>
+        </>
+      )}
       {c.type === 'group' && (
         <button
           aria-label="Members"

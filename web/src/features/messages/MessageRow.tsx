@@ -7,6 +7,7 @@ import { Linkified } from '../../components/Linkified';
 import { clock, dayLabel } from '../../components/format';
 import { nameOf } from '../conversations/names';
 import { Ticks, tickState } from './Ticks';
+import { callText } from '../calls/callText';
 
 export type Row = { kind: 'message'; m: Message } | { kind: 'pending'; p: Pending };
 
@@ -34,6 +35,7 @@ export function MessageRow({
   const isGroup = c.type === 'group';
   const showUnreadDivider = row.kind === 'message' && row.m.seq === firstUnreadSeq && !own;
   const content = row.kind === 'message' ? row.m.content : row.p.content;
+  const isCall = row.kind === 'message' && row.m.message_type === 'call';
 
   return (
     <div className="px-3 sm:px-6" data-testid="message-row">
@@ -52,44 +54,57 @@ export function MessageRow({
           <span className="h-px flex-1 bg-accent/40" /> New messages <span className="h-px flex-1 bg-accent/40" />
         </div>
       )}
-      <div className={`flex items-end gap-2 ${own ? 'justify-end' : 'justify-start'} ${grouped ? 'mt-0.5' : 'mt-2'}`}>
-        {!own && isGroup && (
-          <span className="w-8 shrink-0">{!grouped && <Avatar id={sender} name={nameOf(c, sender)} size={32} />}</span>
-        )}
-        <div
-          data-testid={own ? 'own-message' : 'their-message'}
-          className={`animate-slide-in relative max-w-[78%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[65%] ${
-            own
-              ? 'rounded-br-md bg-accent text-white'
-              : 'rounded-bl-md bg-white text-neutral-900 dark:bg-neutral-800 dark:text-neutral-100'
-          }`}
-        >
-          {!own && isGroup && !grouped && (
-            <div className="text-[13px] font-semibold text-accent dark:text-teal-400">{nameOf(c, sender)}</div>
-          )}
-          <span className="break-words whitespace-pre-wrap" data-testid="message-text">
-            <Linkified text={content} />
-          </span>
+      {isCall ? (
+        <div className="my-2 flex justify-center">
           <span
-            className={`float-right mt-1.5 ml-2 inline-flex items-center gap-1 text-[11px] leading-none ${own ? 'text-white/80' : 'text-neutral-500'}`}
+            data-testid="call-event"
+            className="rounded-full bg-white/90 px-3 py-1 text-[13px] text-neutral-700 shadow-sm dark:bg-neutral-800 dark:text-neutral-200"
           >
-            {clock(time)}
-            {own && row.kind === 'message' && <Ticks {...tickState(row.m.seq, c.members, myId)} isGroup={isGroup} />}
-            {own && row.kind === 'pending' && row.p.status === 'sending' && <Ticks state="sending" />}
+            {callText(content, own)} · {clock(time)}
           </span>
-          {row.kind === 'pending' && row.p.status === 'failed' && (
-            <div className="mt-1 flex gap-3 text-[13px] font-semibold" role="alert">
-              <span>Not sent{row.p.error ? `: ${row.p.error}` : ''}</span>
-              <button className="underline" onClick={() => retryMessage(row.p.client_id)}>
-                Retry
-              </button>
-              <button className="underline opacity-80" onClick={() => discardMessage(row.p.client_id)}>
-                Delete
-              </button>
-            </div>
-          )}
         </div>
-      </div>
+      ) : (
+        <div className={`flex items-end gap-2 ${own ? 'justify-end' : 'justify-start'} ${grouped ? 'mt-0.5' : 'mt-2'}`}>
+          {!own && isGroup && (
+            <span className="w-8 shrink-0">
+              {!grouped && <Avatar id={sender} name={nameOf(c, sender)} size={32} />}
+            </span>
+          )}
+          <div
+            data-testid={own ? 'own-message' : 'their-message'}
+            className={`animate-slide-in relative max-w-[78%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[65%] ${
+              own
+                ? 'rounded-br-md bg-accent text-white'
+                : 'rounded-bl-md bg-white text-neutral-900 dark:bg-neutral-800 dark:text-neutral-100'
+            }`}
+          >
+            {!own && isGroup && !grouped && (
+              <div className="text-[13px] font-semibold text-accent dark:text-teal-400">{nameOf(c, sender)}</div>
+            )}
+            <span className="break-words whitespace-pre-wrap" data-testid="message-text">
+              <Linkified text={content} />
+            </span>
+            <span
+              className={`float-right mt-1.5 ml-2 inline-flex items-center gap-1 text-[11px] leading-none ${own ? 'text-white/80' : 'text-neutral-500'}`}
+            >
+              {clock(time)}
+              {own && row.kind === 'message' && <Ticks {...tickState(row.m.seq, c.members, myId)} isGroup={isGroup} />}
+              {own && row.kind === 'pending' && row.p.status === 'sending' && <Ticks state="sending" />}
+            </span>
+            {row.kind === 'pending' && row.p.status === 'failed' && (
+              <div className="mt-1 flex gap-3 text-[13px] font-semibold" role="alert">
+                <span>Not sent{row.p.error ? `: ${row.p.error}` : ''}</span>
+                <button className="underline" onClick={() => retryMessage(row.p.client_id)}>
+                  Retry
+                </button>
+                <button className="underline opacity-80" onClick={() => discardMessage(row.p.client_id)}>
+                  Delete
+                </button>
+              </div>
+            )}
+          </div>
+        </div>
+      )}
     </div>
   );
 }

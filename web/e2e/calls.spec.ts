@@ -1,0 +1,175 @@
+import { expect, test, type Page } from '@playwright/test';
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { startAppServer } from './app-server.js';
+import { openChatWith, signUp, type Person } from './helpers.js';
+import { freePort } from '../../test/helpers/processes.js';
+
+/** Waits until the page's call is connected and video frames are being decoded. */
+async function expectMediaFlowing(page: Page) {
+  await page.waitForFunction(() => (globalThis as any).__chatifyCall?.pc?.connectionState === 'connected', null, {
+    timeout: 20_000,
+  });
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const stats: Map<string, any> = await (globalThis as any).__chatifyCall.pc.getStats();
+          let frames = 0;
+          stats.forEach((r) => {
+            if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded ?? 0;
+          });
+          return frames;
+        }),
+      { timeout: 20_000 },
+    )
+    .toBeGreaterThan(0);
+}
+
+/** The type of the local ICE candidate in use: 'host', 'srflx' or 'relay'. */
+const localCandidateType = (page: Page) =>
+  page.evaluate(async () => {
+    const stats: Map<string, any> = await (globalThis as any).__chatifyCall.pc.getStats();
+    let pairId = '';
+    stats.forEach((r) => {
+      if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
+    });
+    const pair = stats.get(pairId);
+    return pair ? stats.get(pair.localCandidateId)?.candidateType : undefined;
+  });
+
+async function placeVideoCall(alice: Person, bob: Person) {
+  await openChatWith(alice, bob);
+  await alice.page.getByRole('button', { name: 'Video call' }).click();
+  await expect(alice.page.getByTestId('call-status')).toHaveText('Calling…');
+  const incoming = bob.page.getByRole('dialog', { name: 'Incoming call' });
+  await expect(incoming).toContainText(alice.name);
+  await expect(incoming).toContainText('Incoming video call');
+  await incoming.getByRole('button', { name: 'Accept' }).click();
+}
+
+test('a video call through the UI: media flows both ways, toggles change the tracks, hanging up ends both', async ({
+  browser,
+}) => {
+  const server = await startAppServer();
+  try {
+    const alice = await signUp(browser, server.url, 'Alice Caller');
+    const bob = await signUp(browser, server.url, 'Bob Callee');
+    await placeVideoCall(alice, bob);
+    await expectMediaFlowing(alice.page);
+    await expectMediaFlowing(bob.page);
+    await expect(alice.page.getByTestId('call-status')).toHaveText(/^\d+:\d\d$/);
+    await alice.page.screenshot({ path: 'test-results/screens/desktop-video-call.png' });
+
+    const senderEnabled = (kind: string) =>
+      alice.page.evaluate(
+        (k) => (globalThis as any).__chatifyCall.pc.getSenders().find((s: any) => s.track?.kind === k)?.track?.enabled,
+        kind,
+      );
+    await alice.page.getByRole('button', { name: 'Mute' }).click();
+    expect(await senderEnabled('audio')).toBe(false);
+    await alice.page.getByRole('button', { name: 'Camera off' }).click();
+    expect(await senderEnabled('video')).toBe(false);
+    await alice.page.getByRole('button', { name: 'Unmute' }).click();
+    expect(await senderEnabled('audio')).toBe(true);
+
+    await alice.page.getByRole('button', { name: 'Hang up' }).click();
+    await expect(bob.page.getByTestId('call-status')).toHaveText('Call ended');
+    await expect(bob.page.getByRole('dialog', { name: /Video call with/ })).toHaveCount(0, { timeout: 10_000 });
+    await expect(alice.page.getByRole('dialog', { name: /Video call with/ })).toHaveCount(0);
+    // The call is in the conversation for both.
+    await expect(alice.page.getByTestId('call-event')).toContainText(/Video call · 0:\d\d/);
+    await bob.page
+      .getByRole('list', { name: 'Chats' })
+      .getByRole('button', { name: /Alice Caller/ })
+      .click();
+    await expect(bob.page.getByTestId('call-event')).toContainText(/Video call · 0:\d\d/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('declining shows the caller "Call declined" and records it', async ({ browser }) => {
+  const server = await startAppServer();
+  try {
+    const alice = await signUp(browser, server.url, 'Ann Ringer');
+    const bob = await signUp(browser, server.url, 'Ben Busy');
+    await openChatWith(alice, bob);
+    await alice.page.getByRole('button', { name: 'Voice call' }).click();
+    await bob.page.getByRole('dialog', { name: 'Incoming call' }).getByRole('button', { name: 'Decline' }).click();
+    await expect(alice.page.getByTestId('call-status')).toHaveText('Call declined');
+    await expect(alice.page.getByTestId('call-event')).toHaveText(/Voice call declined/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('with relay-only users the call goes through a TURN server (coturn) using the server’s credentials', async ({
+  browser,
+}) => {
+  const turnPort = await freePort();
+  const secret = 'e2e-turn-shared-secret-0123456789';
+  const turn: ChildProcess = spawn(
+    'turnserver',
+    [
+      '-n',
+      '--listening-ip=127.0.0.1',
+      '--relay-ip=127.0.0.1',
+      `--listening-port=${turnPort}`,
+      '--min-port=49300',
+      '--max-port=49400',
+      '--use-auth-secret',
+      `--static-auth-secret=${secret}`,
+      '--realm=chatify.test',
+      '--allow-loopback-peers', // tests only: peers on 127.0.0.1
+      '--no-cli',
+      '--no-tls',
+      '--no-dtls',
+      '--fingerprint',
+      '--log-file=stdout',
+      '--simple-log',
+      '--verbose',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let turnLog = '';
+  turn.stdout?.on('data', (d) => (turnLog += d));
+  const server = await startAppServer({ TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, TURN_SECRET: secret });
+  try {
+    const alice = await signUp(browser, server.url, 'Rae Relay');
+    const bob = await signUp(browser, server.url, 'Ray Relay');
+    for (const p of [alice, bob]) {
+      const ok = await p.page.evaluate(async () => {
+        const token = await fetch('/api/auth/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            refresh_token: JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).refresh_token,
+          }),
+        }).then((r) => r.json() as Promise<{ token: string; refresh_token: string; user: unknown }>);
+        (globalThis as any).localStorage.setItem(
+          'chatify.session',
+          JSON.stringify({ refresh_token: token.refresh_token, user: token.user }),
+        );
+        const res = await fetch('/api/users/me', {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token.token}` },
+          body: JSON.stringify({ relay_only: true }),
+        });
+        return ((await res.json()) as { relay_only: boolean }).relay_only;
+      });
+      expect(ok).toBe(true);
+      await p.page.reload();
+    }
+    await placeVideoCall(alice, bob);
+    await expectMediaFlowing(alice.page);
+    await expectMediaFlowing(bob.page);
+    expect(await localCandidateType(alice.page)).toBe('relay');
+    expect(await localCandidateType(bob.page)).toBe('relay');
+    expect(turnLog).toMatch(/allocation|ALLOCATE/i);
+    await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  } finally {
+    await server.close();
+    turn.kill('SIGTERM');
+  }
+});

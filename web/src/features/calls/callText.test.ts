@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { callText } from './callText';
+
+const c = (o: object) => JSON.stringify(o);
+
+describe('callText', () => {
+  it('reads like a messenger', () => {
+    expect(callText(c({ media: 'video', state: 'missed' }), false)).toBe('Missed video call');
+    expect(callText(c({ media: 'audio', state: 'ended', duration_seconds: 272 }), true)).toBe('Voice call · 4:32');
+    expect(callText(c({ media: 'audio', state: 'declined' }), true)).toBe('Voice call declined');
+    expect(callText(c({ media: 'video', state: 'cancelled' }), false)).toBe('Missed video call');
+    expect(callText('not json', true)).toBe('Call');
+  });
+});

@@ -1,0 +1,239 @@
+import type { IceServers } from '../../../protocol/calls.js';
+import type { ServerFrame } from '../../../protocol/frames.js';
+import { api } from '../api/rest';
+import type { ChatSocket } from '../api/socket';
+import { newClientId } from '../components/ids';
+import { createStore } from './store';
+
+export type CallPhase = 'ringing' | 'connecting' | 'connected' | 'ended';
+
+export interface CallState {
+  callId: string;
+  conversationId: string;
+  peerId: string;
+  media: 'audio' | 'video';
+  direction: 'outgoing' | 'incoming';
+  phase: CallPhase;
+  /** Shown when the call ends or fails: "Declined", "No answer", "Camera or microphone blocked"… */
+  notice?: string;
+  connectedAt?: number;
+  muted: boolean;
+  cameraOff: boolean;
+  localStream?: MediaStream;
+  remoteStream?: MediaStream;
+  offer?: RTCSessionDescriptionInit;
+}
+
+export const call = createStore<CallState | null>(null);
+
+let socket: ChatSocket;
+let pc: RTCPeerConnection | null = null;
+let answered = false;
+let outgoingIce: RTCIceCandidateInit[] = [];
+let incomingIce: RTCIceCandidateInit[] = [];
+
+const update = (patch: Partial<CallState>) => call.set((c) => (c ? { ...c, ...patch } : c));
+
+/** Tests (and the curious) can read the peer connection's stats. */
+declare global {
+  interface Window {
+    __chatifyCall?: { pc: RTCPeerConnection | null };
+  }
+}
+
+async function media(kind: 'audio' | 'video'): Promise<MediaStream> {
+  return navigator.mediaDevices.getUserMedia({ audio: true, video: kind === 'video' });
+}
+
+async function peer(): Promise<RTCPeerConnection> {
+  const ice = await api.get<IceServers>('/api/calls/ice-servers');
+  const conn = new RTCPeerConnection({
+    iceServers: ice.ice_servers as RTCIceServer[],
+    iceTransportPolicy: ice.ice_transport_policy,
+  });
+  window.__chatifyCall = { pc: conn };
+  const remote = new MediaStream();
+  update({ remoteStream: remote });
+  conn.ontrack = (e) => {
+    remote.addTrack(e.track);
+    update({ remoteStream: remote });
+  };
+  conn.onicecandidate = (e) => {
+    if (!e.candidate) return;
+    const c = call.get();
+    if (!c) return;
+    // Until the other side answers there is no device to send candidates to.
+    if (answered) socket.send('ice_candidate', { call_id: c.callId, candidate: e.candidate.toJSON() });
+    else outgoingIce.push(e.candidate.toJSON());
+  };
+  conn.onconnectionstatechange = () => {
+    if (conn.connectionState === 'connected')
+      update({ phase: 'connected', connectedAt: call.get()?.connectedAt ?? Date.now() });
+    if (conn.connectionState === 'failed') {
+      const c = call.get();
+      if (c) socket.send('call_end', { call_id: c.callId });
+      finish('The connection failed (no network path between you; a TURN server may be needed)');
+    }
+  };
+  return conn;
+}
+
+function permissionNotice(err: unknown) {
+  const name = (err as { name?: string }).name;
+  return name === 'NotAllowedError' || name === 'SecurityError'
+    ? 'Camera or microphone blocked: allow them in the browser to call'
+    : 'No camera or microphone found';
+}
+
+export async function startCall(conversationId: string, peerId: string, kind: 'audio' | 'video') {
+  if (call.get() && call.get()!.phase !== 'ended') return;
+  const callId = newClientId();
+  answered = false;
+  outgoingIce = [];
+  incomingIce = [];
+  call.set(() => ({
+    callId,
+    conversationId,
+    peerId,
+    media: kind,
+    direction: 'outgoing',
+    phase: 'ringing',
+    muted: false,
+    cameraOff: false,
+  }));
+  try {
+    const local = await media(kind);
+    update({ localStream: local });
+    pc = await peer();
+    for (const track of local.getTracks()) pc.addTrack(track, local);
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    socket.send('call_offer', {
+      call_id: callId,
+      conversation_id: conversationId,
+      media: kind,
+      offer: pc.localDescription?.toJSON(),
+    });
+  } catch (err) {
+    finish(permissionNotice(err));
+  }
+}
+
+export async function acceptCall() {
+  const c = call.get();
+  if (!c || c.direction !== 'incoming' || c.phase !== 'ringing' || !c.offer) return;
+  update({ phase: 'connecting' });
+  try {
+    const local = await media(c.media);
+    update({ localStream: local });
+    answered = true;
+    pc = await peer();
+    for (const track of local.getTracks()) pc.addTrack(track, local);
+    await pc.setRemoteDescription(c.offer);
+    for (const cand of incomingIce.splice(0)) await pc.addIceCandidate(cand);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    socket.send('call_answer', { call_id: c.callId, answer: pc.localDescription?.toJSON() });
+  } catch (err) {
+    socket.send('call_decline', { call_id: c.callId });
+    finish(permissionNotice(err));
+  }
+}
+
+export function declineCall() {
+  const c = call.get();
+  if (c) socket.send('call_decline', { call_id: c.callId });
+  finish();
+}
+
+export function hangUp() {
+  const c = call.get();
+  if (!c) return;
+  socket.send(c.direction === 'outgoing' && c.phase === 'ringing' ? 'call_cancel' : 'call_end', { call_id: c.callId });
+  finish();
+}
+
+export function toggleMute() {
+  const c = call.get();
+  if (!c?.localStream) return;
+  const muted = !c.muted;
+  for (const t of c.localStream.getAudioTracks()) t.enabled = !muted;
+  update({ muted });
+}
+
+export function toggleCamera() {
+  const c = call.get();
+  if (!c?.localStream) return;
+  const cameraOff = !c.cameraOff;
+  for (const t of c.localStream.getVideoTracks()) t.enabled = !cameraOff;
+  update({ cameraOff });
+}
+
+/** Ends locally: stops media, closes the connection, shows `notice` for a moment. */
+function finish(notice?: string) {
+  const c = call.get();
+  pc?.close();
+  pc = null;
+  for (const t of c?.localStream?.getTracks() ?? []) t.stop();
+  if (!c) return;
+  if (!notice) return call.set(() => null);
+  update({ phase: 'ended', notice, localStream: undefined });
+  setTimeout(() => call.set((cur) => (cur?.callId === c.callId ? null : cur)), 2500);
+}
+
+const NOTICES: Partial<Record<ServerFrame['type'], string>> = {
+  call_decline: 'Call declined',
+  call_busy: 'Busy: they are on another call',
+  call_missed: 'No answer',
+};
+
+/** Routes call frames from the socket into the call state. */
+export function attachCalls(s: ChatSocket) {
+  socket = s;
+  s.onFrame(async (f) => {
+    const c = call.get();
+    if (f.type === 'call_offer') {
+      if (c && c.phase !== 'ended') return; // the server already sends busy for a second call
+      answered = false;
+      outgoingIce = [];
+      incomingIce = [];
+      call.set(() => ({
+        callId: f.payload.call_id,
+        conversationId: f.payload.conversation_id,
+        peerId: f.payload.caller_id,
+        media: f.payload.media,
+        direction: 'incoming',
+        phase: 'ringing',
+        muted: false,
+        cameraOff: false,
+        offer: f.payload.offer as RTCSessionDescriptionInit,
+      }));
+      return;
+    }
+    if (!c || !('call_id' in f.payload) || f.payload.call_id !== c.callId) return;
+    switch (f.type) {
+      case 'call_answer':
+        answered = true;
+        update({ phase: 'connecting' });
+        await pc?.setRemoteDescription(f.payload.answer as RTCSessionDescriptionInit);
+        for (const cand of outgoingIce.splice(0)) socket.send('ice_candidate', { call_id: c.callId, candidate: cand });
+        break;
+      case 'ice_candidate':
+        if (pc?.remoteDescription) await pc.addIceCandidate(f.payload.candidate as RTCIceCandidateInit).catch(() => {});
+        else incomingIce.push(f.payload.candidate as RTCIceCandidateInit);
+        break;
+      case 'call_end':
+        finish(f.payload.reason === 'disconnected' ? 'Call dropped' : 'Call ended');
+        break;
+      case 'call_cancel':
+      case 'call_answered_elsewhere':
+        finish();
+        break;
+      case 'call_decline':
+      case 'call_busy':
+      case 'call_missed':
+        finish(c.direction === 'incoming' && f.type === 'call_decline' ? undefined : NOTICES[f.type]);
+        break;
+    }
+  });
+}
