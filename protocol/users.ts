@@ -27,7 +27,10 @@ export type SelfUser = z.infer<typeof SelfUser>;
 
 export const UpdateMeBody = z
   .object({ display_name: DisplayName.optional(), relay_only: z.boolean().optional() })
-  .refine((b) => b.display_name !== undefined || b.relay_only !== undefined, 'send display_name or relay_only');
+  .refine((b) => b.display_name !== undefined || b.relay_only !== undefined, {
+    message: 'send display_name or relay_only',
+    path: ['display_name'],
+  });
 export type UpdateMeBody = z.infer<typeof UpdateMeBody>;
 
 export const UserSearchQuery = z.object({

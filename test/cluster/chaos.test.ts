@@ -85,6 +85,7 @@ it('nodes killed with SIGKILL mid-conversation: no acked message lost, none dupl
     const all = [];
     for (let after = 0; ;) {
       const res = await http.get(`/api/conversations/${conversationId}/messages?after_seq=${after}&limit=100`, token);
+      expect(res.status, res.text).toBe(200);
       all.push(...res.body.messages);
       if (res.body.messages.length < 100) return all;
       after = res.body.messages.at(-1).seq;
