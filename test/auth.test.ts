@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createUser, uniqueName, type TestUser } from './helpers/factories.js';
 
@@ -316,115 +316,5 @@ describe('logout', () => {
     expect((await s.http.get('/api/users/me', u.token)).status).toBe(401);
     expect((await s.http.get('/api/users/me', other.token)).status).toBe(200);
     expect((await s.http.post('/api/auth/refresh', { refresh_token: other.refresh_token })).status).toBe(200);
-  });
-});
-
-describe('forged and stale access tokens', () => {
-  let u: TestUser;
-  let sub: string;
-  let sid: string;
-  const secret = () => new TextEncoder().encode(s.config.JWT_SECRET);
-  const claims = () =>
-    new SignJWT({ sid, typ: 'access' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(sub)
-      .setIssuer('chatify')
-      .setAudience('chatify');
-
-  beforeAll(async () => {
-    u = await createUser(s.http);
-    const c = decodeJwt(u.token);
-    sub = c.sub!;
-    sid = c.sid as string;
-  });
-
-  async function expectUnauthorized(token: string) {
-    const res = await s.http.get('/api/users/me', token);
-    expect(res.status).toBe(401);
-    expect(res.body).toMatchObject({ error: { code: 'unauthorized' } });
-  }
-
-  it('accepts a token with the same claims signed correctly (the control for the cases below)', async () => {
-    const token = await claims().setIssuedAt().setExpirationTime('5m').sign(secret());
-    const res = await s.http.get('/api/users/me', token);
-    expect(res.status).toBe(200);
-    expect(res.body.id).toBe(u.id);
-  });
-
-  it('refuses an unsigned alg:none token', async () => {
-    const token = new UnsecuredJWT({ sid, typ: 'access' })
-      .setSubject(sub)
-      .setIssuer('chatify')
-      .setAudience('chatify')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .encode();
-    await expectUnauthorized(token);
-  });
-
-  it('refuses a token signed with another secret', async () => {
-    const token = await claims()
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode('some-other-secret-0123456789-abcdefgh'));
-    await expectUnauthorized(token);
-  });
-
-  it('refuses an expired token', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const token = await claims()
-      .setIssuedAt(now - 3600)
-      .setExpirationTime(now - 60)
-      .sign(secret());
-    await expectUnauthorized(token);
-  });
-
-  it('refuses a token for another audience or issuer', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const wrongAud = await claims().setAudience('other').setIssuedAt(now).setExpirationTime('5m').sign(secret());
-    const wrongIss = await claims().setIssuer('other').setIssuedAt(now).setExpirationTime('5m').sign(secret());
-    await expectUnauthorized(wrongAud);
-    await expectUnauthorized(wrongIss);
-  });
-
-  it('refuses a correctly signed token that is not an access token', async () => {
-    const token = await new SignJWT({ sid, typ: 'refresh' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      .setIssuer('chatify')
-      .setAudience('chatify')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(secret());
-    await expectUnauthorized(token);
-  });
-
-  it('refuses a correctly signed token naming a session that does not exist', async () => {
-    const token = await new SignJWT({ sid: randomUUID(), typ: 'access' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      .setIssuer('chatify')
-      .setAudience('chatify')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(secret());
-    await expectUnauthorized(token);
-  });
-
-  it.each(['garbage', 'a.b.c', 'eyJhbGciOiJIUzI1NiJ9.e30.'])('refuses the garbage token %j', async (token) => {
-    await expectUnauthorized(token);
-  });
-
-  it('refuses a refresh token presented as the bearer token', async () => {
-    await expectUnauthorized(u.refresh_token);
-  });
-
-  it('refuses a request without a token, and a non-Bearer scheme', async () => {
-    const none = await s.http.get('/api/users/me');
-    expect(none.status).toBe(401);
-    expect(none.body).toMatchObject({ error: { code: 'unauthorized' } });
-    const basic = await s.http.request('GET', '/api/users/me', { headers: { authorization: `Basic ${u.token}` } });
-    expect(basic.status).toBe(401);
-    expect(basic.body).toMatchObject({ error: { code: 'unauthorized' } });
   });
 });

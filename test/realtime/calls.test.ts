@@ -1,40 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHmac, randomUUID } from 'node:crypto';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { createDirect, createGroup, createUser, type TestUser } from '../helpers/factories.js';
-import { settle, WsClient } from '../helpers/ws.js';
+import { realtimeSuite } from '../helpers/realtime.js';
+import { createDirect, createGroup, createUser } from '../helpers/factories.js';
+import { settle } from '../helpers/ws.js';
 
-let s: TestServer;
-const open: WsClient[] = [];
-const connect = async (u: TestUser) => {
-  const c = await WsClient.connect(s.base, u.token);
-  open.push(c);
-  return c;
-};
 const TURN_SECRET = 'turn-shared-secret-for-tests';
-
-beforeAll(async () => {
-  s = await startServer({
-    CALL_RING_TIMEOUT_MS: '400',
-    STUN_URLS: 'stun:stun.example.test:3478',
-    TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp',
-    TURN_SECRET,
-    TURN_TTL_SECONDS: '600',
-  });
+const rt = realtimeSuite({
+  CALL_RING_TIMEOUT_MS: '400',
+  STUN_URLS: 'stun:stun.example.test:3478',
+  TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp',
+  TURN_SECRET,
+  TURN_TTL_SECONDS: '600',
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-afterAll(() => s?.close());
+const { connect, pair } = rt;
 
 const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' };
 const answer = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n' };
-
-async function pair() {
-  const [alice, bob] = [await createUser(s.http), await createUser(s.http)];
-  const conversationId = await createDirect(s.http, alice, bob);
-  return { alice, bob, conversationId };
-}
 
 async function ring() {
   const p = await pair();
@@ -57,7 +38,7 @@ async function ring() {
 }
 
 const callMessage = async (token: string, conversationId: string) => {
-  const res = await s.http.get(`/api/conversations/${conversationId}/messages?limit=1`, token);
+  const res = await rt.s.http.get(`/api/conversations/${conversationId}/messages?limit=1`, token);
   const m = res.body.messages[0];
   return m?.message_type === 'call' ? JSON.parse(m.content) : null;
 };
@@ -83,7 +64,7 @@ describe('calls', () => {
 
     a.send('call_end', { call_id: callId });
     expect((await b1.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'hangup' });
-    const history = await s.http.get('/api/calls', bob.token);
+    const history = await rt.s.http.get('/api/calls', bob.token);
     expect(history.body.calls[0]).toMatchObject({
       id: callId,
       conversation_id: conversationId,
@@ -120,7 +101,7 @@ describe('calls', () => {
     await a.waitForType('call_missed', (x) => x.call_id === callId, 3000);
     await b1.waitForType('call_missed', (x) => x.call_id === callId, 3000);
     expect(await callMessage(bob.token, conversationId)).toMatchObject({ state: 'missed' });
-    const list = await s.http.get('/api/conversations', bob.token);
+    const list = await rt.s.http.get('/api/conversations', bob.token);
     expect(list.body.conversations.find((c: any) => c.id === conversationId).unread_count).toBe(1);
   });
 
@@ -128,8 +109,8 @@ describe('calls', () => {
     const first = await ring();
     first.b1.send('call_answer', { call_id: first.callId, answer });
     await first.a.waitForType('call_answer');
-    const carol = await createUser(s.http);
-    const conv = await createDirect(s.http, carol, first.bob);
+    const carol = await createUser(rt.s.http);
+    const conv = await createDirect(rt.s.http, carol, first.bob);
     const c = await connect(carol);
     const callId = randomUUID();
     c.send('call_offer', { call_id: callId, conversation_id: conv, media: 'audio', offer });
@@ -150,7 +131,7 @@ describe('calls', () => {
 describe('call authorization', () => {
   it('strangers cannot call into or signal on someone else’s call', async () => {
     const { conversationId, a, b1, callId } = await ring();
-    const eve = await createUser(s.http);
+    const eve = await createUser(rt.s.http);
     const e = await connect(eve);
     e.send('call_offer', { call_id: randomUUID(), conversation_id: conversationId, media: 'audio', offer }, 'o1');
     expect((await e.waitFor((f) => f.id === 'o1')).payload.code).toBe('not_found');
@@ -175,7 +156,7 @@ describe('call authorization', () => {
 
   it('refuses group calls for now, oversized SDP, and a reused call id', async () => {
     const { alice, bob, conversationId } = await pair();
-    const group = await createGroup(s.http, alice, [bob]);
+    const group = await createGroup(rt.s.http, alice, [bob]);
     const a = await connect(alice);
     a.send('call_offer', { call_id: randomUUID(), conversation_id: group, media: 'audio', offer }, 'g');
     expect((await a.waitFor((f) => f.id === 'g')).payload.code).toBe('bad_request');
@@ -199,9 +180,9 @@ describe('call authorization', () => {
 
 describe('ICE servers', () => {
   it('hands out time-limited TURN credentials (coturn REST scheme), never the secret', async () => {
-    const u = await createUser(s.http);
+    const u = await createUser(rt.s.http);
     const before = Math.floor(Date.now() / 1000);
-    const res = await s.http.get('/api/calls/ice-servers', u.token);
+    const res = await rt.s.http.get('/api/calls/ice-servers', u.token);
     expect(res.status).toBe(200);
     expect(res.text).not.toContain(TURN_SECRET);
     expect(res.body.ice_transport_policy).toBe('all');
@@ -217,9 +198,9 @@ describe('ICE servers', () => {
   });
 
   it('relay_only users get iceTransportPolicy relay', async () => {
-    const u = await createUser(s.http);
-    expect((await s.http.patch('/api/users/me', { relay_only: true }, u.token)).body.relay_only).toBe(true);
-    expect((await s.http.get('/api/calls/ice-servers', u.token)).body.ice_transport_policy).toBe('relay');
-    expect((await s.http.get('/api/calls/ice-servers')).status).toBe(401);
+    const u = await createUser(rt.s.http);
+    expect((await rt.s.http.patch('/api/users/me', { relay_only: true }, u.token)).body.relay_only).toBe(true);
+    expect((await rt.s.http.get('/api/calls/ice-servers', u.token)).body.ice_transport_policy).toBe('relay');
+    expect((await rt.s.http.get('/api/calls/ice-servers')).status).toBe(401);
   });
 });

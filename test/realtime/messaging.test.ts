@@ -1,32 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { createDirect, createGroup, createUser, sendText, type TestUser } from '../helpers/factories.js';
+import { realtimeSuite } from '../helpers/realtime.js';
+import { createGroup, createUser, sendText } from '../helpers/factories.js';
 import { settle, WsClient } from '../helpers/ws.js';
 
-let s: TestServer;
-const open: WsClient[] = [];
-const connect = async (u: TestUser) => {
-  const c = await WsClient.connect(s.base, u.token);
-  open.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  // A generous send rate: these tests are about ordering and delivery, not throttling.
-  s = await startServer({ WS_SEND_RATE: '1000', WS_SEND_BURST: '1000' });
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-afterAll(() => s?.close());
-
-async function pair() {
-  const alice = await createUser(s.http);
-  const bob = await createUser(s.http);
-  const conversationId = await createDirect(s.http, alice, bob);
-  return { alice, bob, conversationId };
-}
+const rt = realtimeSuite({ WS_SEND_RATE: '1000', WS_SEND_BURST: '1000' });
+const { connect, pair } = rt;
 
 describe('chat_message', () => {
   it('acks after storing and delivers to every device of every member, the sender included', async () => {
@@ -42,7 +21,7 @@ describe('chat_message', () => {
     expect(ack.type).toBe('message_ack');
     expect(ack.payload).toMatchObject({ client_id: clientId, conversation_id: conversationId, seq: 1 });
     // Acked means stored: the row is there the moment the ack is.
-    const { rows } = await s.ctx.db.query('SELECT body, seq FROM messages WHERE id = $1', [ack.payload.id]);
+    const { rows } = await rt.s.ctx.db.query('SELECT body, seq FROM messages WHERE id = $1', [ack.payload.id]);
     expect(rows).toEqual([{ body: 'hello bob', seq: 1 }]);
 
     for (const c of [a2, b1, b2]) {
@@ -61,7 +40,7 @@ describe('chat_message', () => {
 
   it('does not deliver to people outside the conversation', async () => {
     const { alice, conversationId } = await pair();
-    const eve = await createUser(s.http);
+    const eve = await createUser(rt.s.http);
     const [a, e] = await Promise.all([connect(alice), connect(eve)]);
     await a.request('chat_message', { conversation_id: conversationId, content: 'secret', client_id: randomUUID() });
     await settle();
@@ -88,7 +67,7 @@ describe('chat_message', () => {
     );
     expect(new Set(acks.map((a) => JSON.stringify(a.payload))).size).toBe(1);
     expect(acks[0]!.type).toBe('message_ack');
-    const { rows } = await s.ctx.db.query('SELECT count(*)::int AS n FROM messages WHERE client_id = $1', [
+    const { rows } = await rt.s.ctx.db.query('SELECT count(*)::int AS n FROM messages WHERE client_id = $1', [
       frame.client_id,
     ]);
     expect(rows[0]).toEqual({ n: 1 });
@@ -125,7 +104,7 @@ describe('chat_message', () => {
   it('REST sends fan out exactly like WebSocket sends', async () => {
     const { alice, bob, conversationId } = await pair();
     const [a, b] = await Promise.all([connect(alice), connect(bob)]);
-    const sent = await sendText(s.http, alice, conversationId, 'over REST');
+    const sent = await sendText(rt.s.http, alice, conversationId, 'over REST');
     for (const c of [a, b]) {
       const m = await c.waitForType('new_message');
       expect(m.payload).toMatchObject({ id: sent.id, seq: sent.seq, content: 'over REST' });
@@ -134,13 +113,13 @@ describe('chat_message', () => {
 
   it('a non-member gets not_found with the client_id as ref, and nothing is stored', async () => {
     const { conversationId } = await pair();
-    const eve = await createUser(s.http);
+    const eve = await createUser(rt.s.http);
     const e = await connect(eve);
     const clientId = randomUUID();
     e.send('chat_message', { conversation_id: conversationId, content: 'let me in', client_id: clientId });
     const err = await e.waitForType('error');
     expect(err.payload).toMatchObject({ code: 'not_found', ref: clientId });
-    const { rows } = await s.ctx.db.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [
+    const { rows } = await rt.s.ctx.db.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [
       conversationId,
     ]);
     expect(rows[0]).toEqual({ n: 0 });
@@ -148,10 +127,10 @@ describe('chat_message', () => {
   });
 
   it('a group member removed from the group stops receiving its messages', async () => {
-    const [owner, m1, m2] = await Promise.all([createUser(s.http), createUser(s.http), createUser(s.http)]);
-    const group = await createGroup(s.http, owner, [m1, m2]);
+    const [owner, m1, m2] = await Promise.all([createUser(rt.s.http), createUser(rt.s.http), createUser(rt.s.http)]);
+    const group = await createGroup(rt.s.http, owner, [m1, m2]);
     const [o, c1, c2] = await Promise.all([connect(owner), connect(m1), connect(m2)]);
-    expect((await s.http.del(`/api/conversations/${group}/members/${m2.id}`, owner.token)).status).toBe(204);
+    expect((await rt.s.http.del(`/api/conversations/${group}/members/${m2.id}`, owner.token)).status).toBe(204);
     await o.request('chat_message', { conversation_id: group, content: 'after removal', client_id: randomUUID() });
     await c1.waitForType('new_message', (p) => p.content === 'after removal');
     await settle();
@@ -178,14 +157,14 @@ describe('catch-up', () => {
       [4, 'm4'],
       [5, 'm5'],
     ]);
-    const rest = await s.http.get(`/api/conversations/${conversationId}/messages?after_seq=2`, bob.token);
+    const rest = await rt.s.http.get(`/api/conversations/${conversationId}/messages?after_seq=2`, bob.token);
     expect(rest.body.messages).toEqual(synced.messages);
   });
 
   it('sync returns 100 at a time with has_more, and the rest pages over REST', async () => {
     const { alice, bob, conversationId } = await pair();
     const sends = Array.from({ length: 120 }, (_, i) =>
-      s.http.post(
+      rt.s.http.post(
         `/api/conversations/${conversationId}/messages`,
         { content: `n${i}`, message_type: 'text', client_id: randomUUID() },
         alice.token,
@@ -197,7 +176,10 @@ describe('catch-up', () => {
     const first = res.payload.conversations[0];
     expect(first.has_more).toBe(true);
     expect(first.messages.map((m: any) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    const rest = await s.http.get(`/api/conversations/${conversationId}/messages?after_seq=100&limit=100`, bob.token);
+    const rest = await rt.s.http.get(
+      `/api/conversations/${conversationId}/messages?after_seq=100&limit=100`,
+      bob.token,
+    );
     expect(rest.body.messages.map((m: any) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 101));
   });
 

@@ -1,31 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { createDirect, createGroup, createUser, type TestUser } from '../helpers/factories.js';
-import { settle, WsClient } from '../helpers/ws.js';
+import { realtimeSuite } from '../helpers/realtime.js';
+import { createGroup, createUser } from '../helpers/factories.js';
+import { settle } from '../helpers/ws.js';
 
-let s: TestServer;
-const open: WsClient[] = [];
-const connect = async (u: TestUser) => {
-  const c = await WsClient.connect(s.base, u.token);
-  open.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  s = await startServer({ TYPING_TTL_MS: '300', WS_SEND_RATE: '1000', WS_SEND_BURST: '1000' });
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-afterAll(() => s?.close());
-
-async function pair() {
-  const alice = await createUser(s.http);
-  const bob = await createUser(s.http);
-  const conversationId = await createDirect(s.http, alice, bob);
-  return { alice, bob, conversationId };
-}
+const rt = realtimeSuite({ TYPING_TTL_MS: '300', WS_SEND_RATE: '1000', WS_SEND_BURST: '1000' });
+const { connect, pair } = rt;
 
 describe('presence', () => {
   it('online when the first device connects, offline only when the last one closes, with last seen stored', async () => {
@@ -45,7 +25,7 @@ describe('presence', () => {
     await b2.close();
     const offline = await a.waitForType('presence_update', (p) => p.user_id === bob.id && p.status === 'offline');
     expect(Date.parse(offline.payload.last_seen_at)).toBeGreaterThan(Date.now() - 10_000);
-    const me = await s.http.get(`/api/users/${bob.id}`, alice.token);
+    const me = await rt.s.http.get(`/api/users/${bob.id}`, alice.token);
     expect(me.body.last_seen_at).toBe(offline.payload.last_seen_at);
   });
 
@@ -59,7 +39,7 @@ describe('presence', () => {
 
   it('strangers are not told', async () => {
     const { bob } = await pair();
-    const stranger = await createUser(s.http);
+    const stranger = await createUser(rt.s.http);
     const x = await connect(stranger);
     await connect(bob);
     await settle();
@@ -69,8 +49,8 @@ describe('presence', () => {
 
 describe('typing', () => {
   it('goes to the other members only and expires by itself', async () => {
-    const [owner, m1, m2] = await Promise.all([createUser(s.http), createUser(s.http), createUser(s.http)]);
-    const group = await createGroup(s.http, owner, [m1, m2]);
+    const [owner, m1, m2] = await Promise.all([createUser(rt.s.http), createUser(rt.s.http), createUser(rt.s.http)]);
+    const group = await createGroup(rt.s.http, owner, [m1, m2]);
     const [o, c1, c2] = await Promise.all([connect(owner), connect(m1), connect(m2)]);
     o.send('typing', { conversation_id: group, is_typing: true });
     for (const c of [c1, c2]) {
@@ -109,7 +89,7 @@ describe('typing', () => {
 
   it('a non-member gets not_found and nobody hears anything', async () => {
     const { bob, conversationId } = await pair();
-    const eve = await createUser(s.http);
+    const eve = await createUser(rt.s.http);
     const [b, e] = await Promise.all([connect(bob), connect(eve)]);
     e.send('typing', { conversation_id: conversationId, is_typing: true }, 't1');
     expect((await e.waitForType('error')).payload).toMatchObject({ code: 'not_found', ref: 't1' });
@@ -166,7 +146,7 @@ describe('receipts', () => {
     await settle();
     // Nothing moved, so nothing more was announced.
     expect(a.ofType('receipt_update').filter((f) => f.payload.user_id === bob.id)).toHaveLength(1);
-    const { rows } = await s.ctx.db.query(
+    const { rows } = await rt.s.ctx.db.query(
       'SELECT last_delivered_seq, last_read_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2',
       [conversationId, bob.id],
     );
@@ -175,7 +155,7 @@ describe('receipts', () => {
 
   it('the REST read endpoint emits receipt_update too', async () => {
     const { bob, conversationId, a } = await withMessages(2);
-    const res = await s.http.post(`/api/conversations/${conversationId}/read`, { seq: 2 }, bob.token);
+    const res = await rt.s.http.post(`/api/conversations/${conversationId}/read`, { seq: 2 }, bob.token);
     expect(res.status).toBe(200);
     const u = await a.waitForType('receipt_update', (p) => p.user_id === bob.id);
     expect(u.payload).toMatchObject({ read_seq: 2, delivered_seq: 2 });
@@ -183,7 +163,7 @@ describe('receipts', () => {
 
   it('a receipt for someone else’s conversation or message is not_found', async () => {
     const { conversationId, acks } = await withMessages(1);
-    const eve = await createUser(s.http);
+    const eve = await createUser(rt.s.http);
     const e = await connect(eve);
     e.send('read_receipt', { message_id: acks[0]!.payload.id }, 'r1');
     e.send('delivered', { conversation_id: conversationId, seq: 1 }, 'd1');
