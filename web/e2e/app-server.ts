@@ -10,6 +10,7 @@ export async function startAppServer(env: Record<string, string> = {}) {
   const node = await spawnNode({ DATABASE_URL: db.url, ...env });
   return {
     url: node.url,
+    databaseUrl: db.url,
     start: () => node.start(),
     stop: async () => void (await node.kill('SIGTERM')),
     async close() {

@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { startAppServer } from './app-server.js';
 import { bubbles, openFromList, signUp, uniq } from './helpers.js';
 
@@ -146,4 +147,47 @@ test('a group owner adds and removes members; a member leaves', async ({ browser
       .getByRole('listitem'),
   ).toHaveCount(1);
   for (const p of [olga, pia, quin]) await p.page.context().close();
+});
+
+test('a conversation of 10,000 messages opens at the latest and keeps only a small window in the page', async ({
+  browser,
+}, info) => {
+  const reader = await signUp(browser, server.url, 'Tess Tenk', info.project.use);
+  const writer = await apiUser('Will Tenk');
+  const readerId = await reader.page.evaluate(
+    () => JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).user.id as string,
+  );
+  const conv = await fetch(`${server.url}/api/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
+    body: JSON.stringify({ type: 'one_to_one', member_ids: [readerId] }),
+  }).then((r) => r.json() as Promise<{ id: string }>);
+  // Seed in one statement, as a long-lived chat would have accumulated them.
+  const client = new pg.Client({ connectionString: server.databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
+       SELECT $1::uuid, g, CASE WHEN g % 3 = 0 THEN $3::uuid ELSE $2::uuid END, 'seed-' || $1::text || '-' || g,
+              'message number ' || g, now() - make_interval(mins => 10000 - g)
+         FROM generate_series(1, 10000) g`,
+      [conv.id, writer.id, readerId],
+    );
+    await client.query('UPDATE conversations SET last_seq = 10000, last_message_at = now() WHERE id = $1', [conv.id]);
+  } finally {
+    await client.end();
+  }
+  await reader.page.reload();
+  await openFromList(reader, 'Will Tenk');
+  await expect(bubbles(reader).last()).toHaveText('message number 10000');
+  expect(await reader.page.getByTestId('message-row').count()).toBeLessThan(80);
+  // A few pages up, still a small window, older messages in view.
+  for (let i = 0; i < 8; i++) {
+    await reader.page.getByTestId('message-row').first().hover();
+    await reader.page.mouse.wheel(0, -4000);
+    await reader.page.waitForTimeout(150);
+  }
+  await expect(bubbles(reader).first()).not.toHaveText('message number 9951');
+  expect(await reader.page.getByTestId('message-row').count()).toBeLessThan(120);
+  await reader.page.context().close();
 });
