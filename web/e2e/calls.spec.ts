@@ -173,3 +173,26 @@ test('with relay-only users the call goes through a TURN server (coturn) using t
     turn.kill('SIGTERM');
   }
 });
+
+test('when the browser refuses the camera and microphone, the caller is told why and nothing rings', async ({
+  browser,
+}) => {
+  const server = await startAppServer();
+  try {
+    const alice = await signUp(browser, server.url, 'Pat Private');
+    const bob = await signUp(browser, server.url, 'Quin Quiet');
+    // As if the user had clicked "Block" on the permission prompt.
+    await alice.page.addInitScript(() => {
+      (globalThis as any).navigator.mediaDevices.getUserMedia = () =>
+        Promise.reject(Object.assign(new Error('Permission denied'), { name: 'NotAllowedError' }));
+    });
+    await alice.page.reload();
+    await openChatWith(alice, bob);
+    await alice.page.getByRole('button', { name: 'Video call' }).click();
+    await expect(alice.page.getByTestId('call-status')).toHaveText(/Camera or microphone blocked/);
+    await bob.page.waitForTimeout(500);
+    await expect(bob.page.getByRole('dialog', { name: 'Incoming call' })).toHaveCount(0);
+  } finally {
+    await server.close();
+  }
+});
