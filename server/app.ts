@@ -11,6 +11,7 @@ import { createMemoryPresence, type Presence } from './presence/presence.js';
 import { createRedisPresence } from './presence/redis-presence.js';
 import { userWentOffline } from './presence/service.js';
 import { createRedisBus } from './bus/redis-bus.js';
+import { PublishOrder } from './messages/publish-order.js';
 import { createLogger } from './log.js';
 import { handleHttpError } from './http/errors.js';
 import { webRoutes } from './http/web.js';
@@ -54,6 +55,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     log,
     bus: opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, nodeId, log) : createMemoryBus()),
     presence: opts.presence ?? redisPresence ?? createMemoryPresence(),
+    publishOrder: new PublishOrder(),
     now: () => new Date(),
   };
   // Users of a node that died go offline when their entries expire.

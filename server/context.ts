@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Bus } from './bus/bus.js';
 import type { Presence } from './presence/presence.js';
+import type { PublishOrder } from './messages/publish-order.js';
 
 /** What every service function gets: plain dependencies, no HTTP or WebSocket. */
 export interface Ctx {
@@ -11,5 +12,7 @@ export interface Ctx {
   log: Logger;
   bus: Bus;
   presence: Presence;
+  /** Keeps this node's new_message events in seq order per conversation. */
+  publishOrder: PublishOrder;
   now: () => Date;
 }

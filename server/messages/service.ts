@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { conversationNotFound, memberIds, requireMember } from '../conversations/access.js';
 import { MESSAGE_COLUMNS, presentMessage, type MessageRow } from './presenter.js';
+import type { Reservation } from './publish-order.js';
 
 export interface SendInput {
   senderId: string;
@@ -31,6 +32,7 @@ export async function sendMessage(ctx: Ctx, input: SendInput): Promise<{ message
   }
 
   let stored: { row: MessageRow; members: string[] };
+  let reserved: Reservation | undefined;
   try {
     stored = await ctx.db.transaction(async (tx) => {
       // Membership check and seq allocation in one statement; the row lock orders concurrent sends.
@@ -43,6 +45,7 @@ export async function sendMessage(ctx: Ctx, input: SendInput): Promise<{ message
       );
       const seq = seqResult.rows[0]?.last_seq;
       if (seq === undefined) throw conversationNotFound();
+      reserved = ctx.publishOrder.reserve(input.conversationId);
       const inserted = await tx.query<MessageRow>(
         `INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -64,6 +67,8 @@ export async function sendMessage(ctx: Ctx, input: SendInput): Promise<{ message
       return { row: inserted.rows[0], members: rows.map((r) => r.user_id) };
     });
   } catch (err) {
+    // Rolled back: its place in the publish order is given up.
+    if (reserved) ctx.publishOrder.release(reserved);
     if (!(err instanceof DuplicateSend)) throw err;
     const again = await findByClientId(ctx, input);
     if (!again) throw err;
@@ -71,7 +76,9 @@ export async function sendMessage(ctx: Ctx, input: SendInput): Promise<{ message
     return { message: again, created: false };
   }
   const message = presentMessage(stored.row);
-  ctx.bus.publishToUsers(stored.members, { type: 'new_message', payload: message });
+  ctx.publishOrder.release(reserved!, () =>
+    ctx.bus.publishToUsers(stored.members, { type: 'new_message', payload: message }),
+  );
   return { message, created: true };
 }
 
