@@ -177,22 +177,24 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       conn = new Connection(ws, claims.userId, claims.sessionId, ctx.config.WS_MAX_BUFFERED_BYTES, log);
       await registry.add(conn);
       log.info({ userId: conn.userId, socketId: conn.id }, 'socket open');
-      conn.send({
-        type: 'ready',
-        payload: { user_id: claims.userId, session_id: claims.sessionId, server_time: ctx.now().toISOString() },
-      });
+      let online: string[] = [];
       try {
         // A revocation published between authentication and registration found no socket to close.
         if (!(await isSessionLive(ctx, claims.sessionId, claims.userId))) {
           conn.close(CLOSE_CODES.unauthorized, 'session ended');
         }
-        const online = await socketOpened(ctx, conn.userId, conn.id);
-        const timestamp = ctx.now().toISOString();
-        for (const userId of online) {
-          conn.send({ type: 'presence_update', payload: { user_id: userId, status: 'online', timestamp } });
-        }
+        online = await socketOpened(ctx, conn.userId, conn.id);
       } catch (err) {
         log.error({ err }, 'presence update on open failed');
+      }
+      // `ready` means: registered, subscribed on the bus, and counted online on every node.
+      conn.send({
+        type: 'ready',
+        payload: { user_id: claims.userId, session_id: claims.sessionId, server_time: ctx.now().toISOString() },
+      });
+      const timestamp = ctx.now().toISOString();
+      for (const userId of online) {
+        conn.send({ type: 'presence_update', payload: { user_id: userId, status: 'online', timestamp } });
       }
       if ((state as string) === 'closed') {
         // Closed while we were opening: the close handler saw no open connection, so undo here.
