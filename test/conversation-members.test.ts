@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Group roles, adding and removing members, leaving; and what outsiders get.
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from './helpers/server.js';
-import { createDirect, createGroup, createUser, listEntry, sendText, type TestUser } from './helpers/factories.js';
+import { createDirect, createGroup, createUsers, listEntry, sendText, type TestUser } from './helpers/factories.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -10,9 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => s?.close());
 
-type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N ? R : Tuple<T, N, [T, ...R]>;
-const users = <N extends number>(n: N) =>
-  Promise.all(Array.from({ length: n }, () => createUser(s.http))) as Promise<Tuple<TestUser, N>>;
+const users = <N extends number>(n: N) => createUsers(s.http, n);
 
 const roleOf = (conv: any, userId: string) => conv.members.find((m: any) => m.id === userId)?.role;
 

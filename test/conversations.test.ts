@@ -4,7 +4,7 @@ import { startServer, type TestServer } from './helpers/server.js';
 import {
   createDirect,
   createGroup,
-  createUser,
+  createUsers,
   listEntry,
   sendText,
   uniqueName,
@@ -17,9 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => s?.close());
 
-type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N ? R : Tuple<T, N, [T, ...R]>;
-const users = <N extends number>(n: N) =>
-  Promise.all(Array.from({ length: n }, () => createUser(s.http))) as Promise<Tuple<TestUser, N>>;
+const users = <N extends number>(n: N) => createUsers(s.http, n);
 
 /** Conversation ids that both users are members of, of the given kind, straight from the database. */
 async function sharedConversations(a: TestUser, b: TestUser, kind: 'direct' | 'group' = 'direct') {

@@ -78,8 +78,8 @@ describe('forged and stale access tokens', () => {
     await expectUnauthorized(wrongIss);
   });
 
-  it('refuses a correctly signed token that is not an access token', async () => {
-    const token = await new SignJWT({ sid, typ: 'refresh' })
+  const signedWith = (payload: Record<string, string>) =>
+    new SignJWT(payload)
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(sub)
       .setIssuer('chatify')
@@ -87,19 +87,13 @@ describe('forged and stale access tokens', () => {
       .setIssuedAt()
       .setExpirationTime('5m')
       .sign(secret());
-    await expectUnauthorized(token);
+
+  it('refuses a correctly signed token that is not an access token', async () => {
+    await expectUnauthorized(await signedWith({ sid, typ: 'refresh' }));
   });
 
   it('refuses a correctly signed token naming a session that does not exist', async () => {
-    const token = await new SignJWT({ sid: randomUUID(), typ: 'access' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      .setIssuer('chatify')
-      .setAudience('chatify')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(secret());
-    await expectUnauthorized(token);
+    await expectUnauthorized(await signedWith({ sid: randomUUID(), typ: 'access' }));
   });
 
   it.each(['garbage', 'a.b.c', 'eyJhbGciOiJIUzI1NiJ9.e30.'])('refuses the garbage token %j', async (token) => {

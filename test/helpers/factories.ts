@@ -28,6 +28,12 @@ export async function createUser(http: HttpClient, overrides: Partial<Record<str
   return { ...res.body.user, password: body.password, token: res.body.token, refresh_token: res.body.refresh_token };
 }
 
+type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N ? R : Tuple<T, N, [T, ...R]>;
+
+/** `n` new users at once, typed as a tuple so they destructure cleanly. */
+export const createUsers = <N extends number>(http: HttpClient, n: N) =>
+  Promise.all(Array.from({ length: n }, () => createUser(http))) as Promise<Tuple<TestUser, N>>;
+
 export async function createDirect(http: HttpClient, a: TestUser, b: TestUser): Promise<string> {
   const res = await http.post('/api/conversations', { type: 'one_to_one', member_ids: [b.id] }, a.token);
   expect([200, 201]).toContain(res.status);

@@ -15,6 +15,10 @@ import { Composer } from './Composer';
 import { MessageRow, type Row } from './MessageRow';
 
 const BASE_INDEX = 1_000_000;
+const CALL_BUTTONS = [
+  { media: 'audio', label: 'Voice call', Icon: PhoneIcon },
+  { media: 'video', label: 'Video call', Icon: VideoIcon },
+] as const;
 const LIST_COMPONENTS = { Footer: () => <div className="h-3" /> };
 
 export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: string; onBack: () => void }) {
@@ -198,26 +202,18 @@ function Header({
           {status}
         </p>
       </div>
-      {peer && (
-        <>
+      {peer &&
+        CALL_BUTTONS.map(({ media, label, Icon }) => (
           <button
-            aria-label="Voice call"
-            title="Voice call"
-            onClick={() => void startCall(c.id, peer.id, 'audio')}
+            key={media}
+            aria-label={label}
+            title={label}
+            onClick={() => void startCall(c.id, peer.id, media)}
             className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
           >
-            <PhoneIcon />
+            <Icon />
           </button>
-          <button
-            aria-label="Video call"
-            title="Video call"
-            onClick={() => void startCall(c.id, peer.id, 'video')}
-            className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
-          >
-            <VideoIcon />
-          </button>
-        </>
-      )}
+        ))}
       {c.type === 'group' && (
         <button
           aria-label="Members"
