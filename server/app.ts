@@ -9,7 +9,7 @@ import { migrate } from './db/migrate.js';
 import { createMemoryBus, type Bus } from './bus/bus.js';
 import { createMemoryPresence, type Presence } from './presence/presence.js';
 import { createRedisPresence } from './presence/redis-presence.js';
-import { userWentOffline } from './presence/service.js';
+import { announceOnline, userWentOffline } from './presence/service.js';
 import { createRedisBus } from './bus/redis-bus.js';
 import { PublishOrder } from './messages/publish-order.js';
 import { createLogger } from './log.js';
@@ -61,6 +61,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   // Users of a node that died go offline when their entries expire.
   redisPresence?.onExpired((userId) => {
     userWentOffline(ctx, userId).catch((err) => log.error({ err }, 'offline after expiry failed'));
+  });
+  // Users whose entries were lost (a Redis outage) are announced again when this node renews them.
+  redisPresence?.onRevived((userId) => {
+    announceOnline(ctx, userId).catch((err) => log.error({ err }, 'online after revival failed'));
   });
 
   const app = Fastify({

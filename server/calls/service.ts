@@ -4,6 +4,7 @@ import type { OutFrame } from '../bus/bus.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { iso, isoNow } from '../ids.js';
 import { requireMember } from '../conversations/access.js';
+import type { Queryable } from '../db/client.js';
 import { sendMessage } from '../messages/service.js';
 
 type CallState = Call['state'];
@@ -34,8 +35,8 @@ export interface Device {
 }
 
 const callNotFound = () => notFound('Call not found');
-// A "ringing" call older than this was abandoned by a node that died: it no longer makes anyone busy.
-const RING_STALE = "interval '45 seconds'";
+// A call still "ringing" this long after the ring timeout lost its timer (its node died).
+const ringStaleMs = (ctx: Ctx) => ctx.config.CALL_RING_TIMEOUT_MS + 5_000;
 
 /** Sends a frame to a participant's active device, or to all their devices. */
 function notify(ctx: Ctx, to: Participant, frame: OutFrame, allDevices = false) {
@@ -56,15 +57,24 @@ export async function relayOnlyOf(ctx: Ctx, userId: string): Promise<boolean> {
   return rows[0]?.relay_only ?? false;
 }
 
-/** Users among `userIds` in a call that is going on or (recently) ringing. */
-async function inCall(ctx: Ctx, userIds: string[]): Promise<Set<string>> {
-  const { rows } = await ctx.db.query<{ user_id: string }>(
+/** Users among `userIds` in a call that is going on or ringing. */
+async function inCall(ctx: Ctx, q: Queryable, userIds: string[]): Promise<Set<string>> {
+  const { rows } = await q.query<{ user_id: string }>(
     `SELECT p.user_id FROM call_participants p JOIN calls c ON c.id = p.call_id
       WHERE p.user_id = ANY($1::uuid[]) AND p.left_at IS NULL
-        AND (c.state = 'accepted' OR (c.state = 'ringing' AND c.started_at > now() - ${RING_STALE}))`,
-    [userIds],
+        AND (c.state = 'accepted' OR (c.state = 'ringing' AND c.started_at > now() - make_interval(secs => $2)))`,
+    [userIds, ringStaleMs(ctx) / 1000],
   );
   return new Set(rows.map((r) => r.user_id));
+}
+
+/** Marks missed the calls whose ring timer died with its node. */
+export async function sweepStaleRinging(ctx: Ctx): Promise<void> {
+  const { rows } = await ctx.db.query<{ id: string }>(
+    `SELECT id FROM calls WHERE state = 'ringing' AND started_at < now() - make_interval(secs => $1) LIMIT 100`,
+    [ringStaleMs(ctx) / 1000],
+  );
+  for (const r of rows) await markMissed(ctx, r.id);
 }
 
 /**
@@ -85,23 +95,28 @@ export async function placeCall(
   const calleeId = others[0]?.user_id;
   if (!calleeId || (input.recipientId && input.recipientId !== calleeId)) throw notFound('Recipient not found');
 
-  const busyIds = await inCall(ctx, [from.userId, calleeId]);
-  if (busyIds.has(from.userId)) throw new AppError('conflict', 'You are already in a call');
-  const state = busyIds.has(calleeId) ? 'busy' : 'ringing';
-  const inserted = await ctx.db.transaction(async (tx) => {
+  // Both users' call state is checked and changed under their locks (taken in sorted order,
+  // so no deadlock): two calls placed at the same moment cannot both ring.
+  const { inserted, state } = await ctx.db.transaction(async (tx) => {
+    for (const id of [from.userId, calleeId].sort()) {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`call:${id}`]);
+    }
+    const busyIds = await inCall(ctx, tx, [from.userId, calleeId]);
+    if (busyIds.has(from.userId)) throw new AppError('conflict', 'You are already in a call');
+    const state: 'busy' | 'ringing' = busyIds.has(calleeId) ? 'busy' : 'ringing';
     const { rowCount } = await tx.query(
       `INSERT INTO calls (id, conversation_id, caller_id, media, state, ended_at, end_reason)
        VALUES ($1, $2, $3, $4, $5::text, CASE WHEN $5::text = 'busy' THEN now() END, CASE WHEN $5::text = 'busy' THEN 'busy' END)
        ON CONFLICT (id) DO NOTHING`,
       [input.callId, input.conversationId, from.userId, input.media, state],
     );
-    if (rowCount === 0) return false;
+    if (rowCount === 0) return { inserted: false, state };
     await tx.query(
       `INSERT INTO call_participants (call_id, user_id, role, socket_id, joined_at, left_at)
        VALUES ($1, $2, 'caller', $3, now(), $5::timestamptz), ($1, $4, 'callee', NULL, NULL, $5::timestamptz)`,
       [input.callId, from.userId, from.socketId, calleeId, state === 'busy' ? new Date() : null],
     );
-    return true;
+    return { inserted: true, state };
   });
   if (!inserted) throw new AppError('conflict', 'This call_id is already in use');
 

@@ -37,13 +37,33 @@ local score = redis.call('ZSCORE', KEYS[2], ARGV[5])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return -1 end
 redis.call('ZREM', KEYS[2], ARGV[5])
 local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v and tonumber(v) <= tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
+if v and tonumber(v) > tonumber(ARGV[2]) then
+  -- Renewed between its HSET and its ZADD: keep it, with the right score.
+  redis.call('ZADD', KEYS[2], v, ARGV[5])
+  return -1
+end
+if v then redis.call('HDEL', KEYS[1], ARGV[1]) end
 ${LIVE_OTHERS}
+if live == 0 then return 1 else return 0 end`;
+
+/**
+ * Renews this node's entry. Returns 1 when the user had no live entry at all (this one had
+ * expired or was lost with Redis): they were reported offline and must be announced again.
+ */
+const RENEW = `
+local fields = redis.call('HGETALL', KEYS[1])
+local live = 0
+for i = 1, #fields, 2 do
+  if tonumber(fields[i + 1]) > tonumber(ARGV[2]) then live = live + 1 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
 if live == 0 then return 1 else return 0 end`;
 
 type ScriptClient = Redis &
   Record<
-    'presenceConnect' | 'presenceDisconnect' | 'presenceExpire',
+    'presenceConnect' | 'presenceDisconnect' | 'presenceExpire' | 'presenceRenew',
     (...args: (string | number)[]) => Promise<number>
   >;
 
@@ -58,16 +78,24 @@ export function createRedisPresence(
   nodeId: string,
   ttlMs: number,
   log: Logger,
-): Presence & { onExpired(fn: (userId: string) => void): void } {
+): Presence & { onExpired(fn: (userId: string) => void): void; onRevived(fn: (userId: string) => void): void } {
   // Fail fast while Redis is away: callers fall back to what this node knows.
   const redis = new Redis(url, { ...redisOptions, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) as ScriptClient;
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis presence error'));
   redis.defineCommand('presenceConnect', { numberOfKeys: 2, lua: CONNECT });
   redis.defineCommand('presenceDisconnect', { numberOfKeys: 2, lua: DISCONNECT });
   redis.defineCommand('presenceExpire', { numberOfKeys: 2, lua: EXPIRE });
+  redis.defineCommand('presenceRenew', { numberOfKeys: 2, lua: RENEW });
   const local = createMemoryPresence();
   const localUsers = new Set<string>();
   let onExpired: (userId: string) => void = () => {};
+  let onRevived: (userId: string) => void = () => {};
+  // After Redis comes back, every node's entries look stale for a moment: let the nodes
+  // renew theirs before anyone sweeps.
+  let sweepAfter = 0;
+  redis.on('ready', () => {
+    sweepAfter = Date.now() + ttlMs;
+  });
 
   const args = (userId: string, node = nodeId) => {
     const now = Date.now();
@@ -76,16 +104,17 @@ export function createRedisPresence(
 
   async function renew() {
     if (redis.status !== 'ready' || localUsers.size === 0) return;
-    const pipeline = redis.pipeline();
-    for (const userId of localUsers) {
-      const [key, zkey, node, , expiresAt, keyTtl, member] = args(userId);
-      pipeline.hset(key, node, expiresAt).pexpire(key, keyTtl).zadd(zkey, expiresAt, member);
-    }
-    await pipeline.exec();
+    const users = [...localUsers];
+    const pipeline = redis.pipeline() as unknown as ScriptClient;
+    for (const userId of users) pipeline.presenceRenew(...args(userId));
+    const results = (await (pipeline as unknown as ReturnType<Redis['pipeline']>).exec()) ?? [];
+    users.forEach((userId, i) => {
+      if (results[i]?.[1] === 1 && localUsers.has(userId)) onRevived(userId);
+    });
   }
 
   async function sweep() {
-    if (redis.status !== 'ready') return;
+    if (redis.status !== 'ready' || Date.now() < sweepAfter) return;
     const due = await redis.zrangebyscore(EXPIRY_KEY, '-inf', Date.now(), 'LIMIT', 0, 200);
     for (const member of due) {
       const bar = member.lastIndexOf('|');
@@ -138,6 +167,9 @@ export function createRedisPresence(
     },
     onExpired(fn) {
       onExpired = fn;
+    },
+    onRevived(fn) {
+      onRevived = fn;
     },
     async close() {
       clearInterval(timer);

@@ -28,15 +28,18 @@ export async function socketOpened(ctx: Ctx, userId: string, socketId: string): 
     ctx.presence.connect(userId, socketId),
     contactsOf(ctx, userId),
   ]);
-  if (cameOnline) {
-    const payload: ServerPayload<'presence_update'> = {
-      user_id: userId,
-      status: 'online',
-      timestamp: ctx.now().toISOString(),
-    };
-    ctx.bus.publishToUsers(contacts, { type: 'presence_update', payload });
-  }
+  if (cameOnline) await announceOnline(ctx, userId, contacts);
   return [...(await ctx.presence.onlineAmong(contacts))];
+}
+
+/** Tells the contacts that the user is online (also when Redis comes back and finds them missing). */
+export async function announceOnline(ctx: Ctx, userId: string, contacts?: string[]): Promise<void> {
+  const payload: ServerPayload<'presence_update'> = {
+    user_id: userId,
+    status: 'online',
+    timestamp: ctx.now().toISOString(),
+  };
+  ctx.bus.publishToUsers(contacts ?? (await contactsOf(ctx, userId)), { type: 'presence_update', payload });
 }
 
 /** A socket closed. When it was the user's last one, last seen is stored and contacts told. */
@@ -47,11 +50,14 @@ export async function socketClosed(ctx: Ctx, userId: string, socketId: string): 
 
 /** Stores last seen and tells the contacts (also for users of a node that died). */
 export async function userWentOffline(ctx: Ctx, userId: string): Promise<void> {
+  // A reload reconnects at once: if a new socket counts the user online again, say nothing.
+  if ((await ctx.presence.onlineAmong([userId])).has(userId)) return;
   const { rows } = await ctx.db.query<{ last_seen_at: Date }>(
     'UPDATE users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at',
     [userId],
   );
   const lastSeen = rows[0]?.last_seen_at.toISOString() ?? ctx.now().toISOString();
+  if ((await ctx.presence.onlineAmong([userId])).has(userId)) return;
   const payload: ServerPayload<'presence_update'> = {
     user_id: userId,
     status: 'offline',

@@ -8,7 +8,7 @@ import type { App } from '../http/types.js';
 import { authenticate, isSessionLive } from '../auth/service.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
-import { deviceGone } from '../calls/service.js';
+import { deviceGone, sweepStaleRinging } from '../calls/service.js';
 import { Connection } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
 import { handlers, type FrameContext } from './handlers.js';
@@ -88,8 +88,13 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     }
   }, ctx.config.WS_HEARTBEAT_MS);
   heartbeat.unref();
+  const ringSweep = setInterval(() => {
+    track(sweepStaleRinging(ctx)).catch((err) => ctx.log.error({ err }, 'ringing sweep failed'));
+  }, ctx.config.CALL_RING_TIMEOUT_MS);
+  ringSweep.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
+    clearInterval(ringSweep);
     typing.clear();
   });
 
@@ -156,7 +161,8 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       typing.socketClosed(c.userId, c.id);
       log.info({ userId: c.userId, socketId: c.id }, 'socket closed');
       track(socketClosed(ctx, c.userId, c.id)).catch((err) => log.error({ err }, 'presence update on close failed'));
-      track(deviceGone(ctx, { userId: c.userId, socketId: c.id })).catch((err) =>
+      // After the socket's queued frames: a call_answer still in the queue must land first.
+      track(chain.then(() => deviceGone(ctx, { userId: c.userId, socketId: c.id }))).catch((err) =>
         log.error({ err }, 'call cleanup failed'),
       );
     });

@@ -119,6 +119,45 @@ describe('calls', () => {
     expect(first.b1.ofType('call_offer').filter((f) => f.payload.call_id === callId)).toHaveLength(0);
   });
 
+  it('two people calling the same person at the same moment: one rings, the other hears busy', async () => {
+    const target = await createUser(rt.s.http);
+    const [x, y] = [await createUser(rt.s.http), await createUser(rt.s.http)];
+    const [cx, cy] = [await createDirect(rt.s.http, x, target), await createDirect(rt.s.http, y, target)];
+    const [sx, sy] = [await connect(x), await connect(y)];
+    await connect(target);
+    const [idx, idy] = [randomUUID(), randomUUID()];
+    sx.send('call_offer', { call_id: idx, conversation_id: cx, media: 'audio', offer });
+    sy.send('call_offer', { call_id: idy, conversation_id: cy, media: 'audio', offer });
+    const outcome = await Promise.all([
+      sx.waitFor((f) => (f.type === 'call_ringing' || f.type === 'call_busy') && f.payload.call_id === idx),
+      sy.waitFor((f) => (f.type === 'call_ringing' || f.type === 'call_busy') && f.payload.call_id === idy),
+    ]);
+    expect(outcome.map((f) => f.type).sort()).toEqual(['call_busy', 'call_ringing']);
+  });
+
+  it('a call left ringing by a node that died (no timer anywhere) is swept to missed', async () => {
+    const { alice, bob, conversationId } = await pair();
+    const [a, b] = [await connect(alice), await connect(bob)];
+    const callId = randomUUID();
+    // Written as the dead node left it: ringing, ten minutes old, and no timer on any live node.
+    await rt.s.ctx.db.query(
+      `INSERT INTO calls (id, conversation_id, caller_id, media, state, started_at)
+       VALUES ($1, $2, $3, 'audio', 'ringing', now() - interval '10 minutes')`,
+      [callId, conversationId, alice.id],
+    );
+    await rt.s.ctx.db.query(
+      `INSERT INTO call_participants (call_id, user_id, role, socket_id) VALUES ($1, $2, 'caller', 'gone'), ($1, $3, 'callee', NULL)`,
+      [callId, alice.id, bob.id],
+    );
+    const { sweepStaleRinging } = await import('../../server/calls/service.js');
+    await sweepStaleRinging(rt.s.ctx);
+    await a.waitForType('call_missed', (x) => x.call_id === callId);
+    await b.waitForType('call_missed', (x) => x.call_id === callId);
+    const { rows } = await rt.s.ctx.db.query('SELECT state FROM calls WHERE id = $1', [callId]);
+    expect(rows[0]).toEqual({ state: 'missed' });
+    expect(await callMessage(bob.token, conversationId)).toMatchObject({ state: 'missed' });
+  });
+
   it('a caller whose socket drops ends the call for the other side', async () => {
     const { a, b1, callId } = await ring();
     b1.send('call_answer', { call_id: callId, answer });
