@@ -140,15 +140,13 @@ export function createRedisPresence(
       const { cameOnline: firstHere } = await local.connect(userId, socketId);
       if (!firstHere) return { cameOnline: false };
       localUsers.add(userId);
-      const [key, zkey, node, now, expiresAt, keyTtl, member] = args(userId);
-      return { cameOnline: (await redis.presenceConnect(key, zkey, node, now, expiresAt, keyTtl, member)) === 1 };
+      return { cameOnline: (await redis.presenceConnect(...args(userId))) === 1 };
     },
     async disconnect(userId, socketId) {
       const { wentOffline: lastHere } = await local.disconnect(userId, socketId);
       if (!lastHere) return { wentOffline: false };
       localUsers.delete(userId);
-      const [key, zkey, node, now, expiresAt, keyTtl, member] = args(userId);
-      return { wentOffline: (await redis.presenceDisconnect(key, zkey, node, now, expiresAt, keyTtl, member)) === 1 };
+      return { wentOffline: (await redis.presenceDisconnect(...args(userId))) === 1 };
     },
     async onlineAmong(userIds) {
       if (userIds.length === 0) return new Set();

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { startAppServer } from './app-server.js';
-import { bubbles, openChatWith, openFromList, send, signUp } from './helpers.js';
+import { bubbles, createGroupInUi, openChatWith, openFromList, send, signUp } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -85,15 +85,7 @@ test('a group of three talks, and each sees who said what', async ({ browser }, 
     await signUp(browser, server.url, 'Ben Group', device),
     await signUp(browser, server.url, 'Cat Group', device),
   ];
-  await ann.page.getByRole('button', { name: 'New group' }).click();
-  const dialog = ann.page.getByRole('dialog', { name: 'New group' });
-  await dialog.getByLabel('Group name').fill('Weekend plans');
-  for (const p of [ben, cat]) {
-    await dialog.getByRole('searchbox', { name: 'Search people' }).fill(p.username);
-    await dialog.getByRole('list', { name: 'People' }).getByRole('button', { name: p.name }).click();
-  }
-  await dialog.getByRole('button', { name: 'Create group' }).click();
-  await expect(ann.page.getByRole('heading', { name: 'Weekend plans' })).toBeVisible();
+  await createGroupInUi(ann, 'Weekend plans', [ben, cat]);
   await expect(ann.page.getByTestId('status-line')).toHaveText('3 members, 3 online');
   await send(ann, 'Hike on Saturday?');
 

@@ -57,3 +57,16 @@ export async function send(me: Person, text: string) {
 }
 
 export const bubbles = (p: Person) => p.page.getByTestId('message-text');
+
+/** Creates a group through "New group" with the given members, and waits until it is open. */
+export async function createGroupInUi(owner: Person, title: string, members: Person[]) {
+  await owner.page.getByRole('button', { name: 'New group' }).click();
+  const dialog = owner.page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill(title);
+  for (const p of members) {
+    await dialog.getByRole('searchbox', { name: 'Search people' }).fill(p.username);
+    await dialog.getByRole('list', { name: 'People' }).getByRole('button', { name: p.name }).click();
+  }
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(owner.page.getByRole('heading', { name: title })).toBeVisible();
+}

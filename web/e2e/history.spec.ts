@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startAppServer } from './app-server.js';
-import { bubbles, openFromList, signUp, uniq } from './helpers.js';
+import { bubbles, createGroupInUi, openFromList, signUp, uniq } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -113,13 +113,7 @@ test('a group owner adds and removes members; a member leaves', async ({ browser
     await signUp(browser, server.url, 'Pia Member', device),
     await signUp(browser, server.url, 'Quin Later', device),
   ];
-  await olga.page.getByRole('button', { name: 'New group' }).click();
-  const create = olga.page.getByRole('dialog', { name: 'New group' });
-  await create.getByLabel('Group name').fill('Book club');
-  await create.getByRole('searchbox', { name: 'Search people' }).fill(pia.username);
-  await create.getByRole('list', { name: 'People' }).getByRole('button', { name: 'Pia Member' }).click();
-  await create.getByRole('button', { name: 'Create group' }).click();
-  await expect(olga.page.getByRole('heading', { name: 'Book club' })).toBeVisible();
+  await createGroupInUi(olga, 'Book club', [pia]);
 
   await olga.page.getByRole('button', { name: 'Members' }).click();
   const members = olga.page.getByRole('dialog', { name: 'Members of Book club' });
