@@ -78,6 +78,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleHttpError);
   app.decorateRequest('auth', null);
+  // Every route, as registered (the authorization matrix test fails when one has no row).
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -102,5 +107,5 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     await ctx.presence.close();
     if (!opts.db) await db.close();
   });
-  return { app, ctx, nodeId };
+  return { app, ctx, nodeId, routes };
 }

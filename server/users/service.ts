@@ -50,3 +50,23 @@ export async function searchUsers(ctx: Ctx, callerId: string, query: string): Pr
   );
   return rows.map(presentPublic);
 }
+
+/**
+ * Disables (or re-enables) an account. Disabling ends every session at once: the refresh
+ * tokens stop working, every request with an old access token is refused, and live sockets on
+ * every node close with 4403.
+ */
+export async function setUserDisabled(ctx: Ctx, userId: string, disabled: boolean): Promise<void> {
+  if (!isUuid(userId)) throw notFound('User not found');
+  const { rowCount } = await ctx.db.transaction(async (tx) => {
+    const r = await tx.query(
+      `UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, now()) END WHERE id = $1`,
+      [userId, disabled],
+    );
+    if (disabled)
+      await tx.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+    return r;
+  });
+  if (rowCount === 0) throw notFound('User not found');
+  if (disabled) ctx.bus.publishUserDisabled(userId);
+}
