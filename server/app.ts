@@ -40,6 +40,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
       databaseUrl: config.DATABASE_URL,
       dataDir: config.DATA_DIR,
       poolSize: config.DATABASE_POOL_SIZE,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
     }));
   const applied = await migrate(db);
   if (applied.length) log.info({ applied }, 'migrations applied');

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
+import { AppError } from '../errors.js';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -14,10 +15,15 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /** Per-statement client-side timeout; 0 waits forever (migrations waiting on their lock). */
+  queryTimeoutMs?: number;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Counts statements sent (tests use it to prove a list costs a constant number of queries). */
   readonly stats: { queries: number };
   ping(): Promise<void>;
@@ -27,46 +33,121 @@ export interface Db extends Queryable {
 // Return int8 (count(*), sums) as numbers: every count here is far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export async function connectDb(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
-  return opts.databaseUrl ? connectPg(opts.databaseUrl, opts.poolSize ?? 10) : connectPglite(opts.dataDir);
+export interface PgOptions {
+  poolSize?: number;
+  /** How long to wait for a connection (new or from the pool) before giving up. */
+  connectTimeoutMs?: number;
+  /** Client-side limit on each statement: a database that stops answering is noticed in time. */
+  queryTimeoutMs?: number;
 }
 
-export function connectPg(url: string, poolSize: number): Db {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+export async function connectDb(opts: { databaseUrl?: string; dataDir: string } & PgOptions): Promise<Db> {
+  return opts.databaseUrl ? connectPg(opts.databaseUrl, opts) : connectPglite(opts.dataDir);
+}
+
+/** Thrown instead of a connection error or timeout: nothing was stored, the client may retry. */
+export class DbUnavailableError extends AppError {
+  constructor(override readonly cause?: unknown) {
+    super('unavailable', 'The database is unavailable; nothing was stored. Try again shortly.');
+  }
+}
+
+// SQLSTATE classes that mean the server or the connection, not the statement, failed.
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+
+/** Whether an error from pg means the database cannot be reached (as opposed to a bad statement). */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof DbUnavailableError) return true;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string') return UNAVAILABLE_SQLSTATE.test(e.code) || /^E[A-Z]+$/.test(e.code);
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
+    message,
+  );
+}
+
+/** A statement with pg's per-query client-side timeout (missing from @types/pg). */
+const statement = (text: string, timeoutMs: number, values?: readonly unknown[]) =>
+  ({ text, values, query_timeout: timeoutMs || undefined }) as pg.QueryConfig;
+
+/** After a connection failure, statements fail at once for this long, then one is let through as a probe. */
+const FAIL_FAST_MS = 500;
+
+export function connectPg(url: string, opts: PgOptions = {}): Db {
+  const queryTimeoutMs = opts.queryTimeoutMs ?? 0;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
+    keepAlive: true,
+  });
   // An idle client that loses its connection emits here; without a listener it would crash the process.
   pool.on('error', () => {});
   const stats = { queries: 0 };
-  const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
+  // A circuit breaker: while the database is known to be gone, callers get their error at once
+  // instead of each waiting out a timeout (a socket's frames run one after another).
+  let failFastUntil = 0;
+  const guard = () => {
+    if (Date.now() < failFastUntil) throw new DbUnavailableError();
+  };
+  const translate = (err: unknown): unknown => {
+    if (!isConnectionError(err)) return err;
+    failFastUntil = Date.now() + FAIL_FAST_MS;
+    return err instanceof DbUnavailableError ? err : new DbUnavailableError(err);
+  };
+  const wrap = (c: pg.Pool | pg.PoolClient, timeoutMs: number): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
       stats.queries++;
-      const r = await c.query(text, params as unknown[] | undefined);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      guard();
+      try {
+        const r = await c.query(statement(text, timeoutMs, params));
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      } catch (err) {
+        throw translate(err);
+      }
     },
     async exec(sql: string) {
       stats.queries++;
-      await c.query(sql);
+      guard();
+      try {
+        await c.query(statement(sql, timeoutMs));
+      } catch (err) {
+        throw translate(err);
+      }
     },
   });
   return {
     kind: 'pg',
     stats,
-    ...wrap(pool),
-    async transaction(fn) {
-      const client = await pool.connect();
+    ...wrap(pool, queryTimeoutMs),
+    async transaction(fn, txOpts) {
+      guard();
+      const timeoutMs = txOpts?.queryTimeoutMs ?? queryTimeoutMs;
+      let client: pg.PoolClient;
       try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
+        client = await pool.connect();
+      } catch (err) {
+        throw translate(err);
+      }
+      const tx = wrap(client, timeoutMs);
+      let broken: unknown;
+      try {
+        await tx.exec('BEGIN');
+        const result = await fn(tx);
+        await tx.exec('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        // A connection that failed or timed out mid-statement is thrown away, not reused.
+        if (isConnectionError(err)) broken = err;
+        else await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
         throw err;
       } finally {
-        client.release();
+        client.release(broken instanceof Error ? broken : broken ? new Error('connection broken') : undefined);
       }
     },
     async ping() {
-      await pool.query('SELECT 1');
+      await pool.query(statement('SELECT 1', queryTimeoutMs));
     },
     async close() {
       await pool.end();

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 it('five nodes migrating a fresh database at once apply each migration exactly once', async () => {
-  for (let i = 0; i < 5; i++) dbs.push(connectPg(database.url, 2));
+  for (let i = 0; i < 5; i++) dbs.push(connectPg(database.url, { poolSize: 2 }));
   const applied = await Promise.all(dbs.map((d) => migrate(d)));
   const all = readMigrations().map((m) => m.version);
   expect(all.length).toBeGreaterThan(1);

@@ -5,6 +5,8 @@ import type { Db } from './client.js';
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 // Any constant; every node takes the same lock so only one migrates at a time.
 const LOCK_KEY = 727_274_001;
+// A migration may wait long for the lock (another node migrating) or run long on a big table.
+const NO_TIMEOUT = { queryTimeoutMs: 0 };
 
 export interface Migration {
   version: string;
@@ -27,7 +29,7 @@ export async function migrate(db: Db, migrations = readMigrations()): Promise<st
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-  });
+  }, NO_TIMEOUT);
   const applied: string[] = [];
   for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
@@ -37,7 +39,7 @@ export async function migrate(db: Db, migrations = readMigrations()): Promise<st
       await tx.exec(m.sql);
       await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
       return true;
-    });
+    }, NO_TIMEOUT);
     if (done) applied.push(m.version);
   }
   return applied;

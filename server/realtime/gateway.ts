@@ -245,7 +245,8 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       const handler = handlers[frame.type as keyof typeof handlers] as (f: FrameContext, p: unknown) => Promise<void>;
       await handler(f, frame.payload);
     } catch (err) {
-      if (err instanceof AppError) return f.reply(errorFrame(err, ref));
+      // `unavailable` (the database is gone): nothing was stored; the client retries in a moment.
+      if (err instanceof AppError) return f.reply(errorFrame(err, ref, err.code === 'unavailable' ? 1000 : undefined));
       ctx.log.error({ err, type: frame.type, userId: conn.userId }, 'frame handler failed');
       f.reply(errorFrame(new AppError('internal', 'Something went wrong; the frame was not applied'), ref));
     }
