@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
 import { httpClient } from '../helpers/http.js';
-import { createDirect, createUser } from '../helpers/factories.js';
+import { createDirect, createGroup, createUsers } from '../helpers/factories.js';
 import { spawnCaddy, spawnNode, spawnRedis } from '../helpers/processes.js';
 import { chaosSender } from '../helpers/chaos-client.js';
 
@@ -27,78 +27,98 @@ afterAll(async () => {
   await db?.drop();
 });
 
-it('nodes killed with SIGKILL mid-conversation: no acked message lost, none duplicated, one order for both', async () => {
+it('nodes killed with SIGKILL again and again: no acked message lost, none duplicated, one order for every member', async () => {
   const http = httpClient(caddy.url);
-  const alice = await createUser(http);
-  const bob = await createUser(http);
-  const conversationId = await createDirect(http, alice, bob);
+  const [alice, bob, carol] = await createUsers(http, 3);
+  const direct = await createDirect(http, alice, bob);
+  const group = await createGroup(http, alice, [bob, carol]);
   const senders = [
-    chaosSender(caddy.url, alice.token, conversationId, 'alice'),
-    chaosSender(caddy.url, bob.token, conversationId, 'bob'),
+    chaosSender(caddy.url, alice.token, direct, 'alice'),
+    chaosSender(caddy.url, bob.token, direct, 'bob'),
+    chaosSender(caddy.url, carol.token, group, 'carol'),
+    chaosSender(caddy.url, alice.token, group, 'alice'),
   ];
 
-  const PER_CLIENT = 80;
+  // Everyone sends every 30 ms until the killing is over; four kills, alternating nodes,
+  // each node brought back before the next one dies.
+  let killing = true;
+  let sent = 0;
   const sending = (async () => {
-    for (let i = 0; i < PER_CLIENT; i++) {
-      for (const s of senders) s.queue(i);
+    while (killing || sent < 40) {
+      for (const s of senders) s.queue(sent);
+      sent++;
       await new Promise((r) => setTimeout(r, 30));
     }
   })();
-  // Kill each node in turn while messages flow, bringing it back before killing the next.
-  for (const node of nodes) {
+  const KILLS = 4;
+  for (let k = 0; k < KILLS; k++) {
+    const node = nodes[k % nodes.length]!;
     await new Promise((r) => setTimeout(r, 400));
     await node.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
     await node.start();
   }
+  killing = false;
   await sending;
   await Promise.all(senders.map((s) => s.settle()));
   for (const s of senders) s.stop();
 
-  // Every message was acknowledged in the end, and both clients were cut off at least once.
+  // Every message was acknowledged in the end, and every client was cut off at least once.
   for (const s of senders) {
     expect(s.pending.size).toBe(0);
-    expect(s.acked.size).toBe(PER_CLIENT);
+    expect(s.errors).toEqual([]);
+    expect(s.acked.size).toBe(sent);
     expect(s.reconnects).toBeGreaterThanOrEqual(1);
   }
-  // The database holds exactly the acknowledged messages, at the acknowledged seqs, with no gap.
-  const { rows } = await (async () => {
-    const pg = await import('pg');
-    const client = new pg.default.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      return await client.query<{ id: string; client_id: string; seq: number }>(
-        'SELECT id, client_id, seq FROM messages WHERE conversation_id = $1 ORDER BY seq',
-        [conversationId],
-      );
-    } finally {
-      await client.end();
-    }
-  })();
-  const acked = new Map([...senders[0]!.acked, ...senders[1]!.acked]);
-  expect(rows).toHaveLength(2 * PER_CLIENT);
-  expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 2 * PER_CLIENT }, (_, i) => i + 1));
-  for (const r of rows) expect(acked.get(r.client_id)).toEqual({ id: r.id, seq: r.seq });
+  const acked = new Map(senders.flatMap((s) => [...s.acked]));
+  const reconnects = senders.map((s) => s.reconnects).join('/');
+  console.info(`chaos: ${KILLS} SIGKILLs, ${acked.size} messages acked, reconnects per client ${reconnects}`);
+  for (const [conversationId, members, labels] of [
+    [direct, [alice, bob], ['alice', 'bob']],
+    [group, [alice, bob, carol], ['carol', 'alice']],
+  ] as const) {
+    // The database holds exactly the acknowledged messages, at the acknowledged seqs, with no gap.
+    const rows = await storedMessages(conversationId);
+    expect(rows).toHaveLength(2 * sent);
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 2 * sent }, (_, i) => i + 1));
+    for (const r of rows) expect(acked.get(r.client_id)).toEqual({ id: r.id, seq: r.seq });
 
-  // Both members read the same history in the same order.
-  const history = async (token: string) => {
-    const all = [];
-    for (let after = 0; ;) {
-      const res = await http.get(`/api/conversations/${conversationId}/messages?after_seq=${after}&limit=100`, token);
-      expect(res.status, res.text).toBe(200);
-      all.push(...res.body.messages);
-      if (res.body.messages.length < 100) return all;
-      after = res.body.messages.at(-1).seq;
+    // Every member reads the same history in the same order.
+    const histories = await Promise.all(members.map((m) => history(http, conversationId, m.token)));
+    for (const h of histories.slice(1)) expect(h).toEqual(histories[0]);
+    expect(histories[0]!.map((m: any) => m.id)).toEqual(rows.map((r) => r.id));
+    // Each sender's messages are stored once each, in the order they were written.
+    for (const label of labels) {
+      const mine = histories[0]!
+        .filter((m: any) => m.content.startsWith(`${label} `))
+        .map((m: any) => Number(m.content.split(' ')[1]));
+      expect(mine).toEqual(Array.from({ length: sent }, (_, i) => i));
     }
-  };
-  const [ha, hb] = await Promise.all([history(alice.token), history(bob.token)]);
-  expect(ha).toEqual(hb);
-  expect(ha.map((m: any) => m.id)).toEqual(rows.map((r) => r.id));
-  // Each sender's messages are stored in the order they were written.
-  for (const label of ['alice', 'bob']) {
-    const mine = ha
-      .filter((m: any) => m.content.startsWith(`${label} `))
-      .map((m: any) => Number(m.content.split(' ')[1]));
-    expect(mine).toEqual(Array.from({ length: PER_CLIENT }, (_, i) => i));
   }
-}, 90_000);
+}, 120_000);
+
+async function storedMessages(conversationId: string) {
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; client_id: string; seq: number }>(
+      'SELECT id, client_id, seq FROM messages WHERE conversation_id = $1 ORDER BY seq',
+      [conversationId],
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function history(http: ReturnType<typeof httpClient>, conversationId: string, token: string) {
+  const all = [];
+  for (let after = 0; ;) {
+    const res = await http.get(`/api/conversations/${conversationId}/messages?after_seq=${after}&limit=100`, token);
+    expect(res.status, res.text).toBe(200);
+    all.push(...res.body.messages);
+    if (res.body.messages.length < 100) return all;
+    after = res.body.messages.at(-1).seq;
+  }
+}
