@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, UnsecuredJWT, decodeJwt } from 'jose';
+import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair } from 'jose';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createUser, type TestUser } from './helpers/factories.js';
+import { WsClient } from './helpers/ws.js';
+import { setUserDisabled } from '../server/users/service.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -70,6 +72,33 @@ describe('forged and stale access tokens', () => {
     await expectUnauthorized(token);
   });
 
+  it('refuses a token that is not valid yet (nbf in the future)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await claims()
+      .setIssuedAt(now)
+      .setNotBefore(now + 600)
+      .setExpirationTime(now + 900)
+      .sign(secret());
+    await expectUnauthorized(token);
+  });
+
+  it('refuses algorithm confusion: RS256 with a key of the attacker, and HS512 with the right secret', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const base = () =>
+      new SignJWT({ sid, typ: 'access' })
+        .setSubject(sub)
+        .setIssuer('chatify')
+        .setAudience('chatify')
+        .setIssuedAt()
+        .setExpirationTime('5m');
+    await expectUnauthorized(await base().setProtectedHeader({ alg: 'RS256' }).sign(privateKey));
+    await expectUnauthorized(await base().setProtectedHeader({ alg: 'HS512' }).sign(secret()));
+    // The same claims with HS256 pass: the algorithm alone is what is refused.
+    expect(
+      (await s.http.get('/api/users/me', await base().setProtectedHeader({ alg: 'HS256' }).sign(secret()))).status,
+    ).toBe(200);
+  });
+
   it('refuses a token for another audience or issuer', async () => {
     const now = Math.floor(Date.now() / 1000);
     const wrongAud = await claims().setAudience('other').setIssuedAt(now).setExpirationTime('5m').sign(secret());
@@ -111,5 +140,31 @@ describe('forged and stale access tokens', () => {
     const basic = await s.http.request('GET', '/api/users/me', { headers: { authorization: `Basic ${u.token}` } });
     expect(basic.status).toBe(401);
     expect(basic.body).toMatchObject({ error: { code: 'unauthorized' } });
+  });
+});
+
+describe('disabling an account', () => {
+  it('closes its live sockets within 5 s (4403) and refuses its access and refresh tokens', async () => {
+    const [victim, other] = await Promise.all([createUser(s.http), createUser(s.http)]);
+    const sockets = await Promise.all([WsClient.connect(s.base, victim.token), WsClient.connect(s.base, victim.token)]);
+    const bystander = await WsClient.connect(s.base, other.token);
+    const started = Date.now();
+    await setUserDisabled(s.ctx, victim.id, true);
+    const closes = await Promise.all(sockets.map((c) => c.closed));
+    expect(Date.now() - started).toBeLessThan(5000);
+    for (const c of closes) expect(c.code).toBe(4403);
+    expect((await s.http.get('/api/users/me', victim.token)).status).toBe(401);
+    expect((await s.http.post('/api/auth/refresh', { refresh_token: victim.refresh_token })).status).toBe(401);
+    const login = await s.http.post('/api/auth/login', { email: victim.email, password: victim.password });
+    expect(login.status).toBe(401);
+    await expect(WsClient.connect(s.base, victim.token)).rejects.toMatchObject({ status: 401 });
+    // Nobody else is touched.
+    expect((await bystander.request('ping', {})).type).toBe('pong');
+    await bystander.close();
+
+    // Enabled again, the account signs in afresh (old sessions stay ended).
+    await setUserDisabled(s.ctx, victim.id, false);
+    expect((await s.http.post('/api/auth/login', { email: victim.email, password: victim.password })).status).toBe(200);
+    expect((await s.http.get('/api/users/me', victim.token)).status).toBe(401);
   });
 });
