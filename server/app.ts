@@ -74,6 +74,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     bodyLimit: 1024 * 1024,
+    // Behind Caddy (or any proxy) the client's address comes from X-Forwarded-For.
+    trustProxy: config.TRUST_PROXY,
     forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -33,3 +33,13 @@ export class AppError extends Error {
 export const notFound = (what = 'Not found') => new AppError('not_found', what);
 export const forbidden = (why: string) => new AppError('forbidden', why);
 export const badRequest = (why: string, details?: ErrorDetail[]) => new AppError('bad_request', why, details);
+
+/** A refusal that says when to try again (HTTP adds `Retry-After`). */
+export class RetryLaterError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super('rate_limited', message);
+  }
+}

@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 import type { App } from '../http/types.js';
 import { authenticate, login, logoutWithRefreshToken, refresh, register, revokeSession } from './service.js';
 
-const meta = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'] });
+const meta = (req: FastifyRequest) => ({ userAgent: req.headers['user-agent'], ip: req.ip });
 
 export async function authRoutes(app: App, ctx: Ctx) {
   app.post(

@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { isUniqueViolation, type Queryable } from '../db/client.js';
 import { presentSelf, USER_COLUMNS, type UserRow } from '../users/presenter.js';
+import { checkLoginAllowed, clearLoginFailures, recordLoginFailure } from './throttle.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import {
   hashMatches,
@@ -17,6 +18,8 @@ import {
 
 export interface ClientMeta {
   userAgent?: string;
+  /** The client's address (behind a proxy, only with TRUST_PROXY). */
+  ip?: string;
 }
 
 const keysOf = (ctx: Ctx) => tokenKeys(ctx.config.JWT_SECRET, ctx.config.ACCESS_TOKEN_TTL_SECONDS);
@@ -46,8 +49,12 @@ export async function register(ctx: Ctx, input: RegisterBody, meta: ClientMeta):
   }
 }
 
-/** Unknown account and wrong password give the same error after the same amount of work. */
+/**
+ * Unknown account and wrong password give the same error after the same amount of work.
+ * Failures are counted per account name and per address (see throttle.ts).
+ */
 export async function login(ctx: Ctx, input: LoginBody, meta: ClientMeta): Promise<AuthResponse> {
+  await checkLoginAllowed(ctx, input.email, meta.ip ?? '');
   const { rows } = await ctx.db.query<UserRow & { password_hash: string; disabled_at: Date | null }>(
     `SELECT ${USER_COLUMNS}, password_hash, disabled_at FROM users
       WHERE lower(email) = lower($1) OR lower(username) = lower($1)
@@ -56,7 +63,11 @@ export async function login(ctx: Ctx, input: LoginBody, meta: ClientMeta): Promi
   );
   const user = rows[0];
   const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password);
-  if (!user || !ok || user.disabled_at) throw invalidCredentials();
+  if (!user || !ok || user.disabled_at) {
+    await recordLoginFailure(ctx, input.email, meta.ip ?? '');
+    throw invalidCredentials();
+  }
+  await clearLoginFailures(ctx, input.email);
   return ctx.db.transaction((tx) => issueSession(ctx, tx, user, meta));
 }
 

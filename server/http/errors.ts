@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ErrorBody, ErrorCode, ErrorDetail } from '../../protocol/errors.js';
-import { AppError } from '../errors.js';
+import { AppError, RetryLaterError } from '../errors.js';
 
 const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'Body is not valid JSON'],
@@ -29,6 +29,7 @@ const body = (code: ErrorCode, message: string, details?: ErrorDetail[]): ErrorB
 /** The one place an error becomes an HTTP response. Internal details go to the log only. */
 export function handleHttpError(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof AppError) {
+    if (err instanceof RetryLaterError) reply.header('retry-after', Math.ceil(err.retryAfterMs / 1000));
     return reply.status(err.status).send(body(err.code, err.message, err.details));
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
