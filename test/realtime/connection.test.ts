@@ -76,6 +76,9 @@ describe('Origin', () => {
     for (const origin of [
       'https://evil.test',
       'https://app.example.com.evil.test',
+      'https://evilapp.example.com',
+      'http://app.example.com', // another scheme
+      'https://app.example.com:8443', // another port
       'null',
       `http://${host}.evil.test`,
     ]) {
