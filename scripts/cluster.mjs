@@ -36,6 +36,7 @@ for (let i = 0; i < nodes; i++) {
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
+    TRUST_PROXY: 'true',
     JWT_SECRET: secret,
     PUBLIC_ORIGIN: process.env.PUBLIC_ORIGIN ?? `http://localhost:${port}`,
   });
