@@ -123,6 +123,9 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
 
     // Listeners first, before any await: nothing the client sends early is lost.
     ws.on('message', (data, isBinary) => {
+      // A socket the server is closing (account disabled, session ended, slow consumer) runs
+      // nothing more, even when its client ignores the close frame and keeps sending.
+      if (ws.readyState !== ws.OPEN) return;
       if (state === 'open') return onFrame(data, isBinary);
       if (state === 'authenticating') {
         if (early.length >= 100) return ws.close(CLOSE_CODES.unauthorized, 'too many frames before auth');
@@ -183,12 +186,23 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       conn = new Connection(ws, claims.userId, claims.sessionId, ctx.config.WS_MAX_BUFFERED_BYTES, log);
       await registry.add(conn);
       log.info({ userId: conn.userId, socketId: conn.id }, 'socket open');
-      let online: string[] = [];
       try {
         // A revocation published between authentication and registration found no socket to close.
         if (!(await isSessionLive(ctx, claims.sessionId, claims.userId))) {
           conn.close(CLOSE_CODES.unauthorized, 'session ended');
         }
+      } catch (err) {
+        log.warn({ err }, 'session check on open failed');
+        conn.close(CLOSE_CODES.restarting, 'try again');
+      }
+      if (ws.readyState !== ws.OPEN) {
+        // Closed while opening (session ended, account disabled): no presence, no ready, no early frames.
+        registry.remove(conn);
+        state = 'closed';
+        return;
+      }
+      let online: string[] = [];
+      try {
         online = await socketOpened(ctx, conn.userId, conn.id);
       } catch (err) {
         log.error({ err }, 'presence update on open failed');
@@ -235,6 +249,8 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   }
 
   async function dispatch(conn: Connection, frame: ParsedFrame, ref: string | number | undefined) {
+    // Queued before the server began closing this socket: not applied, never acked; the client resends.
+    if (conn.ws.readyState !== conn.ws.OPEN) return;
     const f: FrameContext = {
       ctx,
       conn,

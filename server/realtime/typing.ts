@@ -14,6 +14,18 @@ export class TypingTracker {
   async set(userId: string, socketId: string, conversationId: string, isTyping: boolean): Promise<void> {
     const key = `${userId}:${conversationId}`;
     const current = this.active.get(key);
+    if (current) {
+      // Still a member? One removed while typing is refused like any stranger, and forgotten.
+      try {
+        await requireMember(this.ctx.db, conversationId, userId);
+      } catch (err) {
+        if (this.active.get(key) === current) {
+          clearTimeout(current.timer);
+          this.active.delete(key);
+        }
+        throw err;
+      }
+    }
     if (isTyping) {
       if (current) {
         current.timer.refresh();

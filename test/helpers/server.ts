@@ -11,6 +11,8 @@ export interface TestServer {
   http: HttpClient;
   app: Awaited<ReturnType<typeof buildApp>>['app'];
   ctx: Awaited<ReturnType<typeof buildApp>>['ctx'];
+  /** Every registered route (HEAD left out), as buildApp lists them. */
+  routes: Awaited<ReturnType<typeof buildApp>>['routes'];
   config: Config;
   close(): Promise<void>;
 }
@@ -35,7 +37,7 @@ export async function startServer(
     ...env,
   });
   const logger = opts.logStream ? createLogger(config.LOG_LEVEL, opts.logStream) : pino({ level: config.LOG_LEVEL });
-  const { app, ctx } = await buildApp(config, { logger });
+  const { app, ctx, routes } = await buildApp(config, { logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
@@ -44,6 +46,7 @@ export async function startServer(
     http: httpClient(base),
     app,
     ctx,
+    routes,
     config,
     async close() {
       await app.close();
