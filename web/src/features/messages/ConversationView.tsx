@@ -112,7 +112,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
             className="h-full"
             data={rows}
             firstItemIndex={BASE_INDEX + firstSeq}
-            initialTopMostItemIndex={rows.length - 1}
+            // Aligned to the end: a last message taller than the screen still opens at the bottom
+            // (and so keeps following new ones).
+            initialTopMostItemIndex={{ index: 'LAST', align: 'end' }}
             followOutput={(isAtBottom) => (isAtBottom ? 'smooth' : false)}
             atBottomStateChange={setAtBottom}
             atBottomThreshold={48}
