@@ -28,6 +28,8 @@ export interface Managed {
   start(): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
   readonly running: boolean;
+  /** The running process's pid (benchmarks read its CPU time and memory from /proc). */
+  readonly pid: number | undefined;
   output(): string;
 }
 
@@ -58,6 +60,9 @@ function managed(
     },
     get running() {
       return !!child && child.exitCode === null && child.signalCode === null;
+    },
+    get pid() {
+      return child?.pid;
     },
     output: () => out,
   };

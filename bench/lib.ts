@@ -1,0 +1,170 @@
+import pg from 'pg';
+import WebSocket from 'ws';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { signAccessToken, tokenKeys } from '../server/auth/tokens.js';
+import { createTestDatabase } from '../test/helpers/db.js';
+import { spawnNode, TEST_NODE_ENV } from '../test/helpers/processes.js';
+
+/** A server process on a fresh database, tuned for load (no per-user send throttle). */
+export async function benchServer(env: Record<string, string> = {}) {
+  const db = await createTestDatabase();
+  const node = await spawnNode({
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'warn',
+    WS_SEND_RATE: '1000000',
+    WS_SEND_BURST: '1000000',
+    DATABASE_POOL_SIZE: '20',
+    ...env,
+  });
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  return {
+    url: node.url,
+    node,
+    db,
+    pool,
+    async close() {
+      if (process.env.BENCH_SHOW_OUTPUT) console.log(node.output());
+      await node.kill('SIGKILL');
+      await pool.end();
+      await db.drop();
+    },
+  };
+}
+export type BenchServer = Awaited<ReturnType<typeof benchServer>>;
+
+export interface SeededUser {
+  id: string;
+  token: string;
+}
+
+/**
+ * Users and sessions written straight into the database (registering through the API would
+ * spend most of the run in argon2), with access tokens signed by the server's secret.
+ */
+export async function seedUsers(pool: pg.Pool, n: number): Promise<SeededUser[]> {
+  const users = Array.from({ length: n }, () => ({ id: randomUUID(), session: randomUUID() }));
+  const tag = randomUUID().slice(0, 8);
+  for (let i = 0; i < n; i += 5000) {
+    const chunk = users.slice(i, i + 5000);
+    await pool.query(
+      `INSERT INTO users (id, username, email, password_hash, display_name)
+       SELECT id, 'b' || $2 || '_' || ord, 'b' || $2 || '_' || ord || '@bench.test', 'x', 'Bench ' || ord
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, ord)`,
+      [chunk.map((u) => u.id), `${tag}_${i}`],
+    );
+    await pool.query(
+      `INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at)
+       SELECT s, u, $3, now() + interval '1 day' FROM unnest($1::uuid[], $2::uuid[]) AS x(s, u)`,
+      [chunk.map((u) => u.session), chunk.map((u) => u.id), createHash('sha256').update('bench').digest('hex')],
+    );
+  }
+  const keys = tokenKeys(TEST_NODE_ENV.JWT_SECRET, 900);
+  return Promise.all(
+    users.map(async (u) => ({ id: u.id, token: await signAccessToken(keys, { userId: u.id, sessionId: u.session }) })),
+  );
+}
+
+/** A direct conversation (or a group) with its members, straight into the database. */
+export async function seedConversation(pool: pg.Pool, memberIds: string[], kind: 'direct' | 'group' = 'direct') {
+  const id = randomUUID();
+  await pool.query(`INSERT INTO conversations (id, kind, direct_key, title) VALUES ($1, $2, $3, $4)`, [
+    id,
+    kind,
+    kind === 'direct'
+      ? createHash('sha256')
+          .update([...memberIds].sort().join(':'))
+          .digest('hex')
+      : null,
+    kind === 'group' ? 'Bench room' : null,
+  ]);
+  await pool.query(
+    `INSERT INTO conversation_members (conversation_id, user_id, role)
+     SELECT $1, u, CASE WHEN ord = 1 THEN 'owner' ELSE 'member' END FROM unnest($2::uuid[]) WITH ORDINALITY AS m(u, ord)`,
+    [id, memberIds],
+  );
+  return id;
+}
+
+/** An authenticated socket; resolves at `ready`. */
+export function openSocket(base: string, token: string, opts: { localAddress?: string } = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/api/ws?token=${encodeURIComponent(token)}`, {
+      perMessageDeflate: false,
+      localAddress: opts.localAddress,
+    });
+    const onReady = (data: WebSocket.RawData) => {
+      if (data.toString().startsWith('{"type":"ready"')) {
+        ws.off('message', onReady);
+        resolve(ws);
+      }
+    };
+    ws.on('message', onReady);
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+  });
+}
+
+export function percentiles(values: number[]) {
+  const v = [...values].sort((a, b) => a - b);
+  const at = (p: number) => (v.length ? v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]! : NaN);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return { n: v.length, p50: round(at(50)), p95: round(at(95)), p99: round(at(99)), max: round(v.at(-1) ?? NaN) };
+}
+
+const TICKS = 100; // USER_HZ on Linux
+
+/** CPU seconds used by a process so far (user + system), from /proc. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** Resident memory of a process in bytes, from /proc. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
+}
+
+/** Measures a process's CPU use over a stretch of time, as a share of one core. */
+export function cpuMeter(pid: number) {
+  const t0 = performance.now();
+  const c0 = cpuSeconds(pid);
+  return () => (cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds of every postgres process on the machine (the shared server and its backends). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      total += cpuSeconds(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** Busy share of the whole machine, of this driver process, of the server and of PostgreSQL, in cores. */
+export function cpuBreakdown(serverPid: number) {
+  const t0 = performance.now();
+  const server0 = cpuSeconds(serverPid);
+  const pg0 = postgresCpuSeconds();
+  const self0 = process.cpuUsage();
+  return () => {
+    const secs = (performance.now() - t0) / 1000;
+    const self = process.cpuUsage(self0);
+    const r = (x: number) => Math.round((x / secs) * 100) / 100;
+    return {
+      server: r(cpuSeconds(serverPid) - server0),
+      postgres: r(postgresCpuSeconds() - pg0),
+      driver: r((self.user + self.system) / 1e6),
+    };
+  };
+}

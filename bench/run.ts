@@ -1,0 +1,123 @@
+/**
+ * `npm run bench` — load scenarios against a real server, PostgreSQL and sockets on this
+ * machine, printing figures and writing bench/results/<date>-<commit>.json.
+ *
+ *   npm run bench                         the standard set (a few minutes)
+ *   npm run bench -- pairs --pairs 50 --rate 40 --seconds 10
+ *   npm run bench -- room --members 200 --senders 4 --rate 50
+ *   npm run bench -- connections --count 15000
+ *   npm run bench -- history --messages 10000000
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { messaging } from './scenarios/messaging.js';
+import { relay } from './scenarios/relay.js';
+import { pgInsert } from './scenarios/pg-insert.js';
+import { connections } from './scenarios/connections.js';
+import { list } from './scenarios/list.js';
+import { history } from './scenarios/history.js';
+
+// The scenarios run the built server (dist/), as production does.
+const ensureBuildModule = '../scripts/ensure-build.mjs';
+((await import(ensureBuildModule)) as { ensureBuild: () => void }).ensureBuild();
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    pairs: { type: 'string', default: '50' },
+    members: { type: 'string', default: '200' },
+    senders: { type: 'string', default: '4' },
+    rate: { type: 'string' },
+    window: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '10' },
+    count: { type: 'string', default: '10000' },
+    messages: { type: 'string', default: '1000000' },
+  },
+});
+const num = (k: keyof typeof values, fallback?: number) => Number(values[k] ?? fallback);
+
+type Result = Record<string, unknown>;
+const scenarios: Record<string, () => Promise<Result[]>> = {
+  throughput: async () => [
+    await messaging({
+      shape: 'pairs',
+      pairs: num('pairs'),
+      members: 0,
+      senders: 0,
+      rate: 0,
+      window: num('window'),
+      seconds: num('seconds'),
+    }),
+  ],
+  pairs: async () => [
+    await messaging({
+      shape: 'pairs',
+      pairs: num('pairs'),
+      members: 0,
+      senders: 0,
+      rate: num('rate', 40),
+      window: 0,
+      seconds: num('seconds'),
+    }),
+  ],
+  ceiling: async () => [
+    await pgInsert({ clients: 8, seconds: num('seconds') / 2 }),
+    await relay({
+      shape: 'pairs',
+      pairs: num('pairs'),
+      members: 0,
+      senders: 0,
+      window: num('window'),
+      seconds: num('seconds'),
+    }),
+    await relay({
+      shape: 'room',
+      pairs: 0,
+      members: num('members'),
+      senders: num('senders'),
+      window: num('window'),
+      seconds: num('seconds'),
+    }),
+  ],
+  connections: async () => [await connections({ count: num('count'), concurrency: 100 })],
+  list: async () => [await list({ sizes: [1, 10, 100, 500], requests: 50 })],
+  history: async () => [await history({ messages: num('messages'), conversations: 1000, requests: 600 })],
+  room: async () => [
+    await messaging({
+      shape: 'room',
+      pairs: 0,
+      members: num('members'),
+      senders: num('senders'),
+      rate: num('rate', 50),
+      window: 0,
+      seconds: num('seconds'),
+    }),
+  ],
+};
+
+const chosen = positionals.length
+  ? positionals
+  : ['ceiling', 'throughput', 'pairs', 'room', 'list', 'history', 'connections'];
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  memory_gib: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+};
+const results: Result[] = [];
+for (const name of chosen) {
+  const run = scenarios[name];
+  if (!run) throw new Error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(', ')}`);
+  console.log(`\n== ${name}`);
+  for (const r of await run()) {
+    console.log(JSON.stringify(r, null, 2));
+    results.push(r);
+  }
+}
+mkdirSync('bench/results', { recursive: true });
+const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${commit}-${chosen.join('+')}.json`;
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, machine, results }, null, 2));
+console.log(`\nwrote ${file}`);

@@ -1,0 +1,59 @@
+import { benchServer, percentiles, seedConversation, seedUsers } from '../lib.js';
+
+/**
+ * `messages` messages over `conversations` conversations of one reader, written by
+ * PostgreSQL itself (INSERT ... SELECT generate_series: no rows cross the wire), then
+ * random history pages over HTTP: newest page, a page before a random seq, a page after one.
+ */
+export async function history(o: { messages: number; conversations: number; requests: number }) {
+  const srv = await benchServer();
+  try {
+    const [reader, other] = await seedUsers(srv.pool, 2);
+    const conversationIds: string[] = [];
+    for (let i = 0; i < o.conversations; i++) {
+      conversationIds.push(await seedConversation(srv.pool, [reader!.id, other!.id], 'group'));
+    }
+    const per = Math.floor(o.messages / o.conversations);
+    const t0 = performance.now();
+    // In slices of conversations, so one statement never holds everything in memory.
+    for (let i = 0; i < conversationIds.length; i += 50) {
+      await srv.pool.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body)
+         SELECT c, g, $2, c::text || ':' || g,
+                'message ' || g || ' about ' || (ARRAY['lunch','the build','release','coffee','the meeting','holidays'])[1 + g % 6]
+           FROM unnest($1::uuid[]) AS c, generate_series(1, $3) AS g`,
+        [conversationIds.slice(i, i + 50), other!.id, per],
+      );
+    }
+    await srv.pool.query('UPDATE conversations SET last_seq = $2, last_message_at = now() WHERE id = ANY($1::uuid[])', [
+      conversationIds,
+      per,
+    ]);
+    await srv.pool.query('ANALYZE');
+    const seedSeconds = (performance.now() - t0) / 1000;
+
+    const latencies: number[] = [];
+    for (let i = 0; i < o.requests; i++) {
+      const id = conversationIds[Math.floor(Math.random() * conversationIds.length)]!;
+      const seq = 1 + Math.floor(Math.random() * per);
+      const query = ['limit=50', `before_seq=${seq}&limit=50`, `after_seq=${seq}&limit=50`][i % 3];
+      const started = performance.now();
+      const res = await fetch(`${srv.url}/api/conversations/${id}/messages?${query}`, {
+        headers: { authorization: `Bearer ${reader!.token}` },
+      });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - started);
+      if (res.status !== 200) throw new Error(`history page answered ${res.status}`);
+    }
+    return {
+      scenario: 'history',
+      options: o,
+      seeded_messages: per * o.conversations,
+      seed_seconds: Math.round(seedSeconds),
+      seed_rows_per_second: Math.round((per * o.conversations) / seedSeconds),
+      page_ms: percentiles(latencies),
+    };
+  } finally {
+    await srv.close();
+  }
+}

@@ -1,0 +1,146 @@
+import type WebSocket from 'ws';
+import { randomUUID } from 'node:crypto';
+import { benchServer, cpuBreakdown, openSocket, percentiles, seedConversation, seedUsers, sleep } from '../lib.js';
+
+export interface MessagingOptions {
+  /** pairs: P sender/receiver pairs; room: one group of `members`, `senders` of them sending. */
+  shape: 'pairs' | 'room';
+  pairs: number;
+  members: number;
+  senders: number;
+  /** Messages per second per sender; 0 = as fast as acks allow (a window of `window` in flight). */
+  rate: number;
+  window: number;
+  seconds: number;
+}
+
+/**
+ * Senders send over real sockets to a real server (persisted, ack after commit); receivers
+ * measure send -> ack and send -> receive latency in the same clock. Lost = sent, never acked;
+ * duplicated = delivered twice to one receiver.
+ */
+export async function messaging(o: MessagingOptions) {
+  const srv = await benchServer();
+  try {
+    const senders: { ws: WebSocket; conversationId: string; inFlight: number }[] = [];
+    const receivers: WebSocket[] = [];
+    if (o.shape === 'pairs') {
+      const users = await seedUsers(srv.pool, o.pairs * 2);
+      for (let i = 0; i < o.pairs; i++) {
+        const [a, b] = [users[2 * i]!, users[2 * i + 1]!];
+        const conversationId = await seedConversation(srv.pool, [a.id, b.id]);
+        senders.push({ ws: await openSocket(srv.url, a.token), conversationId, inFlight: 0 });
+        receivers.push(await openSocket(srv.url, b.token));
+      }
+    } else {
+      const users = await seedUsers(srv.pool, o.members);
+      const conversationId = await seedConversation(
+        srv.pool,
+        users.map((u) => u.id),
+        'group',
+      );
+      for (const [i, u] of users.entries()) {
+        const ws = await openSocket(srv.url, u.token);
+        if (i < o.senders) senders.push({ ws, conversationId, inFlight: 0 });
+        else receivers.push(ws);
+      }
+    }
+
+    const sentAt = new Map<string, number>();
+    const ackMs: number[] = [];
+    const recvMs: number[] = [];
+    const seen = new Set<string>();
+    let acked = 0;
+    let delivered = 0;
+    let duplicated = 0;
+    let errors = 0;
+    for (const r of receivers) {
+      const rid = randomUUID();
+      r.on('message', (data) => {
+        const s = data.toString();
+        if (!s.startsWith('{"type":"new_message"')) return;
+        const clientId = /"client_id":"([^"]+)"/.exec(s)![1]!;
+        const t = sentAt.get(clientId);
+        if (t === undefined) return;
+        const k = `${rid}:${clientId}`;
+        if (seen.has(k)) duplicated++;
+        else seen.add(k);
+        delivered++;
+        recvMs.push(performance.now() - t);
+      });
+    }
+    let sending = true;
+    const sendOne = (s: (typeof senders)[number]) => {
+      const clientId = randomUUID();
+      sentAt.set(clientId, performance.now());
+      s.inFlight++;
+      s.ws.send(
+        JSON.stringify({
+          type: 'chat_message',
+          payload: { conversation_id: s.conversationId, content: `bench ${clientId}`, client_id: clientId },
+        }),
+      );
+    };
+    for (const s of senders) {
+      s.ws.on('message', (data) => {
+        const str = data.toString();
+        if (str.startsWith('{"type":"message_ack"')) {
+          const clientId = /"client_id":"([^"]+)"/.exec(str)![1]!;
+          ackMs.push(performance.now() - sentAt.get(clientId)!);
+          acked++;
+          s.inFlight--;
+          if (o.rate === 0 && sending) sendOne(s);
+        } else if (str.startsWith('{"type":"error"')) {
+          errors++;
+          s.inFlight--;
+        }
+      });
+    }
+
+    const cpu = cpuBreakdown(srv.node.pid!);
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    if (o.rate === 0) {
+      for (const s of senders) for (let i = 0; i < o.window; i++) sendOne(s);
+    } else {
+      // Open loop: every 10 ms each sender sends its share, whatever the server's pace.
+      let due = 0;
+      timer = setInterval(() => {
+        due += (o.rate * 10) / 1000;
+        const n = Math.floor(due);
+        due -= n;
+        for (let i = 0; i < n; i++) for (const s of senders) sendOne(s);
+      }, 10);
+    }
+    await sleep(o.seconds * 1000);
+    sending = false;
+    clearInterval(timer);
+    const elapsed = (performance.now() - started) / 1000;
+    const serverCpu = cpu();
+    const sent = sentAt.size;
+    // Let the tail drain.
+    const expectedDeliveries = () => acked * (o.shape === 'pairs' ? 1 : receivers.length);
+    for (let i = 0; i < 100 && (acked + errors < sent || delivered < expectedDeliveries()); i++) await sleep(50);
+
+    for (const ws of [...senders.map((s) => s.ws), ...receivers]) ws.terminate();
+    const deliveriesPerSecond = Math.round(delivered / elapsed);
+    return {
+      scenario: o.shape,
+      options: o,
+      seconds: Math.round(elapsed * 10) / 10,
+      sent,
+      acked,
+      errors,
+      lost: sent - acked - errors,
+      delivered,
+      duplicated,
+      acked_per_second: Math.round(acked / elapsed),
+      deliveries_per_second: deliveriesPerSecond,
+      ack_ms: percentiles(ackMs),
+      receive_ms: percentiles(recvMs),
+      cpu_cores: serverCpu,
+    };
+  } finally {
+    await srv.close();
+  }
+}
