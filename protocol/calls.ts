@@ -2,12 +2,24 @@ import { z } from 'zod';
 import { EntityId } from './ids.js';
 
 /** SDP and ICE are relayed untouched; they are only size-capped. */
+const MAX_DEPTH = 32;
+/** Nesting depth at most MAX_DEPTH, checked without recursion (so it cannot overflow the stack). */
+function shallow(v: unknown): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d >= MAX_DEPTH) return false;
+    for (const c of Object.values(x)) stack.push([c, d + 1]);
+  }
+  return true;
+}
 const opaque = (maxBytes: number) =>
   z
     .unknown()
     .refine(
-      (v) => v !== undefined && JSON.stringify(v).length <= maxBytes,
-      `must be JSON of at most ${maxBytes} bytes`,
+      (v) => v !== undefined && shallow(v) && JSON.stringify(v).length <= maxBytes,
+      `must be JSON of at most ${maxBytes} bytes and ${MAX_DEPTH} levels`,
     );
 
 export const CallMedia = z.enum(['audio', 'video']);

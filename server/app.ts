@@ -77,6 +77,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     // Behind Caddy (or any proxy) the client's address comes from X-Forwarded-For.
     trustProxy: config.TRUST_PROXY,
     forceCloseConnections: true,
+    // Router errors (bad percent-encoding: 400, a path parameter over 100 characters: 414) get the same body.
+    frameworkErrors: (err, req, reply) => handleHttpError(err, req, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

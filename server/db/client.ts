@@ -71,6 +71,13 @@ export function isConnectionError(err: unknown): boolean {
 const statement = (text: string, timeoutMs: number, values?: readonly unknown[]) =>
   ({ text, values, query_timeout: timeoutMs || undefined }) as pg.QueryConfig;
 
+/** A NUL (U+0000) in a text parameter (22021), or a character the encoding lacks (22P05). */
+function badText(err: unknown): AppError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== '22021' && code !== '22P05') return null;
+  return new AppError('validation_failed', 'Text must not contain NUL (U+0000) characters');
+}
+
 /** After a connection failure, statements fail at once for this long, then one is let through as a probe. */
 const FAIL_FAST_MS = 500;
 
@@ -92,6 +99,8 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     if (Date.now() < failFastUntil) throw new DbUnavailableError();
   };
   const translate = (err: unknown): unknown => {
+    const bad = badText(err);
+    if (bad) return bad;
     if (!isConnectionError(err)) return err;
     failFastUntil = Date.now() + FAIL_FAST_MS;
     return err instanceof DbUnavailableError ? err : new DbUnavailableError(err);
@@ -169,7 +178,9 @@ export function wrapPglite(lite: PGliteType): Db {
   const wrap = (c: Tx): Queryable => ({
     async query<R>(text: string, params?: readonly unknown[]) {
       stats.queries++;
-      const r = await c.query<R>(text, params as unknown[] | undefined);
+      const r = await c.query<R>(text, params as unknown[] | undefined).catch((err: unknown) => {
+        throw badText(err) ?? err;
+      });
       // PGlite reports affectedRows = 0 for a SELECT; a statement that returns rows counts them.
       return { rows: r.rows, rowCount: r.fields.length > 0 ? r.rows.length : (r.affectedRows ?? 0) };
     },

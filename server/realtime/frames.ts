@@ -10,9 +10,13 @@ export interface ParsedFrame {
   id?: string | number;
 }
 
+/** Only an id the Envelope schema would accept is ever echoed back (never a 60 KB or 20,000-deep value). */
+const isFrameId = (v: unknown): v is FrameId => (typeof v === 'string' && v.length <= 64) || Number.isSafeInteger(v);
+
 /** The `ref` of an error about this frame: its id, else its client_id, if it has either. */
 export function refOf(env: { id?: string | number; payload?: unknown } | undefined): string | number | undefined {
-  if (env?.id !== undefined) return env.id;
+  const id = env?.id as unknown;
+  if (id !== undefined) return isFrameId(id) ? id : undefined;
   const p = env?.payload as { client_id?: unknown } | undefined;
   return typeof p?.client_id === 'string' ? p.client_id.slice(0, 64) : undefined;
 }

@@ -58,6 +58,11 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
 
   await app.register(websocket, {
     options: { maxPayload: WS_LIMITS.maxFrameBytes, perMessageDeflate: false },
+    // A client's protocol error (1009 too big, 1007 bad UTF-8) is not a server error: no error-level line.
+    errorHandler(err, socket, req) {
+      req.log.info({ err }, 'socket protocol error');
+      socket.terminate();
+    },
     // Shutdown: 1012 tells clients to reconnect (to another node) and catch up.
     preClose(done) {
       const clients = [...this.websocketServer.clients];
@@ -106,11 +111,16 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       const token = (req.query as { token?: unknown }).token;
       if (typeof token === 'string' && token) req.auth = await authenticate(ctx, token);
     });
-    scope.get(
-      '/api/ws',
-      { websocket: true, schema: { querystring: z.object({ token: z.string().max(4096).optional() }).loose() } },
-      (ws, req) => acceptSocket(ws, req),
-    );
+    scope.route({
+      method: 'GET',
+      url: '/api/ws',
+      schema: { querystring: z.object({ token: z.string().max(4096).optional() }).loose() },
+      // A plain GET (no Upgrade header) gets a JSON error instead of an empty 404.
+      handler: async () => {
+        throw new AppError('bad_request', 'This endpoint only accepts WebSocket upgrades');
+      },
+      wsHandler: (ws, req) => acceptSocket(ws, req),
+    });
   });
 
   function acceptSocket(ws: WebSocket, req: FastifyRequest) {
