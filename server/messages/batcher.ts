@@ -30,39 +30,45 @@ class Raced extends Error {}
 
 const MAX_BATCH = 512;
 
+/** A stable lane for a conversation id (its last hex digits). */
+const laneOf = (conversationId: string, lanes: number) => parseInt(conversationId.slice(-4), 16) % lanes;
+
 /**
  * Group commit: sends that arrive while earlier ones are being stored are stored together, in
- * one transaction of a fixed number of statements, instead of one transaction each. A lone
+ * one transaction of four statements, instead of one transaction each. A lone
  * send goes at once (no added latency); under load, batches grow by themselves. Every send
  * is still acknowledged only after its batch commits, each conversation's seqs stay gapless
  * and in submission order, and a repeated client_id is answered with the stored message.
  */
 export class SendBatcher {
-  private queue: Item[] = [];
-  private running = 0;
+  // Lanes by conversation: batches of different lanes touch different conversations, so
+  // they run side by side without waiting on each other's row locks; one lane runs one
+  // batch at a time, so a conversation's sends keep their order.
+  private readonly lanes: { queue: Item[]; busy: boolean }[];
 
   constructor(
     private readonly ctx: Ctx,
-    /** Batches in flight at once; more overlap commits (fsyncs), fewer batch better. */
-    private readonly concurrency = 2,
-  ) {}
+    lanes = 4,
+  ) {
+    this.lanes = Array.from({ length: lanes }, () => ({ queue: [], busy: false }));
+  }
 
   send(input: SendInput): Promise<SendResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
-      this.pump();
+      const lane = this.lanes[laneOf(input.conversationId, this.lanes.length)]!;
+      lane.queue.push({ input, resolve, reject });
+      this.pump(lane);
     });
   }
 
-  private pump() {
-    while (this.running < this.concurrency && this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      this.running++;
-      void this.run(batch).finally(() => {
-        this.running--;
-        this.pump();
-      });
-    }
+  private pump(lane: { queue: Item[]; busy: boolean }) {
+    if (lane.busy || lane.queue.length === 0) return;
+    lane.busy = true;
+    const batch = lane.queue.splice(0, MAX_BATCH);
+    void this.run(batch).finally(() => {
+      lane.busy = false;
+      this.pump(lane);
+    });
   }
 
   private async run(batch: Item[]) {
@@ -109,16 +115,16 @@ export class SendBatcher {
         const refused = new Set<Item>();
         if (firsts.length === 0) return { rows: [], members, refused };
         // 2. Lock the conversations in id order (two batches never wait on each other in a
-        //    cycle), read their last seq, and their members (membership check and fan-out).
-        const { rows: convs } = await tx.query<{ id: string; last_seq: number }>(
-          'SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+        //    cycle); read their last seq and members (membership check and fan-out).
+        const { rows: convs } = await tx.query<{ id: string; last_seq: number; members: string[] }>(
+          `WITH locked AS MATERIALIZED (
+             SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+           SELECT l.id, l.last_seq, array_agg(m.user_id) AS members
+             FROM locked l JOIN conversation_members m ON m.conversation_id = l.id
+            GROUP BY l.id, l.last_seq`,
           [conversationIds],
         );
-        const { rows: memberRows } = await tx.query<{ conversation_id: string; user_id: string }>(
-          'SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id = ANY($1::uuid[])',
-          [conversationIds],
-        );
-        for (const r of memberRows) members.get(r.conversation_id)!.push(r.user_id);
+        for (const c of convs) members.set(c.id, c.members);
         const lastSeq = new Map(convs.map((c) => [c.id, c.last_seq]));
         // 3. Seqs in submission order, per conversation; non-members are refused.
         const accepted: (Item & { seq: number })[] = [];
@@ -134,16 +140,30 @@ export class SendBatcher {
           reserved.push(ctx.publishOrder.reserve(conversationId));
         }
         if (accepted.length === 0) return { rows: [], members, refused };
+        // 4. In one statement: the conversations' new last seq, the senders' watermarks (they
+        //    have received and read their own messages), and the messages.
         const bumped = [...new Set(accepted.map((a) => a.input.conversationId))];
-        await tx.query(
-          `UPDATE conversations c SET last_seq = v.last_seq, last_message_at = now()
-             FROM unnest($1::uuid[], $2::int[]) AS v(id, last_seq) WHERE c.id = v.id`,
-          [bumped, bumped.map((id) => lastSeq.get(id)!)],
-        );
-        // 4. The messages, in one statement.
+        const watermark = new Map<string, [string, string, number]>();
+        for (const a of accepted) {
+          watermark.set(key(a.input.conversationId, a.input.senderId), [
+            a.input.conversationId,
+            a.input.senderId,
+            a.seq,
+          ]);
+        }
+        const marks = [...watermark.values()];
         const col = <T>(f: (a: (typeof accepted)[number]) => T) => accepted.map(f);
         const inserted = await tx.query<MessageRow>(
-          `INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body)
+          `WITH bump AS (
+             UPDATE conversations c SET last_seq = v.last_seq, last_message_at = now()
+               FROM unnest($7::uuid[], $8::int[]) AS v(id, last_seq) WHERE c.id = v.id),
+           marks AS (
+             UPDATE conversation_members m
+                SET last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),
+                    last_read_seq = GREATEST(m.last_read_seq, v.seq)
+               FROM unnest($9::uuid[], $10::uuid[], $11::int[]) AS v(conversation_id, user_id, seq)
+              WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id)
+           INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body)
            SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[])
            ON CONFLICT (sender_id, client_id) DO NOTHING
            RETURNING ${MESSAGE_COLUMNS}`,
@@ -154,28 +174,15 @@ export class SendBatcher {
             col((a) => a.input.clientId),
             col((a) => a.input.messageType),
             col((a) => a.input.content),
+            bumped,
+            bumped.map((id) => lastSeq.get(id)!),
+            marks.map((m) => m[0]),
+            marks.map((m) => m[1]),
+            marks.map((m) => m[2]),
           ],
         );
         // A skipped row would leave a hole in the seqs: roll back and run the batch again.
         if (inserted.rowCount !== accepted.length) throw new Raced();
-        // 5. Senders have received and read their own messages.
-        const watermark = new Map<string, [string, string, number]>();
-        for (const a of accepted) {
-          watermark.set(key(a.input.conversationId, a.input.senderId), [
-            a.input.conversationId,
-            a.input.senderId,
-            a.seq,
-          ]);
-        }
-        const marks = [...watermark.values()];
-        await tx.query(
-          `UPDATE conversation_members m
-              SET last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),
-                  last_read_seq = GREATEST(m.last_read_seq, v.seq)
-             FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS v(conversation_id, user_id, seq)
-            WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id`,
-          [marks.map((m) => m[0]), marks.map((m) => m[1]), marks.map((m) => m[2])],
-        );
         return { rows: inserted.rows, members, refused };
       });
     } catch (err) {
