@@ -90,6 +90,9 @@ describe.each<CutMode>(['reset', 'blackhole'])('PostgreSQL unreachable (%s)', (m
       expect(r.frame.type).toBe('error');
       expect(r.frame.payload).toMatchObject({ code: 'unavailable', retry_after_ms: expect.any(Number) });
     }
+    console.info(
+      `db outage (${mode}): slowest WebSocket answer ${Math.max(...during.map((r) => r.ms))} ms, REST ${restMs} ms`,
+    );
     expect(rest.status, rest.text).toBe(503);
     expect(rest.body.error.code).toBe('unavailable');
     expect(restMs).toBeLessThan(2000);
