@@ -15,6 +15,9 @@ export async function benchServer(env: Record<string, string> = {}) {
     WS_SEND_RATE: '1000000',
     WS_SEND_BURST: '1000000',
     DATABASE_POOL_SIZE: '20',
+    // BENCH_CPU_PROF=1: the server writes a V8 CPU profile (open it in Chrome DevTools or
+    // speedscope; `npm run bench:profile-summary` prints the top functions).
+    ...(process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=bench/results/profiles' } : {}),
     ...env,
   });
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -24,8 +27,8 @@ export async function benchServer(env: Record<string, string> = {}) {
     db,
     pool,
     async close() {
-      if (process.env.BENCH_SHOW_OUTPUT) console.log(node.output());
-      await node.kill('SIGKILL');
+      // SIGTERM lets a profiling server write its profile on the way out.
+      await node.kill(process.env.BENCH_CPU_PROF ? 'SIGTERM' : 'SIGKILL');
       await pool.end();
       await db.drop();
     },

@@ -21,6 +21,8 @@ export const SelfUser = z.object({
   email_verified: z.boolean(),
   /** Calls use TURN relays only, so peers never learn this user's address. */
   relay_only: z.boolean(),
+  /** `admin`: the first account, or an address in ADMIN_EMAILS. */
+  role: z.enum(['user', 'admin']),
   created_at: z.string(),
 });
 export type SelfUser = z.infer<typeof SelfUser>;

@@ -22,6 +22,9 @@ import { conversationRoutes } from './conversations/routes.js';
 import { messageRoutes } from './messages/routes.js';
 import { callRoutes } from './calls/routes.js';
 import { realtimeGateway } from './realtime/gateway.js';
+import { accountRoutes } from './accounts/routes.js';
+import { startWorker } from './jobs/queue.js';
+import { createMailer, type Mail } from './mail/mailer.js';
 
 export interface BuildOptions {
   /** Use this database instead of connecting one (tests share a prepared one). */
@@ -59,7 +62,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     presence: opts.presence ?? redisPresence ?? createMemoryPresence(),
     publishOrder: new PublishOrder(),
     now: () => new Date(),
+    jobs: { poke: () => {} },
   };
+  const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM, log);
+  const worker = startWorker(ctx, { email: (p) => mailer.send(p as unknown as Mail) }, { pollMs: config.JOB_POLL_MS });
+  ctx.jobs = worker;
   // Users of a node that died go offline when their entries expire.
   redisPresence?.onExpired((userId) => {
     userWentOffline(ctx, userId).catch((err) => log.error({ err }, 'offline after expiry failed'));
@@ -104,11 +111,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register((a) => conversationRoutes(a, ctx));
   await app.register((a) => messageRoutes(a, ctx));
   await app.register((a) => callRoutes(a, ctx));
+  await app.register((a) => accountRoutes(a, ctx));
   await webRoutes(app);
 
   app.addHook('onClose', async () => {
     // Sockets are closed by now (1012); let their frames and presence updates finish first.
     await realtime?.drain();
+    await worker.stop();
+    mailer.close();
     await ctx.bus.close();
     await ctx.presence.close();
     if (!opts.db) await db.close();

@@ -56,6 +56,14 @@ const ConfigSchema = z
     TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(3600),
     CALL_RING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+    MAIL_FROM: z.string().min(3).default('Chatify <no-reply@localhost>'),
+    REQUIRE_EMAIL_VERIFICATION: z.stringbool().default(false),
+    ADMIN_EMAILS: csv,
+    JOB_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {

@@ -15,4 +15,6 @@ export interface Ctx {
   /** Keeps this node's new_message events in seq order per conversation. */
   publishOrder: PublishOrder;
   now: () => Date;
+  /** Runs the job queue now (after queuing a job), instead of at the next poll. */
+  jobs: { poke(): void };
 }

@@ -5,6 +5,7 @@ import { isUuid } from '../ids.js';
 import { isUniqueViolation, type Queryable } from '../db/client.js';
 import { presentSelf, USER_COLUMNS, type UserRow } from '../users/presenter.js';
 import { checkLoginAllowed, clearLoginFailures, recordLoginFailure } from './throttle.js';
+import { queueEmailToken } from '../accounts/service.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import {
   hashMatches,
@@ -22,6 +23,9 @@ export interface ClientMeta {
   ip?: string;
 }
 
+// Any constant: serializes registrations so exactly one account is the first.
+const REGISTER_LOCK = 727_274_002;
+
 const keysOf = (ctx: Ctx) => tokenKeys(ctx.config.JWT_SECRET, ctx.config.ACCESS_TOKEN_TTL_SECONDS);
 
 const invalidCredentials = () => new AppError('invalid_credentials', 'Email or password is incorrect');
@@ -30,14 +34,28 @@ const invalidRefresh = () => new AppError('unauthorized', 'Refresh token is inva
 export async function register(ctx: Ctx, input: RegisterBody, meta: ClientMeta): Promise<AuthResponse> {
   const passwordHash = await hashPassword(input.password);
   try {
-    return await ctx.db.transaction(async (tx) => {
+    const response = await ctx.db.transaction(async (tx) => {
+      // The first account is an admin: registrations take turns deciding who is first.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [REGISTER_LOCK]);
       const { rows } = await tx.query<UserRow>(
-        `INSERT INTO users (username, email, password_hash, display_name)
-         VALUES ($1, $2, $3, $4) RETURNING ${USER_COLUMNS}`,
-        [input.username, input.email, passwordHash, input.display_name ?? input.username],
+        `INSERT INTO users (username, email, password_hash, display_name, role)
+         VALUES ($1, $2, $3, $4,
+                 CASE WHEN NOT EXISTS (SELECT 1 FROM users) OR lower($2) = ANY($5::text[]) THEN 'admin' ELSE 'user' END)
+         RETURNING ${USER_COLUMNS}`,
+        [
+          input.username,
+          input.email,
+          passwordHash,
+          input.display_name ?? input.username,
+          ctx.config.ADMIN_EMAILS.map((e) => e.toLowerCase()),
+        ],
       );
-      return issueSession(ctx, tx, rows[0]!, meta);
+      const user = rows[0]!;
+      await queueEmailToken(ctx, tx, user, 'verify_email');
+      return issueSession(ctx, tx, user, meta);
     });
+    ctx.jobs.poke();
+    return response;
   } catch (err) {
     if (isUniqueViolation(err, 'users_username_key')) {
       throw new AppError('conflict', 'That username is taken', [{ path: 'username', message: 'is taken' }]);

@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { HistoryQuery, Message, Receipt } from '../../protocol/messages.js';
 import { isUuid } from '../ids.js';
+import { AppError } from '../errors.js';
 import { conversationNotFound, memberIds, requireMember } from '../conversations/access.js';
 import { MESSAGE_COLUMNS, presentMessage, type MessageRow } from './presenter.js';
 import { SendBatcher, type SendInput, type SendResult } from './batcher.js';
@@ -17,6 +18,12 @@ const batchers = new WeakMap<Ctx, SendBatcher>();
  */
 export async function sendMessage(ctx: Ctx, input: SendInput): Promise<SendResult> {
   if (!isUuid(input.conversationId)) throw conversationNotFound();
+  if (ctx.config.REQUIRE_EMAIL_VERIFICATION) {
+    const { rowCount } = await ctx.db.query('SELECT 1 FROM users WHERE id = $1 AND email_verified_at IS NOT NULL', [
+      input.senderId,
+    ]);
+    if (rowCount === 0) throw new AppError('forbidden', 'Confirm your email address before sending messages');
+  }
   let batcher = batchers.get(ctx);
   if (!batcher) batchers.set(ctx, (batcher = new SendBatcher(ctx)));
   return batcher.send(input);

@@ -6,6 +6,8 @@ export interface Presence {
   connect(userId: string, socketId: string): Promise<{ cameOnline: boolean }>;
   disconnect(userId: string, socketId: string): Promise<{ wentOffline: boolean }>;
   onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
+  /** How many users are online now (admin statistics). */
+  countOnline(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export function createMemoryPresence(): Presence {
     async onlineAmong(userIds) {
       return new Set(userIds.filter((id) => (sockets.get(id)?.size ?? 0) > 0));
     },
+    countOnline: async () => sockets.size,
     close: async () => {},
   };
 }

@@ -148,6 +148,12 @@ export function createRedisPresence(
       localUsers.delete(userId);
       return { wentOffline: (await redis.presenceDisconnect(...args(userId))) === 1 };
     },
+    async countOnline() {
+      if (redis.status !== 'ready') return local.countOnline();
+      // Entries are `user|node` scored by their expiry: users with one not yet expired.
+      const live = await redis.zrangebyscore(EXPIRY_KEY, Date.now(), '+inf');
+      return new Set(live.map((m) => m.slice(0, m.indexOf('|')))).size;
+    },
     async onlineAmong(userIds) {
       if (userIds.length === 0) return new Set();
       if (redis.status !== 'ready') return local.onlineAmong(userIds);

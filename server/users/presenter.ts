@@ -8,6 +8,7 @@ export interface UserRow {
   display_name: string;
   email_verified_at: Date | null;
   relay_only: boolean;
+  role: 'user' | 'admin';
   last_seen_at: Date | null;
   created_at: Date;
 }
@@ -20,6 +21,7 @@ export const presentSelf = (u: UserRow): SelfUser => ({
   display_name: u.display_name,
   email_verified: u.email_verified_at != null,
   relay_only: u.relay_only,
+  role: u.role,
   created_at: isoNow(u.created_at),
 });
 
@@ -31,4 +33,4 @@ export const presentPublic = (u: Pick<UserRow, 'id' | 'username' | 'display_name
 });
 
 export const USER_COLUMNS =
-  'id, username, email, display_name, email_verified_at, relay_only, last_seen_at, created_at';
+  'id, username, email, display_name, email_verified_at, relay_only, role, last_seen_at, created_at';

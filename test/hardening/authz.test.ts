@@ -116,6 +116,8 @@ const answer = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n' };
 
 async function buildFixture(): Promise<Fixture> {
   const [owner, member, removed, outsider, disabled, spare] = await createUsers(s.http, 6);
+  // Whoever registered first became an admin; the admin rows' controls promote the owner alone.
+  await s.ctx.db.query("UPDATE users SET role = 'user'");
   const title = uniqueName('Secret plans ');
   const group = await createGroup(s.http, owner, [member, removed, disabled], title);
   const texts = [uniqueName('owner secret '), uniqueName('removed secret '), uniqueName('member secret ')];
@@ -279,6 +281,7 @@ interface Req {
  * - user: about the caller only; refused to anonymous and disabled callers. With `outsiders`,
  *   the non-member and the removed member are served, but with nothing of the group.
  * - conversation: about one conversation; every persona is refused and learns nothing.
+ * - admin: administrators only; anonymous and disabled get 401, every other persona 403.
  * `request` gives one or more requests; the first is the one the control replays as a member.
  */
 type RouteRow =
@@ -290,7 +293,8 @@ type RouteRow =
       ok: number;
       outsiders?: 'served without group data';
     }
-  | { scope: 'conversation'; request: (t: Target, me: string) => Req | Req[]; ok: number };
+  | { scope: 'conversation'; request: (t: Target, me: string) => Req | Req[]; ok: number }
+  | { scope: 'admin'; request: (t: Target, me: string) => Req | Req[]; ok: number };
 
 const text = (clientId: string = randomUUID()) => ({
   content: 'intruder text',
@@ -363,6 +367,61 @@ const ROUTES: Record<string, RouteRow> = {
     why: "the caller's own TURN credentials: anonymous + disabled only",
     request: () => ({ method: 'GET', path: '/api/calls/ice-servers' }),
     ok: 200,
+  },
+
+  'POST /api/auth/verify-email': { public: 'the token from the email link is the credential' },
+  'POST /api/auth/password-reset/request': { public: 'always 202; says nothing about whether the account exists' },
+  'POST /api/auth/password-reset/confirm': { public: 'the token from the email link is the credential' },
+  'POST /api/auth/resend-verification': {
+    scope: 'user',
+    why: "the caller's own address: anonymous + disabled only (the control is past authorization: the resend interval answers 429)",
+    request: () => ({ method: 'POST', path: '/api/auth/resend-verification' }),
+    ok: 429,
+  },
+  'POST /api/users/me/password': {
+    scope: 'user',
+    why: "the caller's own password: anonymous + disabled only (the control reaches the password check: 401 invalid_credentials)",
+    request: () => ({
+      method: 'POST',
+      path: '/api/users/me/password',
+      body: { current_password: 'not the password', new_password: 'a new password' },
+    }),
+    ok: 401,
+  },
+  'GET /api/sessions': {
+    scope: 'user',
+    why: "the caller's own sessions: anonymous + disabled only",
+    request: () => ({ method: 'GET', path: '/api/sessions' }),
+    ok: 200,
+  },
+  'DELETE /api/sessions': {
+    scope: 'user',
+    why: "ends the caller's own other sessions: anonymous + disabled only",
+    request: () => ({ method: 'DELETE', path: '/api/sessions' }),
+    ok: 200,
+  },
+  'DELETE /api/sessions/:id': {
+    scope: 'user',
+    why: "ends one of the caller's sessions; anyone else's is 404 (the control names a session that is not theirs)",
+    request: (t) => ({ method: 'DELETE', path: `/api/sessions/${t.conversationId}` }),
+    ok: 404,
+  },
+  'GET /api/admin/users': {
+    scope: 'admin',
+    request: () => ({ method: 'GET', path: '/api/admin/users?query=u_' }),
+    ok: 200,
+  },
+  'GET /api/admin/stats': { scope: 'admin', request: () => ({ method: 'GET', path: '/api/admin/stats' }), ok: 200 },
+  'POST /api/admin/users/:id/disable': {
+    scope: 'admin',
+    // The control disables a user who does not exist (404): nobody in the fixture is touched.
+    request: () => ({ method: 'POST', path: '/api/admin/users/00000000-0000-4000-8000-000000000000/disable' }),
+    ok: 404,
+  },
+  'POST /api/admin/users/:id/enable': {
+    scope: 'admin',
+    request: () => ({ method: 'POST', path: '/api/admin/users/00000000-0000-4000-8000-000000000000/enable' }),
+    ok: 404,
   },
 
   'GET /api/conversations/:id': {
@@ -484,7 +543,11 @@ describe('authorization matrix: REST', () => {
   for (const [key, row] of Object.entries(ROUTES)) {
     if ('public' in row) continue;
     const applies = (name: PersonaName) =>
-      row.scope === 'conversation' || row.outsiders || name === 'anonymous' || name === 'disabled user';
+      row.scope === 'conversation' ||
+      row.scope === 'admin' ||
+      (row.scope === 'user' && row.outsiders) ||
+      name === 'anonymous' ||
+      name === 'disabled user';
 
     describe(key, () => {
       for (const name of PERSONAS.filter(applies)) {
@@ -493,7 +556,9 @@ describe('authorization matrix: REST', () => {
             ? { status: 401, code: 'unauthorized' }
             : row.scope === 'conversation'
               ? { status: 404, code: 'not_found' }
-              : { status: row.ok };
+              : row.scope === 'admin'
+                ? { status: 403, code: 'forbidden' }
+                : { status: row.ok };
         const outcome = expected.code
           ? `${expected.status} ${expected.code}`
           : `${expected.status}, about themselves only`;
@@ -515,9 +580,11 @@ describe('authorization matrix: REST', () => {
         });
       }
 
-      it(`control: the same request from ${row.scope === 'conversation' ? 'the group owner' : 'a signed-in user'} succeeds (${row.ok})`, async () => {
+      const who = { conversation: 'the group owner', admin: 'an administrator', user: 'a signed-in user' }[row.scope];
+      it(`control: the same request from ${who} succeeds (${row.ok})`, async () => {
         const [req] = asList(row.request(fx.control, fx.owner.id));
-        const token = row.scope === 'conversation' ? fx.owner.token : fx.outsider.token;
+        if (row.scope === 'admin') await s.ctx.db.query("UPDATE users SET role = 'admin' WHERE id = $1", [fx.owner.id]);
+        const token = row.scope === 'user' ? fx.outsider.token : fx.owner.token;
         const res = await call(req!, token);
         expect(res.status, res.text).toBe(row.ok);
       });
