@@ -23,6 +23,7 @@ import { messageRoutes } from './messages/routes.js';
 import { callRoutes } from './calls/routes.js';
 import { realtimeGateway } from './realtime/gateway.js';
 import { accountRoutes } from './accounts/routes.js';
+import { searchRoutes } from './search/routes.js';
 import { startWorker } from './jobs/queue.js';
 import { createMailer, type Mail } from './mail/mailer.js';
 
@@ -112,6 +113,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register((a) => messageRoutes(a, ctx));
   await app.register((a) => callRoutes(a, ctx));
   await app.register((a) => accountRoutes(a, ctx));
+  await app.register((a) => searchRoutes(a, ctx));
   await webRoutes(app);
 
   app.addHook('onClose', async () => {

@@ -406,6 +406,16 @@ const ROUTES: Record<string, RouteRow> = {
     request: (t) => ({ method: 'DELETE', path: `/api/sessions/${t.conversationId}` }),
     ok: 404,
   },
+  'GET /api/search': {
+    scope: 'user',
+    why: "searches the caller's own conversations: anonymous + disabled refused; outsiders find nothing of the group",
+    request: () => [
+      { method: 'GET', path: '/api/search?q=secret' },
+      { method: 'GET', path: '/api/search?q=%22secret%22' },
+    ],
+    ok: 200,
+    outsiders: 'served without group data',
+  },
   'GET /api/admin/users': {
     scope: 'admin',
     request: () => ({ method: 'GET', path: '/api/admin/users?query=u_' }),

@@ -1,0 +1,96 @@
+import type { Ctx } from '../context.js';
+import type { SearchQuery, SearchResult } from '../../protocol/search.js';
+import { isUuid } from '../ids.js';
+import { MESSAGE_COLUMNS, presentMessage, type MessageRow } from '../messages/presenter.js';
+import { searchUsers } from '../users/service.js';
+
+// Scripts written without spaces between words: full-text lexemes do not split them.
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
+// Operators of websearch_to_tsquery: quotes (phrases), a leading minus (not), "or".
+const WEBSEARCH = /"|(^|\s)-\S|\sor\s/i;
+
+/** Words of the query as safe lexemes (letters and digits only), at most 8. */
+const words = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8);
+
+/**
+ * Full-text search over the caller's conversations only (the member join is the scope), in the
+ * language-neutral `simple` configuration. Plain words match as prefixes (`lun` finds
+ * "lunch"); quotes, `-word` and `or` use websearch_to_tsquery. Queries in scripts without
+ * spaces (Chinese, Japanese, Korean, Thai) fall back to a substring match. Ranked by
+ * ts_rank, newest first among equals; the snippet marks what matched.
+ */
+export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<SearchResult> {
+  const users = await searchUsers(ctx, userId, q.q.slice(0, 96));
+  if (q.conversation_id !== undefined && !isUuid(q.conversation_id)) return { messages: [], users };
+  const scope = q.conversation_id ?? null;
+
+  let rows: (MessageRow & { rank: number; headline: string })[];
+  if (UNSPACED.test(q.q)) {
+    const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    ({ rows } = await ctx.db.query(
+      `SELECT ${cols('m')}, 1::float4 AS rank, m.body AS headline
+         FROM messages m
+         JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
+        WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
+        ORDER BY m.created_at DESC LIMIT $4`,
+      [userId, pattern, scope, q.limit],
+    ));
+    return {
+      users,
+      messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: substringSnippet(r.body, q.q) })),
+    };
+  }
+
+  const lexemes = words(q.q);
+  if (lexemes.length === 0) return { messages: [], users };
+  const tsquery = WEBSEARCH.test(q.q)
+    ? { fn: 'websearch_to_tsquery', text: q.q }
+    : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
+  ({ rows } = await ctx.db.query(
+    `SELECT ${cols('m')}, ts_rank(m.search_vector, query) AS rank,
+            ts_headline('simple', translate(m.body, chr(1) || chr(2), ''), query,
+                        'StartSel=' || chr(1) || ', StopSel=' || chr(2) ||
+                        ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS headline
+       FROM ${tsquery.fn}('simple', $2) AS query,
+            messages m
+       JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
+      WHERE m.search_vector @@ query AND m.deleted_at IS NULL
+        AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
+      ORDER BY rank DESC, m.created_at DESC
+      LIMIT $4`,
+    [userId, tsquery.text, scope, q.limit],
+  ));
+  return {
+    users,
+    messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: markedSnippet(r.headline) })),
+  };
+}
+
+const cols = (alias: string) =>
+  MESSAGE_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
+/** ts_headline's \x01…\x02 marks -> parts. */
+function markedSnippet(headline: string) {
+  const parts: { text: string; hit: boolean }[] = [];
+  for (const piece of headline.split('\u0001')) {
+    const [hit, rest] = piece.includes('\u0002') ? piece.split('\u0002', 2) : [null, piece];
+    if (hit) parts.push({ text: hit, hit: true });
+    if (rest) parts.push({ text: rest, hit: false });
+  }
+  return parts;
+}
+
+/** Around the first case-insensitive occurrence, for the substring fallback. */
+function substringSnippet(body: string, q: string) {
+  const at = body.toLowerCase().indexOf(q.toLowerCase());
+  if (at < 0) return [{ text: body.slice(0, 120), hit: false }];
+  const start = Math.max(0, at - 40);
+  const end = Math.min(body.length, at + q.length + 60);
+  return [
+    { text: (start > 0 ? '…' : '') + body.slice(start, at), hit: false },
+    { text: body.slice(at, at + q.length), hit: true },
+    { text: body.slice(at + q.length, end) + (end < body.length ? '…' : ''), hit: false },
+  ].filter((p) => p.text);
+}

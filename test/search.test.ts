@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './helpers/server.js';
+import { createDirect, createGroup, createUser, createUsers, sendText, type TestUser } from './helpers/factories.js';
+
+let s: TestServer;
+let alice: TestUser;
+let bob: TestUser;
+let carol: TestUser;
+let direct: string;
+let group: string;
+let secret: string;
+beforeAll(async () => {
+  s = await startServer();
+  [alice, bob, carol] = await createUsers(s.http, 3);
+  direct = await createDirect(s.http, alice, bob);
+  group = await createGroup(s.http, alice, [bob], 'Release crew');
+  const other = await createDirect(s.http, bob, carol);
+  await sendText(s.http, alice, direct, 'Shall we grab lunch at noon?');
+  await sendText(s.http, bob, direct, 'Lunch sounds great, the lunchroom or outside?');
+  await sendText(s.http, bob, group, 'The release build is green; shipping the release tonight');
+  await sendText(s.http, alice, group, 'Nothing to see here');
+  await sendText(s.http, alice, direct, '会議は明日の午後三時です');
+  // Only Bob and Carol are in this one.
+  secret = 'classified pineapple launch codes';
+  await sendText(s.http, carol, other, secret);
+});
+afterAll(() => s?.close());
+
+const find = (u: TestUser, query: string) => s.http.get(`/api/search?${query}`, u.token);
+const texts = (res: { body: any }) => res.body.messages.map((m: any) => m.message.content);
+
+describe('GET /api/search', () => {
+  it('finds words by prefix across the caller’s conversations, ranked, with the matches marked', async () => {
+    const res = await find(alice, 'q=lun');
+    expect(res.status).toBe(200);
+    expect(texts(res).sort()).toEqual([
+      'Lunch sounds great, the lunchroom or outside?',
+      'Shall we grab lunch at noon?',
+    ]);
+    // Two matching words rank above one.
+    expect(texts(res)[0]).toMatch(/lunchroom/);
+    const hits = res.body.messages[0].snippet.filter((p: any) => p.hit).map((p: any) => p.text.toLowerCase());
+    expect(hits).toEqual(expect.arrayContaining(['lunch', 'lunchroom']));
+    expect(res.body.messages[0].snippet.map((p: any) => p.text).join('')).toContain('sounds great');
+    expect(res.body.messages[0].message).toMatchObject({ conversation_id: direct, seq: 2 });
+  });
+
+  it('needs every word; quotes, minus and "or" work as in a web search', async () => {
+    expect(texts(await find(alice, 'q=release%20tonight'))).toHaveLength(1);
+    expect(texts(await find(alice, 'q=release%20lunch'))).toHaveLength(0);
+    expect(texts(await find(alice, 'q=lunch%20-noon'))).toEqual(['Lunch sounds great, the lunchroom or outside?']);
+    expect(texts(await find(alice, 'q=%22grab%20lunch%22'))).toEqual(['Shall we grab lunch at noon?']);
+    expect(texts(await find(alice, 'q=noon%20or%20tonight'))).toHaveLength(2);
+  });
+
+  it('is scoped: a non-member never finds another conversation’s text', async () => {
+    expect(texts(await find(alice, 'q=pineapple'))).toEqual([]);
+    expect(texts(await find(alice, `q=pineapple&conversation_id=${direct}`))).toEqual([]);
+    expect(texts(await find(bob, 'q=pineapple'))).toEqual([secret]);
+    const outsider = await createUser(s.http);
+    expect(texts(await find(outsider, 'q=lunch'))).toEqual([]);
+    expect(texts(await find(outsider, `q=lunch&conversation_id=${direct}`))).toEqual([]);
+  });
+
+  it('narrows to one conversation', async () => {
+    expect(texts(await find(bob, `q=release&conversation_id=${group}`))).toHaveLength(1);
+    expect(texts(await find(bob, `q=release&conversation_id=${direct}`))).toHaveLength(0);
+  });
+
+  it('finds text in scripts without spaces by substring', async () => {
+    const res = await find(alice, `q=${encodeURIComponent('明日')}`);
+    expect(texts(res)).toEqual(['会議は明日の午後三時です']);
+    expect(res.body.messages[0].snippet).toContainEqual({ text: '明日', hit: true });
+  });
+
+  it('finds people by username or name too', async () => {
+    const res = await find(alice, `q=${bob.username.slice(0, 6)}`);
+    expect(res.body.users.map((u: any) => u.id)).toContain(bob.id);
+    expect(res.body.users[0]).not.toHaveProperty('email');
+  });
+
+  it('answers odd and hostile queries cleanly', async () => {
+    for (const q of ['"', '&&', '!:*', "'", '(((', '& | ! <->', '\\', '%_', ':*', '-']) {
+      const res = await find(alice, `q=${encodeURIComponent(q)}`);
+      expect(res.status, q).toBe(200);
+      expect(res.body.messages, q).toEqual([]);
+    }
+    const huge = await find(alice, `q=${'a'.repeat(10_000)}`);
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.code).toBe('validation_failed');
+    expect((await find(alice, 'q=')).status).toBe(400);
+    expect((await find(alice, 'q=lunch&limit=500')).status).toBe(400);
+    expect((await find(alice, 'q=lunch&conversation_id=not-a-uuid')).body.messages).toEqual([]);
+    expect((await s.http.get('/api/search?q=lunch')).status).toBe(401);
+  });
+});
