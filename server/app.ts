@@ -16,6 +16,7 @@ import { createLogger } from './log.js';
 import { handleHttpError } from './http/errors.js';
 import { webRoutes } from './http/web.js';
 import { healthRoutes } from './http/health.js';
+import { metricsRoutes } from './http/metrics.js';
 import { authRoutes } from './auth/routes.js';
 import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
@@ -23,6 +24,7 @@ import { messageRoutes } from './messages/routes.js';
 import { callRoutes } from './calls/routes.js';
 import { realtimeGateway } from './realtime/gateway.js';
 import { accountRoutes } from './accounts/routes.js';
+import { createMetrics, instrumentBus, instrumentDb } from './metrics.js';
 import { searchRoutes } from './search/routes.js';
 import { startWorker } from './jobs/queue.js';
 import { createMailer, type Mail } from './mail/mailer.js';
@@ -55,11 +57,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   const redisPresence = config.REDIS_URL
     ? createRedisPresence(config.REDIS_URL, nodeId, config.PRESENCE_TTL_MS, log)
     : undefined;
+  const metrics = createMetrics();
   const ctx: Ctx = {
-    db,
+    db: instrumentDb(db, metrics),
     config,
     log,
-    bus: opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, nodeId, log) : createMemoryBus()),
+    bus: instrumentBus(
+      opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, nodeId, log) : createMemoryBus()),
+      metrics,
+    ),
+    metrics,
     presence: opts.presence ?? redisPresence ?? createMemoryPresence(),
     publishOrder: new PublishOrder(),
     now: () => new Date(),
@@ -107,6 +114,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     realtime = await realtimeGateway(a, ctx);
   });
   await app.register((a) => healthRoutes(a, ctx));
+  await metricsRoutes(app, ctx);
   await app.register((a) => authRoutes(a, ctx));
   await app.register((a) => userRoutes(a, ctx));
   await app.register((a) => conversationRoutes(a, ctx));

@@ -64,6 +64,7 @@ const ConfigSchema = z
     REQUIRE_EMAIL_VERIFICATION: z.stringbool().default(false),
     ADMIN_EMAILS: csv,
     JOB_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {

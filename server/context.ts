@@ -4,6 +4,7 @@ import type { Db } from './db/client.js';
 import type { Bus } from './bus/bus.js';
 import type { Presence } from './presence/presence.js';
 import type { PublishOrder } from './messages/publish-order.js';
+import type { Metrics } from './metrics.js';
 
 /** What every service function gets: plain dependencies, no HTTP or WebSocket. */
 export interface Ctx {
@@ -15,6 +16,7 @@ export interface Ctx {
   /** Keeps this node's new_message events in seq order per conversation. */
   publishOrder: PublishOrder;
   now: () => Date;
+  metrics: Metrics;
   /** Runs the job queue now (after queuing a job), instead of at the next poll. */
   jobs: { poke(): void };
 }

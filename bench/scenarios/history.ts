@@ -3,9 +3,10 @@ import { benchServer, percentiles, seedConversation, seedUsers } from '../lib.js
 /**
  * `messages` messages over `conversations` conversations of one reader, written by
  * PostgreSQL itself (INSERT ... SELECT generate_series: no rows cross the wire), then
- * random history pages over HTTP: newest page, a page before a random seq, a page after one.
+ * random history pages over HTTP (newest page, a page before a random seq, a page after one),
+ * then searches over all of them (a rare word, a common word, a prefix, two words).
  */
-export async function history(o: { messages: number; conversations: number; requests: number }) {
+export async function history(o: { messages: number; conversations: number; requests: number; searches: number }) {
   const srv = await benchServer();
   try {
     const [reader, other] = await seedUsers(srv.pool, 2);
@@ -45,7 +46,20 @@ export async function history(o: { messages: number; conversations: number; requ
       latencies.push(performance.now() - started);
       if (res.status !== 200) throw new Error(`history page answered ${res.status}`);
     }
+    // Search over the same messages: a rare word (a seq number), a common word, a prefix.
+    const searchMs: number[] = [];
+    for (let i = 0; i < o.searches; i++) {
+      const q = [String(1 + Math.floor(Math.random() * per)), 'coffee', 'meet', 'release build'][i % 4]!;
+      const started = performance.now();
+      const res = await fetch(`${srv.url}/api/search?q=${encodeURIComponent(q)}&limit=20`, {
+        headers: { authorization: `Bearer ${reader!.token}` },
+      });
+      await res.arrayBuffer();
+      searchMs.push(performance.now() - started);
+      if (res.status !== 200) throw new Error(`search answered ${res.status}`);
+    }
     return {
+      search_ms: percentiles(searchMs),
       scenario: 'history',
       options: o,
       seeded_messages: per * o.conversations,

@@ -28,6 +28,8 @@ export interface Db extends Queryable {
   readonly stats: { queries: number };
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Pool connections (a PostgreSQL server only). */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }
 
 // Return int8 (count(*), sums) as numbers: every count here is far below 2^53.
@@ -158,6 +160,7 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     async ping() {
       await pool.query(statement('SELECT 1', queryTimeoutMs));
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
     },

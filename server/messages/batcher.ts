@@ -191,6 +191,7 @@ export class SendBatcher {
       throw err;
     }
 
+    ctx.metrics.messagesStored.inc(outcome.rows.length);
     // Committed. Publish in seq order (reservations were taken in this order) and answer.
     const byKey = new Map(outcome.rows.map((r) => [key(r.sender_id, r.client_id!), r]));
     let next = 0;

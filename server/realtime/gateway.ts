@@ -11,6 +11,7 @@ import { socketClosed, socketOpened } from '../presence/service.js';
 import { deviceGone, sweepStaleRinging } from '../calls/service.js';
 import { Connection } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
+import { frameTypeOf } from '../metrics.js';
 import { handlers, type FrameContext } from './handlers.js';
 import { isOriginAllowed } from './origin.js';
 import { TokenBucket } from './rate-limit.js';
@@ -38,14 +39,22 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     return b;
   };
 
+  ctx.metrics.sources.sockets = () => registry.size;
+  ctx.metrics.sources.users = () => registry.users;
   ctx.bus.listen({
     deliver(userIds, data, target) {
+      let delivered = 0;
       for (const userId of userIds) {
         for (const conn of registry.ofUser(userId)) {
           if (target?.onlySocket && conn.id !== target.onlySocket) continue;
           if (target?.exceptSocket && conn.id === target.exceptSocket) continue;
           conn.sendRaw(data);
+          delivered++;
         }
+      }
+      if (delivered > 0) {
+        ctx.metrics.fanout.inc(delivered);
+        ctx.metrics.framesOut.inc({ type: frameTypeOf(data) }, delivered);
       }
     },
     sessionRevoked(sessionId) {
@@ -238,7 +247,9 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
 
     function onFrame(data: RawData, isBinary: boolean) {
       const c = conn!;
+      const receivedAt = performance.now();
       const frame = parseFrame(data, isBinary);
+      ctx.metrics.framesIn.inc({ type: 'error' in frame ? 'invalid' : frame.type });
       if ('error' in frame) return c.send(errorFrame(frame.error, frame.ref, undefined, frame.id));
       if (frame.type === 'auth')
         return c.send(errorFrame(new AppError('bad_request', 'Already authenticated'), frame.id, undefined, frame.id));
@@ -254,18 +265,22 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       }
       // Frames of one socket run in order: a client's messages are stored in the order it sent them.
       pending++;
-      chain = track(chain.then(() => dispatch(c, frame, ref)).finally(() => pending--));
+      chain = track(chain.then(() => dispatch(c, frame, ref, receivedAt)).finally(() => pending--));
     }
   }
 
-  async function dispatch(conn: Connection, frame: ParsedFrame, ref: string | number | undefined) {
+  async function dispatch(conn: Connection, frame: ParsedFrame, ref: string | number | undefined, receivedAt: number) {
     // Queued before the server began closing this socket: not applied, never acked; the client resends.
     if (conn.ws.readyState !== conn.ws.OPEN) return;
     const f: FrameContext = {
       ctx,
       conn,
       typing,
-      reply: (out) => conn.send(frame.id !== undefined ? { ...out, id: frame.id } : out),
+      reply: (out) => {
+        ctx.metrics.framesOut.inc({ type: out.type });
+        if (out.type === 'message_ack') ctx.metrics.sendAck.observe((performance.now() - receivedAt) / 1000);
+        conn.send(frame.id !== undefined ? { ...out, id: frame.id } : out);
+      },
     };
     try {
       const handler = handlers[frame.type as keyof typeof handlers] as (f: FrameContext, p: unknown) => Promise<void>;

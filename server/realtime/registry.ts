@@ -47,6 +47,11 @@ export class Registry {
     for (const set of this.byUser.values()) yield* set;
   }
 
+  /** Distinct users with a socket here. */
+  get users(): number {
+    return this.byUser.size;
+  }
+
   get size(): number {
     let n = 0;
     for (const set of this.byUser.values()) n += set.size;

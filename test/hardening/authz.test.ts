@@ -306,6 +306,7 @@ const ROUTES: Record<string, RouteRow> = {
   'GET /api/ws': { public: 'WebSocket upgrade; a socket may open unauthenticated, every frame is in the frame matrix' },
   'GET /healthz': { public: 'liveness probe, {status} only' },
   'GET /readyz': { public: 'readiness probe, component health only' },
+  'GET /metrics': { public: 'Prometheus metrics, no user data; METRICS_TOKEN protects it in production' },
   'POST /api/auth/register': { public: 'creates an account' },
   'POST /api/auth/login': { public: 'signs in; a disabled account is refused (tested below)' },
   'POST /api/auth/refresh': { public: 'the refresh token in the body is the credential; disabled is refused (below)' },
