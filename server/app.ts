@@ -17,6 +17,7 @@ import { handleHttpError } from './http/errors.js';
 import { webRoutes } from './http/web.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
+import { securityPlugins } from './http/security.js';
 import { authRoutes } from './auth/routes.js';
 import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
@@ -108,6 +109,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     reply.header('x-request-id', req.id);
   });
 
+  const closeSecurity = await securityPlugins(app, config);
   // The WebSocket plugin must be registered before the other routes.
   let realtime: Awaited<ReturnType<typeof realtimeGateway>> | undefined;
   await app.register(async (a) => {
@@ -128,6 +130,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     // Sockets are closed by now (1012); let their frames and presence updates finish first.
     await realtime?.drain();
     await worker.stop();
+    closeSecurity();
     mailer.close();
     await ctx.bus.close();
     await ctx.presence.close();

@@ -15,6 +15,7 @@ import type { Ctx } from '../context.js';
 import type { App } from '../http/types.js';
 import { requireAuth, userId } from '../http/auth-hook.js';
 import { AppError } from '../errors.js';
+import { authLimit, userLimit } from '../http/security.js';
 import {
   adminListUsers,
   adminSetDisabled,
@@ -39,7 +40,7 @@ export async function accountRoutes(app: App, ctx: Ctx) {
   // Public: the links in emails work without being signed in.
   app.post(
     '/api/auth/verify-email',
-    { schema: { body: VerifyEmailBody, response: { 204: z.null() } } },
+    { config: authLimit(ctx.config), schema: { body: VerifyEmailBody, response: { 204: z.null() } } },
     async (req, reply) => {
       await verifyEmail(ctx, req.body.token);
       return reply.status(204).send(null);
@@ -47,7 +48,7 @@ export async function accountRoutes(app: App, ctx: Ctx) {
   );
   app.post(
     '/api/auth/password-reset/request',
-    { schema: { body: PasswordResetRequestBody, response: { 202: z.null() } } },
+    { config: authLimit(ctx.config), schema: { body: PasswordResetRequestBody, response: { 202: z.null() } } },
     async (req, reply) => {
       await requestPasswordReset(ctx, req.body.email);
       return reply.status(202).send(null);
@@ -55,7 +56,7 @@ export async function accountRoutes(app: App, ctx: Ctx) {
   );
   app.post(
     '/api/auth/password-reset/confirm',
-    { schema: { body: PasswordResetConfirmBody, response: { 204: z.null() } } },
+    { config: authLimit(ctx.config), schema: { body: PasswordResetConfirmBody, response: { 204: z.null() } } },
     async (req, reply) => {
       await confirmPasswordReset(ctx, req.body.token, req.body.new_password);
       return reply.status(204).send(null);
@@ -66,10 +67,14 @@ export async function accountRoutes(app: App, ctx: Ctx) {
     const scope = plugin.withTypeProvider<ZodTypeProvider>();
     scope.addHook('onRequest', requireAuth(ctx));
 
-    scope.post('/api/auth/resend-verification', { schema: { response: { 202: z.null() } } }, async (req, reply) => {
-      await resendVerification(ctx, userId(req));
-      return reply.status(202).send(null);
-    });
+    scope.post(
+      '/api/auth/resend-verification',
+      { config: userLimit(ctx.config.RATE_LIMIT_AUTH_PER_MINUTE), schema: { response: { 202: z.null() } } },
+      async (req, reply) => {
+        await resendVerification(ctx, userId(req));
+        return reply.status(202).send(null);
+      },
+    );
     scope.post(
       '/api/users/me/password',
       { schema: { body: ChangePasswordBody, response: { 204: z.null() } } },

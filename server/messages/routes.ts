@@ -5,6 +5,8 @@ import type { App } from '../http/types.js';
 import { requireAuth, userId } from '../http/auth-hook.js';
 import { advanceWatermark, listMessages, sendMessage } from './service.js';
 
+import { userLimit } from '../http/security.js';
+
 export async function messageRoutes(app: App, ctx: Ctx) {
   app.addHook('onRequest', requireAuth(ctx));
 
@@ -17,7 +19,10 @@ export async function messageRoutes(app: App, ctx: Ctx) {
   /** 201 with the stored message; 200 with the same message when this client_id was sent before. */
   app.post(
     '/api/conversations/:id/messages',
-    { schema: { params: IdParams, body: SendMessageBody, response: { 200: Message, 201: Message } } },
+    {
+      config: userLimit(ctx.config.RATE_LIMIT_SEND_PER_MINUTE),
+      schema: { params: IdParams, body: SendMessageBody, response: { 200: Message, 201: Message } },
+    },
     async (req, reply) => {
       const { message, created } = await sendMessage(ctx, {
         senderId: userId(req),

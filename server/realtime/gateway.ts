@@ -112,8 +112,15 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     typing.clear();
   });
 
+  // Open sockets per client address (this node): the upgrade has its own limit, not the HTTP one.
+  const perIp = new Map<string, number>();
   await app.register(async (scope) => {
     scope.addHook('preValidation', async (req: FastifyRequest, reply) => {
+      if ((perIp.get(req.ip) ?? 0) >= ctx.config.WS_MAX_CONNECTIONS_PER_IP) {
+        return reply
+          .status(429)
+          .send({ error: { code: 'rate_limited', message: 'Too many open connections from your address' } });
+      }
       if (!isOriginAllowed(req.headers.origin, req.headers.host, ctx.config)) {
         return reply.status(403).send({ error: { code: 'forbidden', message: 'Origin not allowed' } });
       }
@@ -134,6 +141,13 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
 
   function acceptSocket(ws: WebSocket, req: FastifyRequest) {
     const log = req.log;
+    const ip = req.ip;
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    ws.once('close', () => {
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n > 0) perIp.set(ip, n);
+      else perIp.delete(ip);
+    });
     let conn: Connection | null = null;
     let state: 'awaiting_auth' | 'authenticating' | 'open' | 'closed' = 'awaiting_auth';
     const early: [RawData, boolean][] = [];

@@ -72,6 +72,12 @@ export const TEST_NODE_ENV = {
   JWT_SECRET: 'cluster-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
   LOG_LEVEL: 'warn',
   NODE_ENV: 'test',
+  // The limits have their own test (test/hardening/rate-limits.test.ts); elsewhere they would
+  // only get in the way of suites that register hundreds of users from one address.
+  RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+  RATE_LIMIT_SEND_PER_MINUTE: '1000000',
+  RATE_LIMIT_SEARCH_PER_MINUTE: '1000000',
+  WS_MAX_CONNECTIONS_PER_IP: '100000',
 };
 
 /** The built server (`node dist/server/main.js`) as its own process. */

@@ -19,6 +19,12 @@ export interface TestServer {
 
 export const TEST_ENV = {
   NODE_ENV: 'test',
+  // The limits have their own test (test/hardening/rate-limits.test.ts); elsewhere they would
+  // only get in the way of suites that register hundreds of users from one address.
+  RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+  RATE_LIMIT_SEND_PER_MINUTE: '1000000',
+  RATE_LIMIT_SEARCH_PER_MINUTE: '1000000',
+  WS_MAX_CONNECTIONS_PER_IP: '100000',
   JWT_SECRET: 'test-secret-0123456789-abcdefghijklmnop',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
 };

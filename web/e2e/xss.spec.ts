@@ -311,10 +311,18 @@ test('an XSS corpus in messages, names and titles renders as text and runs nothi
   const context = await browser.newContext(info.project.use);
   const fired: string[] = [];
   const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
   await context.exposeFunction('__xss', (n: unknown) => void fired.push(`__xss(${String(n)})`));
   context.on('dialog', (d) => {
     fired.push(`${d.type()}(${d.message()})`);
     void d.dismiss().catch(() => {});
+  });
+  // The server's Content-Security-Policy must let the app run untouched: any violation (the
+  // app's own code, or a payload that became markup) is reported here.
+  await context.exposeFunction('__cspViolation', (v: string) => void cspViolations.push(v));
+  await context.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (e) =>
+      window.__cspViolation(e.violatedDirective + ' ' + e.blockedURI));`,
   });
   const page: Page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -326,6 +334,7 @@ test('an XSS corpus in messages, names and titles renders as text and runs nothi
     expect(await page.evaluate(domProblems), where).toEqual([]);
     expect(fired, where).toEqual([]);
     expect(pageErrors, where).toEqual([]);
+    expect(cspViolations, where).toEqual([]);
   };
 
   await page.goto(server.url);
