@@ -6,8 +6,8 @@ export const MessageType = z.enum(MESSAGE_TYPES);
 
 export const Content = z
   .string()
-  .refine((s) => s.trim().length > 0, 'must not be empty')
-  .refine((s) => s.length <= LIMITS.contentMax, `must be at most ${LIMITS.contentMax} characters`);
+  .max(LIMITS.contentMax, `must be at most ${LIMITS.contentMax} characters`)
+  .refine((s) => s.trim().length > 0, 'must not be empty');
 
 export const ClientId = z
   .string()

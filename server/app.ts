@@ -18,6 +18,7 @@ import { webRoutes } from './http/web.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { securityPlugins } from './http/security.js';
+import { docsRoutes, openApi } from './http/docs.js';
 import { authRoutes } from './auth/routes.js';
 import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
@@ -40,7 +41,9 @@ export interface BuildOptions {
 
 /** Builds the whole server: stores, services, routes. Call `app.listen` to serve it. */
 export async function buildApp(config: Config, opts: BuildOptions = {}) {
-  const log = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const log =
+    opts.logger ??
+    createLogger(config.LOG_LEVEL, undefined, config.NODE_ENV === 'development' && process.stdout.isTTY === true);
   const db =
     opts.db ??
     (await connectDb({
@@ -110,6 +113,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   });
 
   const closeSecurity = await securityPlugins(app, config);
+  await openApi(app);
   // The WebSocket plugin must be registered before the other routes.
   let realtime: Awaited<ReturnType<typeof realtimeGateway>> | undefined;
   await app.register(async (a) => {
@@ -117,6 +121,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   });
   await app.register((a) => healthRoutes(a, ctx));
   await metricsRoutes(app, ctx);
+  await app.register(docsRoutes);
   await app.register((a) => authRoutes(a, ctx));
   await app.register((a) => userRoutes(a, ctx));
   await app.register((a) => conversationRoutes(a, ctx));

@@ -4,7 +4,7 @@ import pino, { type Logger, type LoggerOptions } from 'pino';
 export const redactUrl = (url: string) => url.replace(/([?&](?:access_)?token=)[^&#]*/gi, '$1[REDACTED]');
 
 /** The server's logger; `destination` defaults to stdout (tests capture it to prove what is never logged). */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: NodeJS.WritableStream, pretty = false): Logger {
   const options: LoggerOptions = {
     level,
     redact: {
@@ -20,5 +20,9 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       }),
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // A person at a terminal in development reads lines, not JSON; production always gets JSON.
+  if (pretty)
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l' } } });
+  return pino(options);
 }

@@ -1,0 +1,44 @@
+import type { ClientFrameType, ServerFrameType } from './frames.js';
+
+/** One line per frame type for docs/protocol.md (a test fails when a frame has none). */
+export const CLIENT_FRAME_DOCS: Record<ClientFrameType, string> = {
+  auth: 'Authenticates a socket opened without `?token=`; must be the first frame, within 5 s. Answered by `ready`.',
+  chat_message:
+    'Sends a message. Answered by `message_ack` only after it is stored; the same `client_id` again returns the stored message (safe retry).',
+  typing: 'Starts or stops the typing indicator for a conversation; it ends by itself after 6 s without a refresh.',
+  delivered: 'Moves the caller’s delivered watermark forward to `seq` (never back).',
+  read_receipt: 'Moves the caller’s read watermark forward, by `seq` or by `message_id`; reading implies delivery.',
+  sync: 'Catch-up after a reconnect: for each conversation, the messages after `after_seq` (100 at most, with `has_more`).',
+  ping: 'Application-level ping; answered by `pong` with the server time.',
+  call_offer: 'Starts a call in a one-to-one conversation: every device of the callee rings.',
+  call_answer: 'The callee accepts on this device, which becomes the active one; the other devices stop ringing.',
+  ice_candidate: 'An ICE candidate for the other side’s active device.',
+  call_decline: 'The callee declines; the caller hears `call_declined`.',
+  call_cancel: 'The caller gives up before an answer.',
+  call_end: 'Either side hangs up an active call.',
+};
+
+export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
+  ready: 'The socket is authenticated, subscribed and counted online on every node; resync now.',
+  message_ack: 'The message with this `client_id` is durably stored at `seq`.',
+  new_message: 'A message in one of your conversations (yours included, to your other devices).',
+  typing: 'Someone started or stopped typing.',
+  receipt_update: 'A member’s delivered/read watermark moved.',
+  presence_update: 'A contact came online or went offline (with `last_seen_at`).',
+  sync_result: 'The answer to `sync`.',
+  conversation_created: 'You were added to a new conversation; fetch it over REST.',
+  conversation_updated: 'A conversation you are in changed (title, members); fetch it over REST.',
+  pong: 'The answer to `ping`.',
+  call_offer: 'Someone is calling you (every device rings); carries the SDP offer.',
+  call_ringing: 'The callee’s devices are ringing.',
+  call_busy: 'The callee is in another call.',
+  call_answer: 'The callee answered; carries the SDP answer to the caller’s device.',
+  call_answered_elsewhere: 'You answered on another device: stop ringing here.',
+  ice_candidate: 'An ICE candidate from the other side.',
+  call_decline: 'The callee declined.',
+  call_cancel: 'The caller gave up before an answer.',
+  call_end: 'The call ended, with a reason (hang-up, a device dropped…).',
+  call_missed: 'Nobody answered in time.',
+  error:
+    'A frame was refused: `code`, a message, and `ref` (the frame’s `id`, or its `client_id`). The socket stays open.',
+};
