@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { format } from 'prettier';
 import { expect, it } from 'vitest';
-import { protocolMarkdown } from './protocol-doc.js';
-import { CLIENT_FRAME_TYPES, ServerPayloads } from './frames.js';
-import { CLIENT_FRAME_DOCS, SERVER_FRAME_DOCS } from './frame-docs.js';
+import { protocolMarkdown } from '../protocol/protocol-doc.js';
+import { CLIENT_FRAME_TYPES, ServerPayloads } from '../protocol/frames.js';
+import { CLIENT_FRAME_DOCS, SERVER_FRAME_DOCS } from '../protocol/frame-docs.js';
 
 it('docs/protocol.md is what protocol/ generates (run `npm run docs:protocol` after changing a frame)', async () => {
   const committed = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
