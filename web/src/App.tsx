@@ -9,28 +9,60 @@ import { CallLayer } from './features/calls/CallView';
 import { useStore } from './store/store';
 import { conversations } from './store/conversations';
 import { startChat, stopChat } from './store/chat';
+import { VerifyEmailPage } from './features/account/VerifyEmailPage';
+import { ResetPasswordPage } from './features/account/ResetPasswordPage';
+import { SettingsView } from './features/account/SettingsView';
+import { AdminView } from './features/admin/AdminView';
 
-const idFromPath = () => /^\/c\/([\w-]+)$/.exec(location.pathname)?.[1] ?? null;
+/** What the right-hand pane shows (on phones: the one pane), from the path. */
+type Route = { page: 'home' } | { page: 'chat'; id: string } | { page: 'settings' } | { page: 'admin' };
+
+function routeFromPath(): Route {
+  const id = /^\/c\/([\w-]+)$/.exec(location.pathname)?.[1];
+  if (id) return { page: 'chat', id };
+  if (location.pathname === '/settings') return { page: 'settings' };
+  if (location.pathname === '/admin') return { page: 'admin' };
+  return { page: 'home' };
+}
 
 export function App() {
   const [user, setUser] = useState<SelfUser | null>(api.user);
+  // Email links (/verify-email, /reset-password) open these pages, signed in or not.
+  const [path, setPath] = useState(location.pathname);
   useEffect(() => api.onUserChange(setUser), []);
   useEffect(() => {
-    if (!user) return;
+    const onPop = () => setPath(location.pathname);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  // Restart the realtime session only when who is signed in changes, not when their profile does.
+  const userId = user?.id;
+  useEffect(() => {
+    if (!userId) return;
     startChat();
     return () => stopChat();
-  }, [user]);
-  if (!user) return <AuthScreen />;
+  }, [userId]);
+  const go = (to: string) => {
+    history.replaceState(null, '', to);
+    setPath(to);
+  };
+  if (path === '/verify-email') return <VerifyEmailPage onContinue={() => go('/')} />;
+  if (path === '/reset-password')
+    return <ResetPasswordPage onDone={() => go('/')} onForgot={() => go('/forgot-password')} />;
+  if (!user) return <AuthScreen key={path} initialMode={path === '/forgot-password' ? 'forgot' : 'signin'} />;
   return <Chat me={user} />;
 }
 
 function Chat({ me }: { me: SelfUser }) {
-  const [activeId, setActiveId] = useState<string | null>(idFromPath);
+  const [route, setRoute] = useState<Route>(routeFromPath);
+  const activeId = route.page === 'chat' ? route.id : null;
+  // Only administrators have an admin page; anyone else landing on /admin sees the list.
+  const pane = route.page === 'settings' || (route.page === 'admin' && me.role === 'admin') ? route.page : null;
   const active = useStore(conversations, (s) => (activeId ? s.byId[activeId] : undefined));
   const loaded = useStore(conversations, (s) => s.loaded);
 
   useEffect(() => {
-    const onPop = () => setActiveId(idFromPath());
+    const onPop = () => setRoute(routeFromPath());
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
@@ -39,11 +71,11 @@ function Chat({ me }: { me: SelfUser }) {
     if (loaded && activeId && !active) open(null);
   }, [loaded, activeId, active]);
 
-  function open(id: string | null) {
-    setActiveId(id);
-    const path = id ? `/c/${id}` : '/';
+  function navigate(path: string) {
     if (location.pathname !== path) history.pushState(null, '', path);
+    setRoute(routeFromPath());
   }
+  const open = (id: string | null) => navigate(id ? `/c/${id}` : '/');
 
   return (
     <div className="flex h-full flex-col bg-white text-neutral-900 dark:bg-neutral-900 dark:text-neutral-100">
@@ -52,12 +84,16 @@ function Chat({ me }: { me: SelfUser }) {
       <div className="flex min-h-0 flex-1">
         <aside
           className={`h-full w-full border-r border-neutral-200 wide:flex wide:w-[300px] lg:w-[360px] dark:border-neutral-800 ${
-            active ? 'hidden' : 'flex'
+            active || pane ? 'hidden' : 'flex'
           } shrink-0 flex-col`}
         >
-          <Sidebar me={me} activeId={activeId} onOpen={open} />
+          <Sidebar me={me} activeId={activeId} onOpen={open} onNavigate={navigate} />
         </aside>
-        {active ? (
+        {pane === 'settings' ? (
+          <SettingsView me={me} onBack={() => open(null)} />
+        ) : pane === 'admin' ? (
+          <AdminView me={me} onBack={() => open(null)} />
+        ) : active ? (
           <ConversationView c={active} myId={me.id} onBack={() => open(null)} />
         ) : (
           <div className="hidden flex-1 items-center justify-center bg-neutral-50 wide:flex dark:bg-neutral-950">

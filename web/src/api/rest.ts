@@ -21,6 +21,12 @@ interface StoredSession {
 
 type Listener = (user: SelfUser | null) => void;
 
+/** A line for the sign-in screen: why this device was signed out, or what just happened. */
+export interface AuthNotice {
+  tone: 'info' | 'error';
+  text: string;
+}
+
 /**
  * The REST client. Keeps the access token in memory and the refresh token in localStorage,
  * renews the access token a minute before it expires, and retries once after a 401.
@@ -32,6 +38,8 @@ export class Api {
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
   private listeners = new Set<Listener>();
   user: SelfUser | null;
+  /** Shown on the sign-in screen until the next sign-in. */
+  notice: AuthNotice | null = null;
 
   constructor() {
     this.user = this.stored()?.user ?? null;
@@ -62,6 +70,37 @@ export class Api {
     this.clear();
   }
 
+  /** Forgets the session on this device without asking the server (it has ended it already). */
+  signOutLocally(notice: AuthNotice | null = null) {
+    this.notice = notice;
+    this.clear();
+  }
+
+  /** Replaces the signed-in user (after a profile change or a fresh read). */
+  setSelf(user: SelfUser) {
+    const stored = this.stored();
+    if (!this.user || this.user.id !== user.id || !stored) return;
+    this.user = user;
+    localStorage.setItem(SESSION_KEY, JSON.stringify({ ...stored, user }));
+    this.emit();
+  }
+
+  /** Reads the signed-in user again (e.g. after the email address was confirmed). */
+  async refreshSelf() {
+    this.setSelf(await this.get<SelfUser>('/api/users/me'));
+  }
+
+  // Email links work signed out, so these calls carry no token.
+  verifyEmail(token: string) {
+    return this.call<void>('POST', '/api/auth/verify-email', { token }, false);
+  }
+  requestPasswordReset(email: string) {
+    return this.call<void>('POST', '/api/auth/password-reset/request', { email }, false);
+  }
+  confirmPasswordReset(token: string, newPassword: string) {
+    return this.call<void>('POST', '/api/auth/password-reset/confirm', { token, new_password: newPassword }, false);
+  }
+
   /** A valid access token, renewed if it is about to expire; null when signed out. */
   async accessToken(): Promise<string | null> {
     if (this.token && Date.now() < this.expiresAt - this.margin) return this.token;
@@ -82,7 +121,10 @@ export class Api {
         return this.token;
       } catch (err) {
         // A network failure keeps the session for later; a refused token ends it.
-        if (err instanceof ApiError && err.status === 401) this.clear();
+        if (err instanceof ApiError && err.status === 401) {
+          if (this.user) this.notice = { tone: 'error', text: 'Your session has ended. Please sign in again.' };
+          this.clear();
+        }
         throw err;
       }
     })().finally(() => {
@@ -136,8 +178,10 @@ export class Api {
     this.token = auth.token;
     this.expiresAt = Date.now() + auth.expires_in * 1000;
     this.margin = Math.min(60_000, (auth.expires_in * 1000) / 4);
-    const changed = this.user?.id !== auth.user.id;
+    // Any change (a new user, or news about this one: verified, renamed, promoted) is told.
+    const changed = JSON.stringify(this.user) !== JSON.stringify(auth.user);
     this.user = auth.user;
+    this.notice = null;
     localStorage.setItem(SESSION_KEY, JSON.stringify({ refresh_token: auth.refresh_token, user: auth.user }));
     clearTimeout(this.renewTimer);
     this.renewTimer = setTimeout(

@@ -37,6 +37,7 @@ export class ChatSocket {
   >();
   private handlers = new Set<FrameHandler>();
   private stateListeners = new Set<(s: ConnectionState) => void>();
+  private closeListeners = new Set<(code: number) => void>();
   private stopped = true;
   /** Bumped by every open/stop: an open() that awaited across a stop/start gives up. */
   private generation = 0;
@@ -80,6 +81,12 @@ export class ChatSocket {
   onState(fn: (s: ConnectionState) => void) {
     this.stateListeners.add(fn);
     return () => this.stateListeners.delete(fn);
+  }
+
+  /** Told the close code whenever the socket drops while it should be running. */
+  onClose(fn: (code: number) => void) {
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
   }
 
   get isOnline() {
@@ -176,6 +183,8 @@ export class ChatSocket {
       w.resolve(null);
       this.waiting.delete(id);
     }
+    if (this.stopped) return;
+    for (const fn of this.closeListeners) fn(code);
     if (this.stopped) return;
     if (code === CLOSE_CODES.unauthorized || code === CLOSE_CODES.forbidden) {
       // The access token may be stale, or the session over: a forced refresh tells which,

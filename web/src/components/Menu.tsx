@@ -30,6 +30,8 @@ export function Menu({ children }: { children: ReactNode }) {
       {open && (
         <div
           role="menu"
+          // Choosing an item closes the menu (items that navigate would leave it open).
+          onClick={(e) => (e.target as HTMLElement).closest('[role="menuitem"]') && setOpen(false)}
           className="absolute right-0 z-20 mt-1 w-52 rounded-xl border border-neutral-200 bg-white py-1 shadow-lg dark:border-neutral-700 dark:bg-neutral-800"
         >
           {children}

@@ -11,6 +11,7 @@ import {
   resetConversations,
 } from './conversations';
 import type { Message } from '../../../protocol/messages.js';
+import { CLOSE_CODES } from '../../../protocol/frames.js';
 import { addMessages, createOutboxSender, fetchAfter, lastSeqOf, resetMessages, resyncThreads } from './messages';
 import { applyPresence, applyTyping, clearTyping, presence } from './presence';
 
@@ -20,6 +21,10 @@ export const socket = new ChatSocket(
   () => api.refresh(),
 );
 attachCalls(socket);
+// 4403: an administrator disabled the account (its sessions are gone too): sign out at once.
+socket.onClose((code) => {
+  if (code === CLOSE_CODES.forbidden) api.signOutLocally({ tone: 'error', text: 'Your account was disabled.' });
+});
 socket.onState((s) => {
   connection.set(() => s);
   // While we are disconnected we cannot know who is online; the snapshot after `ready` re-seeds it.

@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../../api/rest';
+import { ForgotPasswordForm } from '../account/ForgotPasswordForm';
+import { Notice } from '../account/ui';
 
 const input =
   'w-full rounded-xl border border-neutral-300 bg-white px-3 py-2.5 text-[15px] outline-none focus:border-accent focus:ring-2 focus:ring-accent/30 dark:border-neutral-700 dark:bg-neutral-900';
@@ -28,9 +30,16 @@ function Field(props: {
   );
 }
 
-export function AuthScreen() {
-  const [mode, setMode] = useState<'signin' | 'signup'>('signin');
+export function AuthScreen({ initialMode = 'signin' }: { initialMode?: 'signin' | 'signup' | 'forgot' }) {
+  const [mode, setModeState] = useState(initialMode);
   const [error, setError] = useState<string | null>(null);
+  // Why this device was signed out ("Your account was disabled."), or news ("Password changed…").
+  const [notice, setNotice] = useState(api.notice);
+  const setMode = (m: typeof mode) => {
+    setModeState(m);
+    setError(null);
+    setNotice(null);
+  };
   const [busy, setBusy] = useState(false);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
@@ -39,6 +48,7 @@ export function AuthScreen() {
     const v = (k: string) => String(f.get(k) ?? '');
     setBusy(true);
     setError(null);
+    setNotice(null);
     try {
       if (mode === 'signin') await api.login({ email: v('email'), password: v('password') });
       else
@@ -64,49 +74,73 @@ export function AuthScreen() {
           </span>
           <h1 className="text-xl font-semibold">Chatify</h1>
         </div>
-        <h2 className="mb-4 text-lg font-semibold">{mode === 'signin' ? 'Sign in' : 'Create your account'}</h2>
-        <form onSubmit={submit} className="space-y-3" key={mode}>
-          {mode === 'signup' && <Field label="Username" name="username" autoComplete="username" minLength={3} />}
-          {mode === 'signup' && <Field label="Display name" name="display_name" autoComplete="name" />}
-          <Field
-            label="Email"
-            name="email"
-            type={mode === 'signup' ? 'email' : 'text'}
-            autoComplete={mode === 'signup' ? 'email' : 'username'}
-            placeholder={mode === 'signin' ? 'Email or username' : undefined}
-          />
-          <Field
-            label="Password"
-            name="password"
-            type="password"
-            autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
-            minLength={mode === 'signup' ? 8 : undefined}
-          />
-          {error && (
-            <p
-              role="alert"
-              className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-200"
-            >
-              {error}
+        <h2 className="mb-4 text-lg font-semibold">
+          {mode === 'signin' ? 'Sign in' : mode === 'signup' ? 'Create your account' : 'Reset your password'}
+        </h2>
+        {notice && (
+          <div className="mb-4">
+            <Notice tone={notice.tone}>{notice.text}</Notice>
+          </div>
+        )}
+        {mode === 'forgot' ? (
+          <ForgotPasswordForm onBack={() => setMode('signin')} />
+        ) : (
+          <>
+            <form onSubmit={submit} className="space-y-3" key={mode}>
+              {mode === 'signup' && <Field label="Username" name="username" autoComplete="username" minLength={3} />}
+              {mode === 'signup' && <Field label="Display name" name="display_name" autoComplete="name" />}
+              <Field
+                label="Email"
+                name="email"
+                type={mode === 'signup' ? 'email' : 'text'}
+                autoComplete={mode === 'signup' ? 'email' : 'username'}
+                placeholder={mode === 'signin' ? 'Email or username' : undefined}
+              />
+              <Field
+                label="Password"
+                name="password"
+                type="password"
+                autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+                minLength={mode === 'signup' ? 8 : undefined}
+              />
+              {mode === 'signin' && (
+                <p className="-mt-1 text-right text-sm">
+                  <button
+                    type="button"
+                    className="font-medium text-accent hover:underline dark:text-teal-400"
+                    onClick={() => setMode('forgot')}
+                  >
+                    Forgot password?
+                  </button>
+                </p>
+              )}
+              {error && (
+                <p
+                  role="alert"
+                  className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-200"
+                >
+                  {error}
+                </p>
+              )}
+              <button
+                type="submit"
+                disabled={busy}
+                className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong disabled:opacity-60"
+              >
+                {mode === 'signin' ? 'Sign in' : 'Create account'}
+              </button>
+            </form>
+            <p className="mt-4 text-center text-sm text-neutral-600 dark:text-neutral-400">
+              {mode === 'signin' ? 'New here? ' : 'Have an account? '}
+              <button
+                className="font-semibold text-accent dark:text-teal-400"
+                onClick={() => setMode(mode === 'signin' ? 'signup' : 'signin')}
+              >
+                {mode === 'signin' ? 'Create an account' : 'Sign in'}
+              </button>
             </p>
-          )}
-          <button
-            type="submit"
-            disabled={busy}
-            className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong disabled:opacity-60"
-          >
-            {mode === 'signin' ? 'Sign in' : 'Create account'}
-          </button>
-        </form>
-        <p className="mt-4 text-center text-sm text-neutral-600 dark:text-neutral-400">
-          {mode === 'signin' ? 'New here? ' : 'Have an account? '}
-          <button
-            className="font-semibold text-accent dark:text-teal-400"
-            onClick={() => setMode(mode === 'signin' ? 'signup' : 'signin')}
-          >
-            {mode === 'signin' ? 'Create an account' : 'Sign in'}
-          </button>
-        </p>
+          </>
+        )}
       </div>
     </main>
   );

@@ -10,15 +10,21 @@ import { conversations, sortedConversations, upsertConversation } from '../../st
 import { ConversationItem } from './ConversationItem';
 import { NewGroupDialog } from './NewGroupDialog';
 import { PeopleSearch } from './PeoplePicker';
+import { VerifyEmailBanner } from '../account/VerifyEmailBanner';
+
+const menuItem = 'w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700';
 
 export function Sidebar({
   me,
   activeId,
   onOpen,
+  onNavigate,
 }: {
   me: SelfUser;
   activeId: string | null;
   onOpen: (id: string) => void;
+  /** Opens a page by path: /settings, /admin. */
+  onNavigate: (path: string) => void;
 }) {
   const list = useStore(conversations, (s) => s.byId);
   const loaded = useStore(conversations, (s) => s.loaded);
@@ -46,15 +52,20 @@ export function Sidebar({
         </button>
         <Menu>
           <p className="truncate px-4 py-2 text-sm text-neutral-500">@{me.username}</p>
-          <button
-            role="menuitem"
-            onClick={() => void api.logout()}
-            className="w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700"
-          >
+          <button role="menuitem" onClick={() => onNavigate('/settings')} className={menuItem}>
+            Settings
+          </button>
+          {me.role === 'admin' && (
+            <button role="menuitem" onClick={() => onNavigate('/admin')} className={menuItem}>
+              Admin
+            </button>
+          )}
+          <button role="menuitem" onClick={() => void api.logout()} className={menuItem}>
             Sign out
           </button>
         </Menu>
       </header>
+      <VerifyEmailBanner me={me} />
       <div className="px-3 pb-2">
         <PeopleSearch onPick={(u) => void openDirect(u.id)} />
       </div>

@@ -1,0 +1,324 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { SelfUser } from '../../../../protocol/users.js';
+import type { Session } from '../../../../protocol/accounts.js';
+import { LIMITS } from '../../../../protocol/limits.js';
+import { api, ApiError, type AuthNotice } from '../../api/rest';
+import { Avatar } from '../../components/Avatar';
+import { dateLabel, deviceName, whenLabel } from './device';
+import { useResendVerification } from './resend';
+import {
+  Badge,
+  Card,
+  dangerButton,
+  dangerSmall,
+  inputClass,
+  Notice,
+  Pane,
+  primaryButton,
+  secondaryButton,
+  TextField,
+} from './ui';
+
+const message = (err: unknown, fallback: string) => (err instanceof ApiError ? err.message : fallback);
+
+/** Settings: profile, email address, password, and where this account is signed in. */
+export function SettingsView({ me, onBack }: { me: SelfUser; onBack: () => void }) {
+  // Changing the password ends the other sessions: the list reloads when it changes.
+  const [sessionsVersion, setSessionsVersion] = useState(0);
+  return (
+    <Pane title="Settings" onBack={onBack}>
+      <ProfileCard me={me} />
+      <EmailCard me={me} />
+      <PasswordCard onChanged={() => setSessionsVersion((v) => v + 1)} />
+      <SessionsCard version={sessionsVersion} />
+    </Pane>
+  );
+}
+
+function ProfileCard({ me }: { me: SelfUser }) {
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<AuthNotice | null>(null);
+
+  async function save(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const displayName = String(new FormData(e.currentTarget).get('display_name') ?? '').trim();
+    if (!displayName) return setResult({ tone: 'error', text: 'The display name cannot be empty.' });
+    setBusy(true);
+    setResult(null);
+    try {
+      api.setSelf(await api.patch<SelfUser>('/api/users/me', { display_name: displayName }));
+      setResult({ tone: 'info', text: 'Saved.' });
+    } catch (err) {
+      setResult({ tone: 'error', text: message(err, 'Could not save') });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title="Profile">
+      <div className="mb-4 flex items-center gap-3">
+        <Avatar id={me.id} name={me.display_name} size={56} />
+        <div className="min-w-0">
+          <p className="truncate text-base font-semibold">{me.display_name}</p>
+          <p className="truncate text-sm text-neutral-500 dark:text-neutral-400">@{me.username}</p>
+        </div>
+      </div>
+      <form onSubmit={save} className="space-y-3">
+        <div>
+          <label
+            htmlFor="settings-display-name"
+            className="mb-1 block text-sm font-medium text-neutral-700 dark:text-neutral-300"
+          >
+            Display name
+          </label>
+          <div className="flex gap-2">
+            <input
+              id="settings-display-name"
+              className={inputClass}
+              name="display_name"
+              defaultValue={me.display_name}
+              autoComplete="name"
+              maxLength={LIMITS.displayNameMax}
+              required
+            />
+            <button type="submit" disabled={busy} className={`shrink-0 ${secondaryButton}`}>
+              Save
+            </button>
+          </div>
+        </div>
+        {result && <Notice tone={result.tone}>{result.text}</Notice>}
+      </form>
+    </Card>
+  );
+}
+
+function EmailCard({ me }: { me: SelfUser }) {
+  const { resend, busy, result } = useResendVerification();
+  return (
+    <Card
+      title="Email"
+      description={
+        me.email_verified
+          ? 'Used to sign in and to reset your password.'
+          : 'Confirm your address with the link we emailed you, so you can reset your password if you forget it.'
+      }
+    >
+      <div className="flex flex-wrap items-center gap-2">
+        <span className="min-w-0 font-medium wrap-anywhere" data-testid="email-address">
+          {me.email}
+        </span>
+        {me.email_verified ? <Badge tone="good">Verified</Badge> : <Badge tone="warn">Not verified</Badge>}
+      </div>
+      {!me.email_verified && (
+        <div className="mt-3 space-y-3">
+          <button className={secondaryButton} disabled={busy} onClick={() => void resend()}>
+            Resend verification email
+          </button>
+          {result && <Notice tone={result.tone}>{result.text}</Notice>}
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function PasswordCard({ onChanged }: { onChanged: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<AuthNotice | null>(null);
+
+  async function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const f = new FormData(form);
+    const current = String(f.get('current_password') ?? '');
+    const next = String(f.get('new_password') ?? '');
+    if (next.length < LIMITS.passwordMin) {
+      return setResult({ tone: 'error', text: `The new password must be at least ${LIMITS.passwordMin} characters.` });
+    }
+    setBusy(true);
+    setResult(null);
+    try {
+      await api.post('/api/users/me/password', { current_password: current, new_password: next });
+      form.reset();
+      setResult({ tone: 'info', text: 'Password changed. Your other devices were signed out.' });
+      onChanged();
+    } catch (err) {
+      setResult({ tone: 'error', text: message(err, 'Could not change the password') });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title="Password" description="Changing it signs you out on your other devices.">
+      <form onSubmit={submit} className="space-y-3" noValidate>
+        <TextField label="Current password" name="current_password" type="password" autoComplete="current-password" />
+        <TextField
+          label="New password"
+          name="new_password"
+          type="password"
+          autoComplete="new-password"
+          minLength={LIMITS.passwordMin}
+          hint={`At least ${LIMITS.passwordMin} characters.`}
+        />
+        {result && <Notice tone={result.tone}>{result.text}</Notice>}
+        <button type="submit" disabled={busy} className={primaryButton}>
+          Change password
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+const isPhone = (ua: string | null) => !!ua && /Mobile|Android|iPhone|iPad/.test(ua);
+
+const DeviceIcon = ({ phone }: { phone: boolean }) => (
+  <svg
+    width={20}
+    height={20}
+    viewBox="0 0 24 24"
+    fill="none"
+    stroke="currentColor"
+    strokeWidth={2}
+    strokeLinecap="round"
+    strokeLinejoin="round"
+    aria-hidden="true"
+  >
+    {phone ? (
+      <>
+        <rect x="6" y="2" width="12" height="20" rx="2" />
+        <path d="M11 18h2" />
+      </>
+    ) : (
+      <>
+        <rect x="2" y="4" width="20" height="13" rx="2" />
+        <path d="M8 21h8M12 17v4" />
+      </>
+    )}
+  </svg>
+);
+
+function SessionsCard({ version }: { version: number }) {
+  const [sessions, setSessions] = useState<Session[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<AuthNotice | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      const res = await api.get<{ sessions: Session[] }>('/api/sessions');
+      // This device first, then the most recently used.
+      setSessions([...res.sessions].sort((a, b) => Number(b.current) - Number(a.current)));
+      setError(null);
+    } catch (err) {
+      setError(message(err, 'Could not load your sessions'));
+    }
+  }, []);
+  useEffect(() => void load(), [load, version]);
+  // Back to this tab (after signing in elsewhere, say): the list may have changed.
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === 'visible' && void load();
+    window.addEventListener('focus', onVisible);
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      window.removeEventListener('focus', onVisible);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [load]);
+
+  async function run(action: () => Promise<string | null>) {
+    setBusy(true);
+    setResult(null);
+    try {
+      const text = await action();
+      if (text) setResult({ tone: 'info', text });
+    } catch (err) {
+      setResult({ tone: 'error', text: message(err, 'That did not work') });
+    } finally {
+      setBusy(false);
+      await load();
+    }
+  }
+
+  const others = sessions?.filter((s) => !s.current).length ?? 0;
+  return (
+    <Card title="Sessions" description="Where you are signed in. Sign out of any device you do not recognise.">
+      {error && (
+        <div className="mb-3 flex items-center gap-3">
+          <Notice tone="error">{error}</Notice>
+          <button className={secondaryButton} onClick={() => void load()}>
+            Retry
+          </button>
+        </div>
+      )}
+      <ul aria-label="Sessions" className="divide-y divide-neutral-100 dark:divide-neutral-800">
+        {!sessions &&
+          !error &&
+          Array.from({ length: 2 }, (_, i) => (
+            <li key={i} className="flex animate-pulse items-center gap-3 py-3" aria-hidden="true">
+              <span className="h-10 w-10 rounded-full bg-neutral-200 dark:bg-neutral-800" />
+              <span className="flex-1 space-y-2">
+                <span className="block h-3 w-1/3 rounded bg-neutral-200 dark:bg-neutral-800" />
+                <span className="block h-3 w-2/3 rounded bg-neutral-200 dark:bg-neutral-800" />
+              </span>
+            </li>
+          ))}
+        {sessions?.map((s) => {
+          const name = deviceName(s.user_agent);
+          return (
+            <li key={s.id} className="flex items-center gap-3 py-3" data-testid="session">
+              <span className="flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-neutral-100 text-neutral-600 dark:bg-neutral-800 dark:text-neutral-300">
+                <DeviceIcon phone={isPhone(s.user_agent)} />
+              </span>
+              <div className="min-w-0 flex-1">
+                <p className="flex flex-wrap items-center gap-x-2 gap-y-0.5">
+                  <span className="truncate font-medium" title={s.user_agent ?? undefined}>
+                    {name}
+                  </span>
+                  {s.current && <Badge tone="accent">This device</Badge>}
+                </p>
+                <p className="text-[13px] text-neutral-500 dark:text-neutral-400">
+                  Active {whenLabel(s.last_used_at)} · signed in {dateLabel(s.created_at)}
+                </p>
+              </div>
+              {!s.current && (
+                <button
+                  className={`shrink-0 ${dangerSmall}`}
+                  aria-label={`Sign out ${name}, active ${whenLabel(s.last_used_at)}`}
+                  disabled={busy}
+                  onClick={() =>
+                    void run(async () => {
+                      await api.del(`/api/sessions/${s.id}`);
+                      return `Signed out ${name}.`;
+                    })
+                  }
+                >
+                  Sign out
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {result && (
+        <div className="mt-3">
+          <Notice tone={result.tone}>{result.text}</Notice>
+        </div>
+      )}
+      <div className="mt-3 border-t border-neutral-100 pt-3 dark:border-neutral-800">
+        <button
+          className={dangerButton}
+          disabled={busy || others === 0}
+          onClick={() =>
+            void run(async () => {
+              const { ended } = await api.del<{ ended: number }>('/api/sessions');
+              return ended === 1 ? 'Signed out 1 other session.' : `Signed out ${ended} other sessions.`;
+            })
+          }
+        >
+          Sign out all other sessions
+        </button>
+      </div>
+    </Card>
+  );
+}
