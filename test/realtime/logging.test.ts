@@ -26,6 +26,11 @@ it('never logs tokens or passwords, though it logs every request and socket', as
   expect(log).toContain('/api/ws?token=[REDACTED]');
   expect(log).toContain('socket open');
   expect(lines.length).toBeGreaterThan(8);
+  // One line per request, with its request id, and the user once they are known.
+  const done = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+  expect(done.length).toBeGreaterThanOrEqual(4);
+  for (const l of done) expect(l.reqId).toEqual(expect.any(String));
+  expect(done.filter((l) => l.userId === u.id).length).toBeGreaterThanOrEqual(1);
   for (const secret of [u.token, u.refresh_token, login.body.token, login.body.refresh_token, u.password]) {
     expect(log).not.toContain(secret);
   }
