@@ -29,6 +29,7 @@ import { accountRoutes } from './accounts/routes.js';
 import { createMetrics, instrumentBus, instrumentDb } from './metrics.js';
 import { searchRoutes } from './search/routes.js';
 import { startWorker } from './jobs/queue.js';
+import { startHousekeeping } from './jobs/housekeeping.js';
 import { createMailer, type Mail } from './mail/mailer.js';
 
 export interface BuildOptions {
@@ -79,6 +80,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM, log);
   const worker = startWorker(ctx, { email: (p) => mailer.send(p as unknown as Mail) }, { pollMs: config.JOB_POLL_MS });
   ctx.jobs = worker;
+  const stopHousekeeping = startHousekeeping(ctx);
   // Users of a node that died go offline when their entries expire.
   redisPresence?.onExpired((userId) => {
     userWentOffline(ctx, userId).catch((err) => log.error({ err }, 'offline after expiry failed'));
@@ -134,6 +136,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   app.addHook('onClose', async () => {
     // Sockets are closed by now (1012); let their frames and presence updates finish first.
     await realtime?.drain();
+    stopHousekeeping();
     await worker.stop();
     closeSecurity();
     mailer.close();

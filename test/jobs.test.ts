@@ -77,3 +77,33 @@ describe('REQUIRE_EMAIL_VERIFICATION', () => {
     await ws.close();
   });
 });
+
+describe('housekeeping', () => {
+  it('deletes expired throttles, old email tokens and old finished jobs, and keeps the rest', async () => {
+    const s = await startServer();
+    cleanup.push(() => s.close());
+    const [u] = await createUsers(s.http, 1);
+    const q = (sql: string, params: unknown[] = []) => s.ctx.db.query(sql, params);
+    await q(`INSERT INTO login_failures (key, failures, window_start) VALUES
+             ('account:old', 3, now() - interval '2 hours'), ('account:new', 3, now()),
+             ('account:locked', 9, now() - interval '2 hours')`);
+    await q(`UPDATE login_failures SET locked_until = now() + interval '5 minutes' WHERE key = 'account:locked'`);
+    await q(
+      `INSERT INTO email_tokens (user_id, purpose, token_hash, email, expires_at) VALUES
+             ($1, 'verify_email', 'h-old', 'x@example.test', now() - interval '8 days'),
+             ($1, 'verify_email', 'h-new', 'x@example.test', now() + interval '1 day')`,
+      [u.id],
+    );
+    await q(`INSERT INTO jobs (kind, payload, done_at) VALUES ('email', '{}', now() - interval '8 days'),
+             ('email', '{}', now() - interval '1 day')`);
+    const { housekeeping } = await import('../server/jobs/housekeeping.js');
+    await housekeeping(s.ctx);
+    const keys = (await q('SELECT key FROM login_failures ORDER BY key')).rows.map((r: any) => r.key);
+    expect(keys).toEqual(['account:locked', 'account:new']);
+    const tokens = (await q("SELECT token_hash FROM email_tokens WHERE token_hash LIKE 'h-%'")).rows;
+    expect(tokens.map((r: any) => r.token_hash)).toEqual(['h-new']);
+    const jobs = (await q("SELECT count(*)::int AS n FROM jobs WHERE done_at < now() - interval '7 days'"))
+      .rows[0] as any;
+    expect(jobs.n).toBe(0);
+  });
+});
