@@ -1179,7 +1179,8 @@ describe('fuzzing', () => {
     const deleteRoutes = s.routes.filter((rt) => rt.method === 'DELETE');
     expect(bodyRoutes.length).toBeGreaterThan(5);
     expect(getRoutes.length).toBeGreaterThan(5);
-    for (const rt of s.routes)
+    // (`OPTIONS *`, the CORS preflight, is a wildcard hasRoute does not look up.)
+    for (const rt of s.routes.filter((x) => x.method !== 'OPTIONS'))
       expect(s.app.hasRoute({ method: rt.method as HTTPMethods, url: rt.url }), `${rt.method} ${rt.url}`).toBe(true);
 
     for (const rt of bodyRoutes) {
