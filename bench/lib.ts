@@ -9,17 +9,21 @@ import { spawnNode, TEST_NODE_ENV } from '../test/helpers/processes.js';
 /** A server process on a fresh database, tuned for load (no per-user send throttle). */
 export async function benchServer(env: Record<string, string> = {}) {
   const db = await createTestDatabase();
-  const node = await spawnNode({
-    DATABASE_URL: db.url,
-    LOG_LEVEL: 'warn',
-    WS_SEND_RATE: '1000000',
-    WS_SEND_BURST: '1000000',
-    DATABASE_POOL_SIZE: '20',
-    // BENCH_CPU_PROF=1: the server writes a V8 CPU profile (open it in Chrome DevTools or
-    // speedscope; `npm run bench:profile-summary` prints the top functions).
-    ...(process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=bench/results/profiles' } : {}),
-    ...env,
-  });
+  const node = await spawnNode(
+    {
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'warn',
+      WS_SEND_RATE: '1000000',
+      WS_SEND_BURST: '1000000',
+      DATABASE_POOL_SIZE: '20',
+      ...env,
+    },
+    {
+      // BENCH_CPU_PROF=1: the server writes a V8 CPU profile (open it in Chrome DevTools or
+      // speedscope; `npm run bench:profile-summary` prints the top functions).
+      nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [],
+    },
+  );
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   return {
     url: node.url,

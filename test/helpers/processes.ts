@@ -81,12 +81,12 @@ export const TEST_NODE_ENV = {
 };
 
 /** The built server (`node dist/server/main.js`) as its own process. */
-export async function spawnNode(env: Record<string, string>) {
+export async function spawnNode(env: Record<string, string>, opts: { nodeArgs?: string[] } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = managed(
     process.execPath,
-    ['dist/server/main.js'],
+    [...(opts.nodeArgs ?? []), 'dist/server/main.js'],
     { ...TEST_NODE_ENV, PORT: String(port), HOST: '127.0.0.1', ...env },
     async () => (await fetch(`${url}/healthz`)).ok,
     `node on ${port}`,
