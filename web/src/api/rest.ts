@@ -1,6 +1,7 @@
 import type { AuthResponse } from '../../../protocol/auth.js';
 import type { SelfUser } from '../../../protocol/users.js';
 import type { ErrorBody } from '../../../protocol/errors.js';
+import type { SearchResult } from '../../../protocol/search.js';
 
 const SESSION_KEY = 'chatify.session';
 
@@ -136,6 +137,14 @@ export class Api {
   get<T>(path: string) {
     return this.call<T>('GET', path);
   }
+
+  /** Searches the caller's conversations (messages) and people; `signal` cancels a stale search. */
+  search(q: string, opts: { conversationId?: string; limit?: number; signal?: AbortSignal } = {}) {
+    const params = new URLSearchParams({ q });
+    if (opts.conversationId) params.set('conversation_id', opts.conversationId);
+    if (opts.limit) params.set('limit', String(opts.limit));
+    return this.call<SearchResult>('GET', `/api/search?${params.toString()}`, undefined, true, false, opts.signal);
+  }
   post<T>(path: string, body?: unknown) {
     return this.call<T>('POST', path, body);
   }
@@ -146,7 +155,14 @@ export class Api {
     return this.call<T>('DELETE', path);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, auth = true, retried = false): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth = true,
+    retried = false,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) {
@@ -156,14 +172,20 @@ export class Api {
     }
     let res: Response;
     try {
-      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch {
+      res = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
       throw new ApiError(0, 'network', 'Cannot reach the server');
     }
     if (res.status === 401 && auth && !retried) {
       this.token = null;
       await this.refresh();
-      return this.call(method, path, body, auth, true);
+      return this.call(method, path, body, auth, true, signal);
     }
     if (res.status === 204) return undefined as T;
     const data = (await res.json().catch(() => null)) as unknown;

@@ -10,6 +10,20 @@ export interface Thread {
   items: Message[];
   hasOlder: boolean;
   loaded: boolean;
+  /**
+   * The thread holds a window in the middle of the history (opened at a search result):
+   * newer messages exist on the server but are not loaded; live ones wait for `loadNewer`.
+   */
+  hasNewer?: boolean;
+  /** Bumped whenever the items are replaced rather than extended (the list starts afresh). */
+  version?: number;
+}
+
+/** "Show message `seq` of this conversation": set before opening it, consumed by the view. */
+export interface Focus {
+  conversationId: string;
+  seq: number;
+  nonce: number;
 }
 
 /** An own message not yet acknowledged: shown with a clock, or "Retry" once it failed. */
@@ -26,6 +40,7 @@ export interface Pending {
 export interface MessagesState {
   threads: Record<string, Thread>;
   outbox: Pending[];
+  focus?: Focus | null;
 }
 
 const PAGE = 50;
@@ -62,8 +77,13 @@ export function addMessages(conversationId: string, incoming: Message[]) {
       ? s.outbox.filter((p) => !settled.has(`${p.user_id}:${p.client_id}`))
       : s.outbox;
     if (!thread?.loaded) return outbox === s.outbox ? s : { ...s, outbox };
+    // A window in the middle keeps only what joins it; the rest is paged in by `loadNewer`.
+    const last = thread.items.at(-1)?.seq ?? 0;
+    const kept = thread.hasNewer ? incoming.filter((m) => m.seq <= last) : incoming;
+    if (kept.length === 0) return outbox === s.outbox ? s : { ...s, outbox };
     return {
-      threads: { ...s.threads, [conversationId]: { ...thread, items: mergeBySeq(thread.items, incoming) } },
+      ...s,
+      threads: { ...s.threads, [conversationId]: { ...thread, items: mergeBySeq(thread.items, kept) } },
       outbox,
     };
   });
@@ -85,20 +105,38 @@ export async function fetchAfter(conversationId: string, afterSeq: number) {
   }
 }
 
-/** Loads the newest page the first time a conversation opens. */
+/**
+ * Loads the newest page the first time a conversation opens. A thread left on a window in
+ * the middle (after a search) starts again at the latest, unless a search result is opening.
+ */
 export async function openThread(conversationId: string) {
-  if (messages.get().threads[conversationId]?.loaded) return;
+  const { threads, focus } = messages.get();
+  const thread = threads[conversationId];
+  if (thread?.loaded && (!thread.hasNewer || focus?.conversationId === conversationId)) return;
+  await loadLatest(conversationId);
+}
+
+/** Replaces the thread with its newest page (also how "jump to latest" leaves a window). */
+export async function loadLatest(conversationId: string) {
   const { messages: page } = await api.get<{ messages: Message[] }>(
     `/api/conversations/${conversationId}/messages?limit=${PAGE}`,
   );
   const items = page.reverse();
   messages.set((s) => {
-    const merged = mergeBySeq(s.threads[conversationId]?.items ?? [], items);
+    const old = s.threads[conversationId];
+    // Keep what is already loaded when it joins the new page; a window is dropped.
+    const merged = old?.hasNewer ? items : mergeBySeq(old?.items ?? [], items);
     return {
       ...s,
       threads: {
         ...s.threads,
-        [conversationId]: { items: merged, loaded: true, hasOlder: (merged[0]?.seq ?? 1) > 1 },
+        [conversationId]: {
+          items: merged,
+          loaded: true,
+          hasOlder: (merged[0]?.seq ?? 1) > 1,
+          hasNewer: false,
+          version: (old?.version ?? 0) + (old?.hasNewer ? 1 : 0),
+        },
       },
     };
   });
@@ -130,6 +168,78 @@ export async function loadOlder(conversationId: string): Promise<void> {
   } finally {
     loadingOlder.delete(conversationId);
   }
+}
+
+const loadingNewer = new Set<string>();
+
+/** The page after the newest loaded message of a window; one load per conversation at a time. */
+export async function loadNewer(conversationId: string): Promise<void> {
+  const thread = messages.get().threads[conversationId];
+  const last = thread?.items.at(-1);
+  if (!thread?.loaded || !thread.hasNewer || !last || loadingNewer.has(conversationId)) return;
+  loadingNewer.add(conversationId);
+  try {
+    const { messages: page } = await api.get<{ messages: Message[] }>(
+      `/api/conversations/${conversationId}/messages?after_seq=${last.seq}&limit=${PAGE}`,
+    );
+    messages.set((s) => {
+      const t = s.threads[conversationId]!;
+      return {
+        ...s,
+        threads: {
+          ...s.threads,
+          [conversationId]: { ...t, items: mergeBySeq(t.items, page), hasNewer: page.length === PAGE },
+        },
+      };
+    });
+  } finally {
+    loadingNewer.delete(conversationId);
+  }
+  // Reached the end: anything that arrived live meanwhile was not kept, so fetch it.
+  if (!messages.get().threads[conversationId]?.hasNewer) {
+    const known = conversations.get().byId[conversationId]?.last_seq ?? 0;
+    if (known > lastSeqOf(conversationId)) await fetchAfter(conversationId, lastSeqOf(conversationId));
+  }
+}
+
+let focusNonce = 0;
+
+/**
+ * Makes sure message `seq` is loaded (a window of pages around it when it is not), then asks
+ * the conversation view to show and highlight it.
+ */
+export async function focusMessage(conversationId: string, seq: number): Promise<void> {
+  const thread = messages.get().threads[conversationId];
+  const has = thread?.loaded && thread.items.some((m) => m.seq === seq);
+  if (!has) {
+    const after = Math.max(0, seq - Math.floor(PAGE / 2) - 1);
+    const { messages: page } = await api.get<{ messages: Message[] }>(
+      `/api/conversations/${conversationId}/messages?after_seq=${after}&limit=${PAGE}`,
+    );
+    const items = mergeBySeq([], page);
+    messages.set((s) => {
+      const old = s.threads[conversationId];
+      return {
+        ...s,
+        threads: {
+          ...s.threads,
+          [conversationId]: {
+            items,
+            loaded: true,
+            hasOlder: (items[0]?.seq ?? 1) > 1,
+            hasNewer: page.length === PAGE,
+            version: (old?.version ?? 0) + 1,
+          },
+        },
+      };
+    });
+  }
+  messages.set((s) => ({ ...s, focus: { conversationId, seq, nonce: ++focusNonce } }));
+}
+
+/** The view has shown the focused message. */
+export function clearFocus() {
+  messages.set((s) => (s.focus ? { ...s, focus: null } : s));
 }
 
 /** Queues a message and tries to send it at once; it stays queued (and is retried) until acked. */
@@ -213,7 +323,8 @@ function markFailed(clientId: string, error: string) {
 export async function resyncThreads(socket: ChatSocket) {
   const threads = messages.get().threads;
   const wanted = Object.entries(threads)
-    .filter(([, t]) => t.loaded)
+    // A window in the middle catches up by paging (`loadNewer`), not here.
+    .filter(([, t]) => t.loaded && !t.hasNewer)
     .map(([conversation_id, t]) => ({ conversation_id, after_seq: t.items.at(-1)?.seq ?? 0 }));
   for (let i = 0; i < wanted.length; i += 200) {
     const chunk = wanted.slice(i, i + 200);
@@ -235,6 +346,6 @@ export async function resyncThreads(socket: ChatSocket) {
 
 /** Forgets everything of the signed-out user, queued messages included. */
 export function resetMessages() {
-  messages.set(() => ({ threads: {}, outbox: [] }));
+  messages.set(() => ({ threads: {}, outbox: [], focus: null }));
   localStorage.removeItem(OUTBOX_KEY);
 }

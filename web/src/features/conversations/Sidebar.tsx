@@ -9,7 +9,8 @@ import { useStore } from '../../store/store';
 import { conversations, sortedConversations, upsertConversation } from '../../store/conversations';
 import { ConversationItem } from './ConversationItem';
 import { NewGroupDialog } from './NewGroupDialog';
-import { PeopleSearch } from './PeoplePicker';
+import { SidebarSearch } from './SidebarSearch';
+import { focusMessage } from '../../store/messages';
 import { VerifyEmailBanner } from '../account/VerifyEmailBanner';
 
 const menuItem = 'w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700';
@@ -66,30 +67,37 @@ export function Sidebar({
         </Menu>
       </header>
       <VerifyEmailBanner me={me} />
-      <div className="px-3 pb-2">
-        <PeopleSearch onPick={(u) => void openDirect(u.id)} />
-      </div>
-      <ul className="min-h-0 flex-1 overflow-y-auto" aria-label="Chats">
-        {!loaded &&
-          sorted.length === 0 &&
-          Array.from({ length: 6 }, (_, i) => (
-            <li key={i} className="flex animate-pulse items-center gap-3 px-3 py-2.5" aria-hidden="true">
-              <span className="h-11 w-11 rounded-full bg-neutral-200 dark:bg-neutral-800" />
-              <span className="flex-1 space-y-2">
-                <span className="block h-3 w-1/2 rounded bg-neutral-200 dark:bg-neutral-800" />
-                <span className="block h-3 w-3/4 rounded bg-neutral-200 dark:bg-neutral-800" />
-              </span>
+      <SidebarSearch
+        myId={me.id}
+        activeId={activeId}
+        onPickPerson={(u) => void openDirect(u.id)}
+        onPickMessage={async (conversationId, seq) => {
+          await focusMessage(conversationId, seq);
+          onOpen(conversationId);
+        }}
+      >
+        <ul className="min-h-0 flex-1 overflow-y-auto" aria-label="Chats">
+          {!loaded &&
+            sorted.length === 0 &&
+            Array.from({ length: 6 }, (_, i) => (
+              <li key={i} className="flex animate-pulse items-center gap-3 px-3 py-2.5" aria-hidden="true">
+                <span className="h-11 w-11 rounded-full bg-neutral-200 dark:bg-neutral-800" />
+                <span className="flex-1 space-y-2">
+                  <span className="block h-3 w-1/2 rounded bg-neutral-200 dark:bg-neutral-800" />
+                  <span className="block h-3 w-3/4 rounded bg-neutral-200 dark:bg-neutral-800" />
+                </span>
+              </li>
+            ))}
+          {loaded && sorted.length === 0 && (
+            <li className="px-6 py-10 text-center text-sm text-neutral-500">
+              No chats yet. Search for someone above to start one.
             </li>
+          )}
+          {sorted.map((c) => (
+            <ConversationItem key={c.id} c={c} myId={me.id} active={c.id === activeId} onOpen={() => onOpen(c.id)} />
           ))}
-        {loaded && sorted.length === 0 && (
-          <li className="px-6 py-10 text-center text-sm text-neutral-500">
-            No chats yet. Search for someone above to start one.
-          </li>
-        )}
-        {sorted.map((c) => (
-          <ConversationItem key={c.id} c={c} myId={me.id} active={c.id === activeId} onOpen={() => onOpen(c.id)} />
-        ))}
-      </ul>
+        </ul>
+      </SidebarSearch>
       {newGroup && (
         <NewGroupDialog
           onClose={() => setNewGroup(false)}

@@ -7,7 +7,7 @@ import { startCall } from '../../store/calls';
 import { lastSeenLabel } from '../../components/format';
 import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
-import { loadOlder, messages, openThread } from '../../store/messages';
+import { clearFocus, loadLatest, loadNewer, loadOlder, messages, openThread } from '../../store/messages';
 import { connection, sendRead } from '../../store/chat';
 import { nameOf, peerOf, titleOf } from '../conversations/names';
 import { MembersDialog } from '../conversations/MembersDialog';
@@ -28,6 +28,11 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   const [atBottom, setAtBottom] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const list = useRef<VirtuosoHandle>(null);
+  // A search result to show: the list restarts around it (`jump`) and it glows a moment.
+  const focus = useStore(messages, (s) => (s.focus?.conversationId === c.id ? s.focus : null));
+  const [jump, setJump] = useState<{ id: string; seq: number; nonce: number } | null>(null);
+  const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
+  const focusReady = !!focus && !!thread?.items.some((m) => m.seq === focus.seq);
   const me = c.members.find((m) => m.id === myId);
   // The "new messages" divider marks where unread began when the conversation was opened.
   const firstUnread = useRef<{ id: string; seq: number | null }>({ id: '', seq: null });
@@ -39,6 +44,20 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
     setError(null);
     openThread(c.id).catch(() => setError('Could not load messages. Check your connection.'));
   }, [c.id]);
+  // After openThread (which keeps a window only while a focus is pending).
+  useEffect(() => {
+    if (!focus || !focusReady) return;
+    setJump({ id: c.id, seq: focus.seq, nonce: focus.nonce });
+    setHighlightSeq(focus.seq);
+    clearFocus();
+  }, [focus, focusReady, c.id]);
+  useEffect(() => {
+    if (highlightSeq === null) return;
+    const t = setTimeout(() => setHighlightSeq(null), 2500);
+    return () => clearTimeout(t);
+  }, [highlightSeq, jump]);
+  // A jump belongs to one visit of its conversation.
+  useEffect(() => setJump((j) => (j?.id === c.id ? j : null)), [c.id]);
 
   const rows: Row[] = useMemo(() => {
     const stored: Row[] = (thread?.items ?? []).map((m) => ({ kind: 'message', m }));
@@ -49,20 +68,36 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   }, [thread, outbox, c.id]);
   const lastSeq = thread?.items.at(-1)?.seq ?? 0;
   const firstSeq = thread?.items[0]?.seq ?? 1;
+  const hasNewer = !!thread?.hasNewer;
+  // The focus is adopted in an effect; using it at once spares the list a second mount.
+  const activeJump = focus && focusReady ? focus : jump?.id === c.id ? jump : null;
+  const jumpIndex = activeJump ? (thread?.items.findIndex((m) => m.seq === activeJump.seq) ?? -1) : -1;
+  const shownHighlight = focus && focusReady ? focus.seq : highlightSeq;
+
+  async function toLatest() {
+    if (hasNewer) {
+      setJump(null);
+      await loadLatest(c.id).catch(() => setError('Could not load messages. Check your connection.'));
+    } else {
+      list.current?.scrollToIndex({ index: 'LAST', behavior: 'smooth' });
+    }
+  }
 
   // Read receipts: what is on screen at the bottom, while the page is visible.
   const myRead = me?.read_seq ?? 0;
   const connected = useStore(connection, (s) => s.status === 'online');
   useEffect(() => {
     const mark = () => {
-      if (connected && atBottom && lastSeq > myRead && document.visibilityState === 'visible') sendRead(c.id, lastSeq);
+      if (connected && atBottom && !hasNewer && lastSeq > myRead && document.visibilityState === 'visible')
+        sendRead(c.id, lastSeq);
     };
     mark();
     document.addEventListener('visibilitychange', mark);
     return () => document.removeEventListener('visibilitychange', mark);
-  }, [atBottom, lastSeq, myRead, c.id, connected]);
+  }, [atBottom, hasNewer, lastSeq, myRead, c.id, connected]);
 
-  const newWhileUp = atBottom ? 0 : Math.max(0, lastSeq - myRead);
+  const atLatest = atBottom && !hasNewer;
+  const newWhileUp = atLatest ? 0 : Math.max(0, Math.max(lastSeq, c.last_seq) - myRead);
   const latestIncoming = [...(thread?.items ?? [])].reverse().find((m) => m.sender_id !== myId);
 
   return (
@@ -107,18 +142,21 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
           </div>
         ) : (
           <Virtuoso
-            key={c.id}
+            key={`${c.id}:${thread?.version ?? 0}:${jumpIndex >= 0 ? activeJump!.nonce : 0}`}
             ref={list}
             className="h-full"
             data={rows}
             firstItemIndex={BASE_INDEX + firstSeq}
             // Aligned to the end: a last message taller than the screen still opens at the bottom
-            // (and so keeps following new ones).
-            initialTopMostItemIndex={{ index: 'LAST', align: 'end' }}
-            followOutput={(isAtBottom) => (isAtBottom ? 'smooth' : false)}
+            // (and so keeps following new ones). A search result opens centred on its message.
+            initialTopMostItemIndex={
+              jumpIndex >= 0 ? { index: jumpIndex, align: 'center' } : { index: 'LAST', align: 'end' }
+            }
+            followOutput={(isAtBottom) => (isAtBottom && !hasNewer ? 'smooth' : false)}
             atBottomStateChange={setAtBottom}
             atBottomThreshold={48}
             startReached={() => void loadOlder(c.id).catch(() => {})}
+            endReached={() => void loadNewer(c.id).catch(() => {})}
             computeItemKey={(_, r) =>
               r.kind === 'message' ? `${r.m.sender_id}:${r.m.client_id ?? r.m.id}` : `${r.p.user_id}:${r.p.client_id}`
             }
@@ -131,16 +169,17 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
                   c={c}
                   myId={myId}
                   firstUnreadSeq={firstUnread.current.seq}
+                  highlighted={row.kind === 'message' && row.m.seq === shownHighlight}
                 />
               );
             }}
             components={LIST_COMPONENTS}
           />
         )}
-        {!atBottom && rows.length > 0 && (
+        {!atLatest && rows.length > 0 && (
           <button
             aria-label={newWhileUp ? `Jump to latest, ${newWhileUp} new` : 'Jump to latest'}
-            onClick={() => list.current?.scrollToIndex({ index: 'LAST', behavior: 'smooth' })}
+            onClick={() => void toLatest()}
             className="absolute right-4 bottom-4 flex h-11 w-11 items-center justify-center rounded-full bg-white text-neutral-700 shadow-md dark:bg-neutral-800 dark:text-neutral-200"
           >
             <ArrowDownIcon />

@@ -20,12 +20,15 @@ export function MessageRow({
   c,
   myId,
   firstUnreadSeq,
+  highlighted = false,
 }: {
   row: Row;
   prev?: Row;
   c: Conversation;
   myId: string;
   firstUnreadSeq: number | null;
+  /** Just opened from search: a ring that fades. */
+  highlighted?: boolean;
 }) {
   const sender = senderOf(row, myId);
   const own = sender === myId;
@@ -72,7 +75,8 @@ export function MessageRow({
           )}
           <div
             data-testid={own ? 'own-message' : 'their-message'}
-            className={`animate-slide-in relative max-w-[78%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[65%] ${
+            data-highlighted={highlighted || undefined}
+            className={`animate-slide-in relative ring-amber-400 transition-[box-shadow] duration-700 ${highlighted ? 'ring-4' : 'ring-0'} max-w-[78%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[65%] ${
               own
                 ? 'rounded-br-md bg-accent text-white'
                 : 'rounded-bl-md bg-white text-neutral-900 dark:bg-neutral-800 dark:text-neutral-100'

@@ -1,0 +1,156 @@
+import { expect, test, type Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { startAppServer } from './app-server.js';
+import { bubbles, signUp, uniq } from './helpers.js';
+
+let server: Awaited<ReturnType<typeof startAppServer>>;
+test.beforeAll(async () => {
+  server = await startAppServer();
+});
+test.afterAll(async () => {
+  await server?.close();
+});
+
+const shot = (name: string) => `test-results/screens/${test.info().project.name}-search-${name}.png`;
+/** A word no other message has: letters only, so it is one search term. */
+const word = (prefix: string) =>
+  prefix + Array.from({ length: 6 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('');
+
+async function apiUser(name: string) {
+  const username = uniq('srch');
+  const res = await fetch(`${server.url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      username,
+      email: `${username}@example.test`,
+      password: 'correct horse',
+      display_name: name,
+    }),
+  });
+  const body = (await res.json()) as { token: string; user: { id: string } };
+  return { token: body.token, id: body.user.id };
+}
+
+async function directChat(token: string, otherId: string) {
+  const res = await fetch(`${server.url}/api/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ type: 'one_to_one', member_ids: [otherId] }),
+  });
+  return (await res.json()) as { id: string };
+}
+
+async function post(token: string, conversationId: string, content: string) {
+  const res = await fetch(`${server.url}/api/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ content, message_type: 'text', client_id: randomUUID() }),
+  });
+  expect(res.status).toBe(201);
+}
+
+const myId = (page: Page) =>
+  page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).user.id as string);
+
+const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search people and messages' });
+const messageResults = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByTestId('message-result');
+
+test('a message found by search opens in place, highlighted; jump to latest and live messages still work', async ({
+  browser,
+}, info) => {
+  const reader = await signUp(browser, server.url, 'Nora Finder', info.project.use);
+  const writer = await apiUser('Otto Sender');
+  const conv = await directChat(writer.token, await myId(reader.page));
+  const secret = word('marzipan');
+  for (let i = 1; i <= 300; i++) {
+    await post(writer.token, conv.id, i === 5 ? `Remember the ${secret} recipe for Saturday` : `line ${i}`);
+  }
+  await expect(
+    reader.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Otto Sender/ }),
+  ).toBeVisible();
+
+  await searchBox(reader.page).fill(secret.slice(0, 10));
+  await expect(messageResults(reader.page)).toHaveCount(1);
+  const result = messageResults(reader.page).first();
+  await expect(result).toContainText('Otto Sender');
+  await expect(result.locator('mark')).toHaveText(new RegExp(`^${secret.slice(0, 10)}`));
+  await reader.page.screenshot({ path: shot('results') });
+
+  // Keyboard: down to the first result, Enter opens it.
+  await searchBox(reader.page).press('ArrowDown');
+  await reader.page.keyboard.press('ArrowDown');
+  await expect(result).toBeFocused();
+  await reader.page.keyboard.press('Enter');
+  await expect(reader.page.getByRole('heading', { name: 'Otto Sender' })).toBeVisible();
+  const target = bubbles(reader).filter({ hasText: secret });
+  await expect(target).toBeInViewport();
+  await expect(reader.page.locator('[data-highlighted]')).toContainText(secret);
+  await reader.page.waitForTimeout(300);
+  await reader.page.screenshot({ path: shot('jumped') });
+  // The glow fades.
+  await expect(reader.page.locator('[data-highlighted]')).toHaveCount(0, { timeout: 5000 });
+
+  // Older pages still load above the window.
+  for (let i = 0; i < 10 && (await reader.page.getByText('line 1', { exact: true }).count()) === 0; i++) {
+    await reader.page.getByTestId('message-row').first().hover();
+    await reader.page.mouse.wheel(0, -3000);
+    await reader.page.waitForTimeout(150);
+  }
+  await expect(reader.page.getByText('line 1', { exact: true })).toBeVisible();
+
+  // Jump to latest brings back the newest message; new ones keep arriving live.
+  await reader.page.getByRole('button', { name: /Jump to latest/ }).click();
+  await expect(bubbles(reader).last()).toHaveText('line 300');
+  await expect(bubbles(reader).last()).toBeInViewport();
+  await post(writer.token, conv.id, 'fresh after the jump');
+  await expect(bubbles(reader).last()).toHaveText('fresh after the jump');
+  await expect(bubbles(reader).last()).toBeInViewport();
+  await expect(reader.page.getByRole('button', { name: /Jump to latest/ })).toHaveCount(0);
+  await reader.page.context().close();
+});
+
+test('search finds nothing in other people’s conversations, and hostile queries render as text', async ({
+  browser,
+}, info) => {
+  const reader = await signUp(browser, server.url, 'Pat Private', info.project.use);
+  const friend = await apiUser('Quinn Friend');
+  const [carl, dana] = [await apiUser('Carl Other'), await apiUser('Dana Other')];
+  const theirs = await directChat(carl.token, dana.id);
+  const hidden = word('secretive');
+  await post(carl.token, theirs.id, `only for Dana: ${hidden}`);
+  const ours = await directChat(friend.token, await myId(reader.page));
+  await post(friend.token, ours.id, 'try <script>window.pwned=1</script> and <b>bold</b> markup please');
+  await expect(
+    reader.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Quinn Friend/ }),
+  ).toBeVisible();
+
+  await searchBox(reader.page).fill(hidden);
+  await expect(reader.page.getByText('No messages match')).toBeVisible();
+  await expect(messageResults(reader.page)).toHaveCount(0);
+
+  // A lone quote is too short for message search: a hint, no error.
+  const results = reader.page.getByRole('region', { name: 'Search results' });
+  await searchBox(reader.page).fill('"');
+  await expect(results.getByText('Type at least 2 characters')).toBeVisible();
+  for (const q of ['""', '"unclosed -', '<script>', '<b>markup']) {
+    await searchBox(reader.page).fill(q);
+    await expect(results.getByRole('list', { name: 'Messages' })).toBeVisible();
+    await expect(results.getByRole('list', { name: 'Messages' })).toHaveAttribute('aria-busy', 'false');
+    await expect(results.getByRole('alert')).toHaveCount(0);
+  }
+  // The message with markup in it is found and shown as plain text, the hit highlighted.
+  await expect(messageResults(reader.page)).toHaveCount(1);
+  // (The server's snippet leaves tag-like text out; whatever it sends is shown as text.)
+  await expect(messageResults(reader.page).first()).toContainText('markup please');
+  await expect(messageResults(reader.page).first().locator('mark', { hasText: 'markup' })).toHaveCount(1);
+  expect(await reader.page.evaluate(() => (globalThis as any).pwned)).toBeUndefined();
+  await expect(reader.page.locator('b', { hasText: 'bold' })).toHaveCount(0);
+  await expect(reader.page.locator('body script')).toHaveCount(0);
+
+  // Escape clears the search and brings back the chat list.
+  await searchBox(reader.page).press('Escape');
+  await expect(searchBox(reader.page)).toHaveValue('');
+  await expect(reader.page.getByRole('list', { name: 'Chats' })).toBeVisible();
+  for (const p of [reader]) await p.page.context().close();
+});
