@@ -62,6 +62,23 @@ describe('GET /api/search', () => {
     expect(texts(await find(outsider, `q=lunch&conversation_id=${direct}`))).toEqual([]);
   });
 
+  it('snippets are the stored text itself, markup included, cut around the first hit', async () => {
+    await sendText(s.http, alice, direct, '<b>bold</b> & <i>brave</i> picnic plans');
+    const res = await find(alice, 'q=picnic');
+    expect(res.body.messages[0].snippet).toEqual([
+      { text: '<b>bold</b> & <i>brave</i> ', hit: false },
+      { text: 'picnic', hit: true },
+      { text: ' plans', hit: false },
+    ]);
+    const long = `${'filler words here '.repeat(20)}the zeppelin arrives ${'and more after '.repeat(20)}`;
+    await sendText(s.http, alice, direct, long);
+    const parts = (await find(alice, 'q=zeppelin')).body.messages[0].snippet;
+    expect(parts[0]).toEqual({ text: '…', hit: false });
+    expect(parts.at(-1)).toEqual({ text: '…', hit: false });
+    expect(parts.filter((p: any) => p.hit)).toEqual([{ text: 'zeppelin', hit: true }]);
+    expect(parts.map((p: any) => p.text).join('').length).toBeLessThan(200);
+  });
+
   it('narrows to one conversation', async () => {
     expect(texts(await find(bob, `q=release&conversation_id=${group}`))).toHaveLength(1);
     expect(texts(await find(bob, `q=release&conversation_id=${direct}`))).toHaveLength(0);

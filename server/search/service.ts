@@ -17,18 +17,18 @@ const words = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).sl
  * language-neutral `simple` configuration. Plain words match as prefixes (`lun` finds
  * "lunch"); quotes, `-word` and `or` use websearch_to_tsquery. Queries in scripts without
  * spaces (Chinese, Japanese, Korean, Thai) fall back to a substring match. Ranked by
- * ts_rank, newest first among equals; the snippet marks what matched.
+ * ts_rank, newest first among equals; the snippet marks the words that matched.
  */
 export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<SearchResult> {
   const users = await searchUsers(ctx, userId, q.q.slice(0, 96));
   if (q.conversation_id !== undefined && !isUuid(q.conversation_id)) return { messages: [], users };
   const scope = q.conversation_id ?? null;
 
-  let rows: (MessageRow & { rank: number; headline: string })[];
+  let rows: (MessageRow & { rank: number })[];
   if (UNSPACED.test(q.q)) {
     const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     ({ rows } = await ctx.db.query(
-      `SELECT ${cols('m')}, 1::float4 AS rank, m.body AS headline
+      `SELECT ${cols('m')}, 1::float4 AS rank
          FROM messages m
          JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
         WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
@@ -43,14 +43,14 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
 
   const lexemes = words(q.q);
   if (lexemes.length === 0) return { messages: [], users };
+  // What to mark in the snippet: the query's words, less the excluded ones (-word).
+  const excluded = new Set(words((q.q.match(/(?:^|\s)-[\p{L}\p{N}]+/gu) ?? []).join(' ')));
+  const wanted = lexemes.filter((w) => !excluded.has(w));
   const tsquery = WEBSEARCH.test(q.q)
     ? { fn: 'websearch_to_tsquery', text: q.q }
     : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
   ({ rows } = await ctx.db.query(
-    `SELECT ${cols('m')}, ts_rank(m.search_vector, query) AS rank,
-            ts_headline('simple', translate(m.body, chr(1) || chr(2), ''), query,
-                        'StartSel=' || chr(1) || ', StopSel=' || chr(2) ||
-                        ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS headline
+    `SELECT ${cols('m')}, ts_rank(m.search_vector, query) AS rank
        FROM ${tsquery.fn}('simple', $2) AS query,
             messages m
        JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
@@ -62,7 +62,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   ));
   return {
     users,
-    messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: markedSnippet(r.headline) })),
+    messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
   };
 }
 
@@ -71,14 +71,31 @@ const cols = (alias: string) =>
     .map((c) => `${alias}.${c}`)
     .join(', ');
 
-/** ts_headline's \x01…\x02 marks -> parts. */
-function markedSnippet(headline: string) {
-  const parts: { text: string; hit: boolean }[] = [];
-  for (const piece of headline.split('\u0001')) {
-    const [hit, rest] = piece.includes('\u0002') ? piece.split('\u0002', 2) : [null, piece];
-    if (hit) parts.push({ text: hit, hit: true });
-    if (rest) parts.push({ text: rest, hit: false });
+/**
+ * The message text around its first matching word, cut to about 160 characters, with every
+ * word that starts with a query word marked. Built from the stored text itself, so it is
+ * faithful to what was sent (markup-like text included) and rendered by clients as text.
+ */
+function wordSnippet(body: string, wanted: string[]) {
+  const hits: [number, number][] = [];
+  for (const m of body.matchAll(/[\p{L}\p{N}]+/gu)) {
+    const word = m[0].toLowerCase();
+    if (wanted.some((w) => word.startsWith(w))) hits.push([m.index, m.index + m[0].length]);
   }
+  const first = hits[0]?.[0] ?? 0;
+  const start = first > 60 ? body.lastIndexOf(' ', first - 40) + 1 : 0;
+  const end = Math.min(body.length, start + 160);
+  const parts: { text: string; hit: boolean }[] = [];
+  let at = start;
+  for (const [a, b] of hits) {
+    if (a < start || b > end) continue;
+    if (a > at) parts.push({ text: body.slice(at, a), hit: false });
+    parts.push({ text: body.slice(a, b), hit: true });
+    at = b;
+  }
+  if (at < end) parts.push({ text: body.slice(at, end), hit: false });
+  if (start > 0) parts.unshift({ text: '…', hit: false });
+  if (end < body.length) parts.push({ text: '…', hit: false });
   return parts;
 }
 
