@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/db.js';
+import { createTestDatabase, storedMessages } from '../helpers/db.js';
 import { httpClient } from '../helpers/http.js';
 import { createDirect, createGroup, createUsers } from '../helpers/factories.js';
 import { spawnCaddy, spawnNode, spawnRedis } from '../helpers/processes.js';
@@ -78,7 +78,7 @@ it('nodes killed with SIGKILL again and again: no acked message lost, none dupli
     [group, [alice, bob, carol], ['carol', 'alice']],
   ] as const) {
     // The database holds exactly the acknowledged messages, at the acknowledged seqs, with no gap.
-    const rows = await storedMessages(conversationId);
+    const rows = await storedMessages(db.url, conversationId);
     expect(rows).toHaveLength(2 * sent);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 2 * sent }, (_, i) => i + 1));
     for (const r of rows) expect(acked.get(r.client_id)).toEqual({ id: r.id, seq: r.seq });
@@ -96,21 +96,6 @@ it('nodes killed with SIGKILL again and again: no acked message lost, none dupli
     }
   }
 }, 120_000);
-
-async function storedMessages(conversationId: string) {
-  const pg = await import('pg');
-  const client = new pg.default.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ id: string; client_id: string; seq: number }>(
-      'SELECT id, client_id, seq FROM messages WHERE conversation_id = $1 ORDER BY seq',
-      [conversationId],
-    );
-    return rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function history(http: ReturnType<typeof httpClient>, conversationId: string, token: string) {
   const all = [];

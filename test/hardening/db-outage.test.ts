@@ -1,7 +1,6 @@
-import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/db.js';
+import { createTestDatabase, storedMessages } from '../helpers/db.js';
 import { httpClient, type HttpClient } from '../helpers/http.js';
 import { createDirect, createUsers, type TestUser } from '../helpers/factories.js';
 import { spawnNode, waitFor } from '../helpers/processes.js';
@@ -36,20 +35,6 @@ afterAll(async () => {
   await proxy?.close();
   await db?.drop();
 });
-
-async function storedRows() {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ id: string; client_id: string; seq: number }>(
-      'SELECT id, client_id, seq FROM messages WHERE conversation_id = $1 ORDER BY seq',
-      [conversationId],
-    );
-    return rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Sends one message and resolves with its answer (ack or error) and how long it took. */
 async function send(ws: WsClient, clientId = randomUUID()) {
@@ -111,7 +96,7 @@ describe.each<CutMode>(['reset', 'blackhole'])('PostgreSQL unreachable (%s)', (m
     await ws.close();
 
     // Every ack names a stored row; nothing is stored twice; seqs have no gap.
-    const rows = await storedRows();
+    const rows = await storedMessages(db.url, conversationId);
     const byClient = new Map(rows.map((r) => [r.client_id, r]));
     expect(byClient.size).toBe(rows.length);
     for (const [clientId, ack] of acks) expect(byClient.get(clientId)).toMatchObject(ack);

@@ -36,3 +36,21 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
     drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
+
+/**
+ * What a conversation holds in the database itself (read over a connection of its own, not
+ * through the server): the checker of the durability tests compares acks with this.
+ */
+export async function storedMessages(databaseUrl: string, conversationId: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; client_id: string; seq: number }>(
+      'SELECT id, client_id, seq FROM messages WHERE conversation_id = $1 ORDER BY seq',
+      [conversationId],
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
