@@ -53,7 +53,7 @@ export async function openFromList(me: Person, title: string) {
 
 export async function send(me: Person, text: string) {
   await me.page.getByRole('textbox', { name: 'Message' }).fill(text);
-  await me.page.getByRole('button', { name: 'Send' }).click();
+  await me.page.getByRole('button', { name: 'Send', exact: true }).click();
 }
 
 export const bubbles = (p: Person) => p.page.getByTestId('message-text');
