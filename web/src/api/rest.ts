@@ -188,11 +188,15 @@ export class Api {
       return this.call(method, path, body, auth, true, signal);
     }
     if (res.status === 204) return undefined as T;
-    const data = (await res.json().catch(() => null)) as unknown;
+    const unreadable = Symbol('unreadable');
+    const parsed: unknown = await res.json().catch(() => unreadable);
+    const data = parsed === unreadable ? null : parsed;
     if (!res.ok) {
       const err = (data as ErrorBody | null)?.error;
       throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `Request failed (${res.status})`);
     }
+    // A body cut off on the way (or not JSON) is a failed request, never a null result.
+    if (parsed === unreadable) throw new ApiError(0, 'network', 'The server’s answer was cut off');
     return data as T;
   }
 
