@@ -49,6 +49,8 @@ export const Conversation = z.object({
   members: z.array(Member),
   last_message: Message.nullable(),
   last_seq: z.number().int(),
+  /** The newest change number (edits, deletes, reactions): where a client starts its change cursor. */
+  last_change_seq: z.number().int(),
   unread_count: z.number().int(),
   created_at: z.string(),
   last_activity_at: z.string(),

@@ -5,10 +5,16 @@ export const CLIENT_FRAME_DOCS: Record<ClientFrameType, string> = {
   auth: 'Authenticates a socket opened without `?token=`; must be the first frame, within 5 s. Answered by `ready`.',
   chat_message:
     'Sends a message. Answered by `message_ack` only after it is stored; the same `client_id` again returns the stored message (safe retry).',
+  message_edit:
+    'Replaces the text of your own message (within the edit window). Answered by `message_updated`; members get it too.',
+  message_delete:
+    'Deletes a message for everyone: its text, attachment and reactions are erased and a tombstone keeps its seq. Authors, and group owners and admins for any message. Answered by `message_updated`.',
+  reaction_add: 'Puts an emoji on a message (once per user and emoji). Answered by `message_updated`.',
+  reaction_remove: 'Takes your emoji off a message. Answered by `message_updated`.',
   typing: 'Starts or stops the typing indicator for a conversation; it ends by itself after 6 s without a refresh.',
   delivered: 'Moves the caller’s delivered watermark forward to `seq` (never back).',
   read_receipt: 'Moves the caller’s read watermark forward, by `seq` or by `message_id`; reading implies delivery.',
-  sync: 'Catch-up after a reconnect: for each conversation, the messages after `after_seq` (100 at most, with `has_more`).',
+  sync: 'Catch-up after a reconnect: for each conversation, the messages after `after_seq` (100 at most, with `has_more`) and, with `after_change_seq`, the older messages changed since (200 at most, with `changes_has_more`).',
   ping: 'Application-level ping; answered by `pong` with the server time.',
   call_offer: 'Starts a call in a one-to-one conversation: every device of the callee rings.',
   call_answer: 'The callee accepts on this device, which becomes the active one; the other devices stop ringing.',
@@ -22,6 +28,8 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
   ready: 'The socket is authenticated, subscribed and counted online on every node; resync now.',
   message_ack: 'The message with this `client_id` is durably stored at `seq`.',
   new_message: 'A message in one of your conversations (yours included, to your other devices).',
+  message_updated:
+    'A message was edited, deleted or reacted to: its whole current state, with its `change_seq` (keep the higher one).',
   typing: 'Someone started or stopped typing.',
   receipt_update: 'A member’s delivered/read watermark moved.',
   presence_update: 'A contact came online or went offline (with `last_seen_at`).',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import { EntityId } from './ids.js';
 import { CallPayloads, CallServerPayloads } from './calls.js';
-import { ClientId, Content, Message, MessageType, Receipt } from './messages.js';
+import { checkSend, Content, Emoji, Message, Receipt, SendFields } from './messages.js';
 
 /** WebSocket limits (the server enforces them; clients may use them to stay inside). */
 export const WS_LIMITS = {
@@ -11,6 +11,7 @@ export const WS_LIMITS = {
   typingTtlMs: 6_000,
   syncMaxConversations: 200,
   syncPageSize: 100,
+  syncChangesPageSize: 200,
 } as const;
 
 /** Close codes a client should understand. 1012 = restarting: reconnect (to another node). */
@@ -36,17 +37,25 @@ const Seq = z.number().int().min(0).max(2_147_483_647);
 /** Client -> server payloads, by frame type. */
 export const ClientPayloads = {
   auth: z.object({ token: z.string().min(1).max(4096) }),
-  chat_message: z.object({
-    conversation_id: Id,
-    content: Content,
-    message_type: MessageType.default('text'),
-    client_id: ClientId,
-  }),
+  chat_message: SendFields.extend({ conversation_id: Id }).superRefine(checkSend),
+  message_edit: z.object({ message_id: Id, content: Content }),
+  message_delete: z.object({ message_id: Id }),
+  reaction_add: z.object({ message_id: Id, emoji: Emoji }),
+  reaction_remove: z.object({ message_id: Id, emoji: Emoji }),
   typing: z.object({ conversation_id: Id, is_typing: z.boolean() }),
   delivered: z.object({ conversation_id: Id, seq: Seq }),
   read_receipt: z.union([z.object({ conversation_id: Id, seq: Seq }), z.object({ message_id: Id })]),
   sync: z.object({
-    conversations: z.array(z.object({ conversation_id: Id, after_seq: Seq })).max(WS_LIMITS.syncMaxConversations),
+    conversations: z
+      .array(
+        z.object({
+          conversation_id: Id,
+          after_seq: Seq,
+          /** Also return the messages up to `after_seq` changed after this change number. */
+          after_change_seq: Seq.optional(),
+        }),
+      )
+      .max(WS_LIMITS.syncMaxConversations),
   }),
   ping: z.object({}).passthrough().optional(),
   ...CallPayloads,
@@ -74,7 +83,18 @@ export const PresenceUpdate = z.object({
 export const TypingUpdate = z.object({ conversation_id: z.string(), user_id: z.string(), is_typing: z.boolean() });
 
 export const SyncResult = z.object({
-  conversations: z.array(z.object({ conversation_id: z.string(), messages: z.array(Message), has_more: z.boolean() })),
+  conversations: z.array(
+    z.object({
+      conversation_id: z.string(),
+      messages: z.array(Message),
+      has_more: z.boolean(),
+      /** With `after_change_seq`: the current state of older messages changed since (a page). */
+      changes: z.array(Message),
+      last_change_seq: z.number().int(),
+      /** More changes than a page: fetch them from `GET /api/conversations/{id}/changes`. */
+      changes_has_more: z.boolean(),
+    }),
+  ),
 });
 
 /** Server -> client payloads, by frame type. */
@@ -82,6 +102,8 @@ export const ServerPayloads = {
   ready: z.object({ user_id: z.string(), session_id: z.string(), server_time: z.string() }),
   message_ack: MessageAck,
   new_message: Message,
+  /** A message was edited, deleted or reacted to: its whole current state. */
+  message_updated: Message,
   typing: TypingUpdate,
   receipt_update: Receipt,
   presence_update: PresenceUpdate,

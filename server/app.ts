@@ -29,6 +29,9 @@ import { accountRoutes } from './accounts/routes.js';
 import { createMetrics, instrumentBus, instrumentDb } from './metrics.js';
 import { searchRoutes } from './search/routes.js';
 import { startWorker } from './jobs/queue.js';
+import { createStorage, type Storage } from './uploads/storage.js';
+import { deleteStoredJob } from './uploads/service.js';
+import { uploadRoutes } from './uploads/routes.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
 import { createMailer, type Mail } from './mail/mailer.js';
 
@@ -38,6 +41,7 @@ export interface BuildOptions {
   bus?: Bus;
   presence?: Presence;
   logger?: Logger;
+  storage?: Storage;
 }
 
 /** Builds the whole server: stores, services, routes. Call `app.listen` to serve it. */
@@ -76,9 +80,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     publishOrder: new PublishOrder(),
     now: () => new Date(),
     jobs: { poke: () => {} },
+    storage: opts.storage ?? (await createStorage(config)),
   };
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM, log);
-  const worker = startWorker(ctx, { email: (p) => mailer.send(p as unknown as Mail) }, { pollMs: config.JOB_POLL_MS });
+  const worker = startWorker(
+    ctx,
+    { email: (p) => mailer.send(p as unknown as Mail), delete_stored: deleteStoredJob(ctx) },
+    { pollMs: config.JOB_POLL_MS },
+  );
   ctx.jobs = worker;
   const stopHousekeeping = startHousekeeping(ctx);
   // Users of a node that died go offline when their entries expire.
@@ -131,6 +140,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register((a) => callRoutes(a, ctx));
   await app.register((a) => accountRoutes(a, ctx));
   await app.register((a) => searchRoutes(a, ctx));
+  await app.register((a) => uploadRoutes(a, ctx));
   await webRoutes(app);
 
   app.addHook('onClose', async () => {

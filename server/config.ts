@@ -68,12 +68,30 @@ const ConfigSchema = z
     REQUIRE_EMAIL_VERIFICATION: z.stringbool().default(false),
     ADMIN_EMAILS: csv,
     JOB_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+    MESSAGE_EDIT_WINDOW_SECONDS: z.coerce.number().int().min(0).default(86_400),
+    UPLOAD_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 * 1024 ** 3)
+      .default(25 * 1024 * 1024),
+    UPLOAD_STORAGE: z.enum(['local', 's3']).default('local'),
+    S3_BUCKET: z.string().min(3).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ENDPOINT: z.url().optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+    S3_PREFIX: z.string().default(''),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
     if (c.TURN_URLS.length > 0 && !c.TURN_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'is required when TURN_URLS is set' });
+    }
+    if (c.UPLOAD_STORAGE === 's3' && !c.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when UPLOAD_STORAGE is s3' });
     }
     if (c.NODE_ENV === 'production' && c.JWT_SECRET === DEV_JWT_SECRET) {
       ctx.addIssue({

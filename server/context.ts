@@ -5,6 +5,7 @@ import type { Bus } from './bus/bus.js';
 import type { Presence } from './presence/presence.js';
 import type { PublishOrder } from './messages/publish-order.js';
 import type { Metrics } from './metrics.js';
+import type { Storage } from './uploads/storage.js';
 
 /** What every service function gets: plain dependencies, no HTTP or WebSocket. */
 export interface Ctx {
@@ -17,6 +18,8 @@ export interface Ctx {
   publishOrder: PublishOrder;
   now: () => Date;
   metrics: Metrics;
+  /** Upload bytes (local disk or S3). */
+  storage: Storage;
   /** Runs the job queue now (after queuing a job), instead of at the next poll. */
   jobs: { poke(): void };
 }

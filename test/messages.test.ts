@@ -48,6 +48,12 @@ describe('POST /api/conversations/:id/messages', () => {
       message_type: 'text',
       client_id: clientId,
       created_at: expect.any(String),
+      edited_at: null,
+      deleted_at: null,
+      reply_to: null,
+      reactions: [],
+      attachment: null,
+      change_seq: 0,
     });
     expect(Number.isNaN(Date.parse(res.body.created_at))).toBe(false);
     expect(await rows(conv)).toEqual([{ id: res.body.id, seq: 1, body: 'Hello, B', client_id: clientId }]);
@@ -120,7 +126,9 @@ describe('POST /api/conversations/:id/messages', () => {
     ['an empty client_id', { ...text('hi', '') }, 'client_id'],
     ['a 65-character client_id', { ...text('hi', 'c'.repeat(65)) }, 'client_id'],
     ['a number as client_id', { content: 'hi', message_type: 'text', client_id: 7 }, 'client_id'],
-    ['message_type "image"', { ...text('hi'), message_type: 'image' }, 'message_type'],
+    ['an image without an attachment_id', { ...text('hi'), message_type: 'image' }, 'attachment_id'],
+    ['message_type "call" (only the server writes those)', { ...text('hi'), message_type: 'call' }, 'message_type'],
+    ['a text with an attachment_id', { ...text('hi'), attachment_id: randomUUID() }, 'message_type'],
     ['message_type "TEXT"', { ...text('hi'), message_type: 'TEXT' }, 'message_type'],
     ['message_type null', { ...text('hi'), message_type: null }, 'message_type'],
   ])('rejects %s with 400 naming the field, and stores nothing', async (_name, body, field) => {
@@ -215,6 +223,12 @@ describe('GET /api/conversations/:id/messages', () => {
       message_type: 'text',
       client_id: expect.any(String),
       created_at: expect.any(String),
+      edited_at: null,
+      deleted_at: null,
+      reply_to: null,
+      reactions: [],
+      attachment: null,
+      change_seq: 0,
     });
   });
 

@@ -4,7 +4,7 @@ import type { Conversation, Member, Role } from '../../protocol/conversations.js
 import type { Queryable } from '../db/client.js';
 import { AppError, badRequest, forbidden, notFound } from '../errors.js';
 import { iso, isoNow, isUuid } from '../ids.js';
-import { MESSAGE_COLUMNS, presentMessage, type MessageRow } from '../messages/presenter.js';
+import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { canManage, memberIds, requireMember } from './access.js';
 
 /** The room key of a one-to-one chat: the same for (a, b) and (b, a). */
@@ -15,6 +15,7 @@ interface ConversationRow {
   kind: 'direct' | 'group';
   title: string | null;
   last_seq: number;
+  last_change_seq: number;
   last_read_seq: number;
   created_at: Date;
   last_activity_at: Date;
@@ -38,7 +39,7 @@ interface MemberRow {
 async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Promise<Conversation[]> {
   const q = ctx.db;
   const { rows: convs } = await q.query<ConversationRow>(
-    `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, cm.last_read_seq,
+    `SELECT c.id, c.kind, c.title, c.last_seq, c.last_change_seq, c.created_at, cm.last_read_seq,
             COALESCE(c.last_message_at, c.created_at) AS last_activity_at
        FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
       WHERE cm.user_id = $1 AND ($2::uuid IS NULL OR c.id = $2::uuid)
@@ -57,10 +58,8 @@ async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Pro
       [ids],
     ),
     q.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS.split(', ')
-        .map((c) => `m.${c}`)
-        .join(', ')}
-         FROM conversations c JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
+      `SELECT ${MESSAGE_FIELDS}
+         FROM conversations c JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq ${MESSAGE_JOINS}
         WHERE c.id = ANY($1::uuid[])`,
       [ids],
     ),
@@ -89,6 +88,7 @@ async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Pro
     members: membersBy.get(c.id) ?? [],
     last_message: lastBy.get(c.id) ?? null,
     last_seq: c.last_seq,
+    last_change_seq: c.last_change_seq,
     unread_count: Math.max(0, c.last_seq - c.last_read_seq),
     created_at: isoNow(c.created_at),
     last_activity_at: isoNow(c.last_activity_at),

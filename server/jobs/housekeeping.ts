@@ -1,8 +1,9 @@
 import type { Ctx } from '../context.js';
+import { dropUnsentUploads } from '../uploads/service.js';
 
 /**
  * Deletes what no longer matters: expired sign-in throttles, spent or expired email tokens,
- * and finished jobs. Any node may run it at any time; it is idempotent.
+ * finished jobs, and uploads never sent in a message. Any node may run it at any time; it is idempotent.
  */
 export async function housekeeping(ctx: Ctx): Promise<void> {
   await ctx.db.query(
@@ -13,6 +14,7 @@ export async function housekeeping(ctx: Ctx): Promise<void> {
   );
   await ctx.db.query(`DELETE FROM email_tokens WHERE expires_at < now() - interval '7 days'`);
   await ctx.db.query(`DELETE FROM jobs WHERE done_at < now() - interval '7 days'`);
+  await dropUnsentUploads(ctx);
 }
 
 /** Runs housekeeping every `everyMs` (first run after one period). */

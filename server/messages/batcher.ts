@@ -2,7 +2,7 @@ import type { Ctx } from '../context.js';
 import type { Message } from '../../protocol/messages.js';
 import { AppError } from '../errors.js';
 import { conversationNotFound } from '../conversations/access.js';
-import { MESSAGE_COLUMNS, presentMessage, type MessageRow } from './presenter.js';
+import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from './presenter.js';
 import type { Reservation } from './publish-order.js';
 
 export interface SendInput {
@@ -11,6 +11,10 @@ export interface SendInput {
   content: string;
   messageType: string;
   clientId: string;
+  /** A message of the same conversation (checked before batching). */
+  replyTo?: string | undefined;
+  /** An upload of the sender's (checked before batching). */
+  attachmentId?: string | undefined;
 }
 
 export interface SendResult {
@@ -89,8 +93,8 @@ export class SendBatcher {
     const { ctx } = this;
     // 1. Retries: client_ids this sender already used are answered with the stored message.
     const { rows: existing } = await ctx.db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
-        WHERE (sender_id, client_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
+      `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS}
+        WHERE (m.sender_id, m.client_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
       [batch.map((i) => i.input.senderId), batch.map((i) => i.input.clientId)],
     );
     const key = (senderId: string, clientId: string) => `${senderId}\n${clientId}`;
@@ -162,11 +166,14 @@ export class SendBatcher {
                 SET last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),
                     last_read_seq = GREATEST(m.last_read_seq, v.seq)
                FROM unnest($9::uuid[], $10::uuid[], $11::int[]) AS v(conversation_id, user_id, seq)
-              WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id)
-           INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body)
-           SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[])
-           ON CONFLICT (sender_id, client_id) DO NOTHING
-           RETURNING ${MESSAGE_COLUMNS}`,
+              WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id),
+           m AS (
+             INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                                  $12::uuid[], $13::uuid[])
+             ON CONFLICT (sender_id, client_id) DO NOTHING
+             RETURNING *)
+           SELECT ${MESSAGE_FIELDS} FROM m ${MESSAGE_JOINS}`,
           [
             col((a) => a.input.conversationId),
             col((a) => a.seq),
@@ -179,6 +186,8 @@ export class SendBatcher {
             marks.map((m) => m[0]),
             marks.map((m) => m[1]),
             marks.map((m) => m[2]),
+            col((a) => a.input.replyTo ?? null),
+            col((a) => a.input.attachmentId ?? null),
           ],
         );
         // A skipped row would leave a hole in the seqs: roll back and run the batch again.

@@ -1,5 +1,5 @@
-import type { Message } from '../../protocol/messages.js';
-import { isoNow } from '../ids.js';
+import type { Message, Reaction } from '../../protocol/messages.js';
+import { iso, isoNow } from '../ids.js';
 
 export interface MessageRow {
   id: string;
@@ -10,9 +10,45 @@ export interface MessageRow {
   kind: string;
   body: string;
   created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  change_seq: number;
+  reactions: { emoji: string; user_ids: string[] }[];
+  reply_id: string | null;
+  reply_seq: number | null;
+  reply_sender_id: string | null;
+  reply_body: string | null;
+  reply_kind: string | null;
+  reply_deleted_at: Date | null;
+  upload_id: string | null;
+  upload_filename: string | null;
+  upload_content_type: string | null;
+  upload_size: number | null;
+  upload_width: number | null;
+  upload_height: number | null;
+  upload_has_thumbnail: boolean | null;
 }
 
-export const MESSAGE_COLUMNS = 'id, conversation_id, seq, sender_id, client_id, kind, body, created_at';
+/** How much of the answered message a reply carries. */
+export const REPLY_PREVIEW_CHARS = 200;
+
+/**
+ * The columns of a presentable message, for `FROM messages m ${MESSAGE_JOINS}` (or any row
+ * source aliased `m` with the columns of `messages`, such as an INSERT's RETURNING *).
+ */
+export const MESSAGE_FIELDS = `m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.body, m.created_at,
+  m.edited_at, m.deleted_at, m.change_seq, m.reactions,
+  r.id AS reply_id, r.seq AS reply_seq, r.sender_id AS reply_sender_id,
+  left(r.body, ${REPLY_PREVIEW_CHARS}) AS reply_body, r.kind AS reply_kind, r.deleted_at AS reply_deleted_at,
+  u.id AS upload_id, u.filename AS upload_filename, u.content_type AS upload_content_type,
+  u.size::float8 AS upload_size, u.width AS upload_width, u.height AS upload_height,
+  (u.thumbnail_key IS NOT NULL) AS upload_has_thumbnail`;
+
+/** The answered message and the attachment: two primary-key lookups per row. */
+export const MESSAGE_JOINS = `LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN uploads u ON u.id = m.attachment_id`;
+
+const presentReactions = (list: MessageRow['reactions']): Reaction[] =>
+  list.map((r) => ({ emoji: r.emoji, count: r.user_ids.length, user_ids: r.user_ids }));
 
 export const presentMessage = (m: MessageRow): Message => ({
   id: m.id,
@@ -23,4 +59,29 @@ export const presentMessage = (m: MessageRow): Message => ({
   message_type: m.kind,
   client_id: m.client_id,
   created_at: isoNow(m.created_at),
+  edited_at: iso(m.edited_at),
+  deleted_at: iso(m.deleted_at),
+  reply_to: m.reply_id
+    ? {
+        id: m.reply_id,
+        seq: m.reply_seq!,
+        sender_id: m.reply_sender_id,
+        content: m.reply_deleted_at ? '' : m.reply_body!,
+        message_type: m.reply_kind!,
+        deleted: m.reply_deleted_at !== null,
+      }
+    : null,
+  reactions: presentReactions(m.reactions ?? []),
+  attachment: m.upload_id
+    ? {
+        id: m.upload_id,
+        filename: m.upload_filename!,
+        content_type: m.upload_content_type!,
+        size: Number(m.upload_size),
+        width: m.upload_width,
+        height: m.upload_height,
+        has_thumbnail: m.upload_has_thumbnail === true,
+      }
+    : null,
+  change_seq: m.change_seq,
 });

@@ -1,5 +1,18 @@
 import { IdParams } from '../../protocol/conversations.js';
-import { HistoryQuery, Message, MessageList, ReadBody, Receipt, SendMessageBody } from '../../protocol/messages.js';
+import {
+  ChangeList,
+  ChangesQuery,
+  EditMessageBody,
+  HistoryQuery,
+  Message,
+  MessageList,
+  MessageParams,
+  ReactionParams,
+  ReadBody,
+  Receipt,
+  SendMessageBody,
+} from '../../protocol/messages.js';
+import { addReaction, deleteMessage, editMessage, listChanges, removeReaction } from './changes.js';
 import type { Ctx } from '../context.js';
 import type { App } from '../http/types.js';
 import { requireAuth, userId } from '../http/auth-hook.js';
@@ -30,9 +43,40 @@ export async function messageRoutes(app: App, ctx: Ctx) {
         content: req.body.content,
         messageType: req.body.message_type,
         clientId: req.body.client_id,
+        replyTo: req.body.reply_to,
+        attachmentId: req.body.attachment_id,
       });
       return reply.status(created ? 201 : 200).send(message);
     },
+  );
+
+  app.get(
+    '/api/conversations/:id/changes',
+    { schema: { params: IdParams, querystring: ChangesQuery, response: { 200: ChangeList } } },
+    async (req) => listChanges(ctx, userId(req), req.params.id, req.query.after_change_seq, req.query.limit),
+  );
+
+  app.patch(
+    '/api/messages/:id',
+    { schema: { params: MessageParams, body: EditMessageBody, response: { 200: Message } } },
+    async (req) => editMessage(ctx, userId(req), req.params.id, req.body.content),
+  );
+
+  /** Deletes for everyone; answers with the tombstone. */
+  app.delete('/api/messages/:id', { schema: { params: MessageParams, response: { 200: Message } } }, async (req) =>
+    deleteMessage(ctx, userId(req), req.params.id),
+  );
+
+  app.put(
+    '/api/messages/:id/reactions/:emoji',
+    { schema: { params: ReactionParams, response: { 200: Message } } },
+    async (req) => addReaction(ctx, userId(req), req.params.id, req.params.emoji),
+  );
+
+  app.delete(
+    '/api/messages/:id/reactions/:emoji',
+    { schema: { params: ReactionParams, response: { 200: Message } } },
+    async (req) => removeReaction(ctx, userId(req), req.params.id, req.params.emoji),
   );
 
   app.post(

@@ -3,7 +3,8 @@ import type { HistoryQuery, Message, Receipt } from '../../protocol/messages.js'
 import { isUuid } from '../ids.js';
 import { AppError } from '../errors.js';
 import { conversationNotFound, memberIds, requireMember } from '../conversations/access.js';
-import { MESSAGE_COLUMNS, presentMessage, type MessageRow } from './presenter.js';
+import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from './presenter.js';
+import { isImageType } from '../../protocol/uploads.js';
 import { SendBatcher, type SendInput, type SendResult } from './batcher.js';
 
 export type { SendInput, SendResult } from './batcher.js';
@@ -24,9 +25,37 @@ export async function sendMessage(ctx: Ctx, input: SendInput): Promise<SendResul
     ]);
     if (rowCount === 0) throw new AppError('forbidden', 'Confirm your email address before sending messages');
   }
+  if (input.replyTo !== undefined || input.attachmentId !== undefined) await checkReferences(ctx, input);
   let batcher = batchers.get(ctx);
   if (!batcher) batchers.set(ctx, (batcher = new SendBatcher(ctx)));
   return batcher.send(input);
+}
+
+/**
+ * A reply answers a message of the same conversation; an attachment is an upload of the
+ * sender's, and an image message needs an image. Checked before batching (neither can change
+ * afterwards: messages never move, uploads are never retyped), so a bad reference refuses
+ * this send alone.
+ */
+async function checkReferences(ctx: Ctx, input: SendInput) {
+  await requireMember(ctx.db, input.conversationId, input.senderId);
+  if (input.replyTo !== undefined) {
+    const { rowCount } = await ctx.db.query('SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2', [
+      isUuid(input.replyTo) ? input.replyTo : null,
+      input.conversationId,
+    ]);
+    if (rowCount === 0) throw new AppError('validation_failed', 'reply_to is not a message of this conversation');
+  }
+  if (input.attachmentId !== undefined) {
+    const { rows } = await ctx.db.query<{ content_type: string }>(
+      'SELECT content_type FROM uploads WHERE id = $1 AND owner_id = $2',
+      [isUuid(input.attachmentId) ? input.attachmentId : null, input.senderId],
+    );
+    if (!rows[0]) throw new AppError('validation_failed', 'attachment_id is not an upload of yours');
+    if (input.messageType === 'image' && !isImageType(rows[0].content_type)) {
+      throw new AppError('validation_failed', 'This upload is not an image: send it as a file');
+    }
+  }
 }
 
 /** A page of history: newest first by offset or before_seq, oldest first after after_seq. */
@@ -37,22 +66,22 @@ export async function listMessages(
   q: HistoryQuery,
 ): Promise<Message[]> {
   await requireMember(ctx.db, conversationId, userId);
-  const base = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1`;
+  const base = `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS} WHERE m.conversation_id = $1`;
   let result;
   if (q.after_seq !== undefined) {
-    result = await ctx.db.query<MessageRow>(`${base} AND seq > $2 ORDER BY seq ASC LIMIT $3`, [
+    result = await ctx.db.query<MessageRow>(`${base} AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3`, [
       conversationId,
       q.after_seq,
       q.limit,
     ]);
   } else if (q.before_seq !== undefined) {
-    result = await ctx.db.query<MessageRow>(`${base} AND seq < $2 ORDER BY seq DESC LIMIT $3`, [
+    result = await ctx.db.query<MessageRow>(`${base} AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
       conversationId,
       q.before_seq,
       q.limit,
     ]);
   } else {
-    result = await ctx.db.query<MessageRow>(`${base} ORDER BY seq DESC LIMIT $2 OFFSET $3`, [
+    result = await ctx.db.query<MessageRow>(`${base} ORDER BY m.seq DESC LIMIT $2 OFFSET $3`, [
       conversationId,
       q.limit,
       q.offset,

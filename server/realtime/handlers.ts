@@ -2,6 +2,7 @@ import type { Ctx } from '../context.js';
 import type { ClientFrameType, ClientPayload, ServerFrame } from '../../protocol/frames.js';
 import { sendMessage, advanceWatermark } from '../messages/service.js';
 import { locateMessage, syncConversations } from '../messages/sync.js';
+import { addReaction, deleteMessage, editMessage, removeReaction } from '../messages/changes.js';
 import { AppError } from '../errors.js';
 import { answerCall, endCall, markMissed, placeCall, relayIce } from '../calls/service.js';
 import type { Connection } from './connection.js';
@@ -26,6 +27,8 @@ export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } =
       content: p.content,
       messageType: p.message_type,
       clientId: p.client_id,
+      replyTo: p.reply_to,
+      attachmentId: p.attachment_id,
     });
     // Only now, after commit: acked means durable.
     reply({
@@ -38,6 +41,22 @@ export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } =
         created_at: message.created_at,
       },
     });
+  },
+
+  async message_edit({ ctx, conn, reply }, p) {
+    reply({ type: 'message_updated', payload: await editMessage(ctx, conn.userId, p.message_id, p.content) });
+  },
+
+  async message_delete({ ctx, conn, reply }, p) {
+    reply({ type: 'message_updated', payload: await deleteMessage(ctx, conn.userId, p.message_id) });
+  },
+
+  async reaction_add({ ctx, conn, reply }, p) {
+    reply({ type: 'message_updated', payload: await addReaction(ctx, conn.userId, p.message_id, p.emoji) });
+  },
+
+  async reaction_remove({ ctx, conn, reply }, p) {
+    reply({ type: 'message_updated', payload: await removeReaction(ctx, conn.userId, p.message_id, p.emoji) });
   },
 
   async typing({ conn, typing }, p) {

@@ -1,7 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { SearchQuery, SearchResult } from '../../protocol/search.js';
 import { isUuid } from '../ids.js';
-import { MESSAGE_COLUMNS, presentMessage, type MessageRow } from '../messages/presenter.js';
+import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { searchUsers } from '../users/service.js';
 
 // Scripts written without spaces between words: full-text lexemes do not split them.
@@ -28,8 +28,8 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   if (UNSPACED.test(q.q)) {
     const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     ({ rows } = await ctx.db.query(
-      `SELECT ${cols('m')}, 1::float4 AS rank
-         FROM messages m
+      `SELECT ${MESSAGE_FIELDS}, 1::float4 AS rank
+         FROM messages m ${MESSAGE_JOINS}
          JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
         WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
         ORDER BY m.created_at DESC LIMIT $4`,
@@ -50,9 +50,9 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     ? { fn: 'websearch_to_tsquery', text: q.q }
     : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
   ({ rows } = await ctx.db.query(
-    `SELECT ${cols('m')}, ts_rank(m.search_vector, query) AS rank
+    `SELECT ${MESSAGE_FIELDS}, ts_rank(m.search_vector, query) AS rank
        FROM ${tsquery.fn}('simple', $2) AS query,
-            messages m
+            messages m ${MESSAGE_JOINS}
        JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
       WHERE m.search_vector @@ query AND m.deleted_at IS NULL
         AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
@@ -65,11 +65,6 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
   };
 }
-
-const cols = (alias: string) =>
-  MESSAGE_COLUMNS.split(', ')
-    .map((c) => `${alias}.${c}`)
-    .join(', ');
 
 /**
  * The message text around its first matching word, cut to about 160 characters, with every

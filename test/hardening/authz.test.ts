@@ -15,6 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import {
   CLIENT_FRAME_TYPES,
   ServerPayloads,
@@ -66,6 +67,13 @@ interface Target {
   /** A seq at or past the last message: a member's watermark would move to the last message. */
   seq: number;
   messageId: string;
+  /** Messages the control's actor wrote (the owner over REST, the member over frames): edited and deleted. */
+  editRest: string;
+  deleteRest: string;
+  editFrame: string;
+  deleteFrame: string;
+  /** An image attached to a message of the group. */
+  uploadId: string;
   /** A ringing call between two other people. */
   callId: string;
   /** A client_id the actor used while still a member (a retry must not echo the stored message). */
@@ -138,6 +146,18 @@ async function buildFixture(): Promise<Fixture> {
   // The twin the controls run against: the same requests from members succeed there.
   const controlId = await createGroup(s.http, owner, [member, spare], uniqueName('Control '));
   const controlMessage = await sendText(s.http, owner, controlId, 'control message');
+  const [editRest, deleteRest] = [
+    await sendText(s.http, owner, controlId, 'e'),
+    await sendText(s.http, owner, controlId, 'd'),
+  ];
+  const [editFrame, deleteFrame] = [
+    await sendText(s.http, member, controlId, 'e'),
+    await sendText(s.http, member, controlId, 'd'),
+  ];
+  const fire = `/api/messages/${controlMessage.id}/reactions/${encodeURIComponent('🔥')}`;
+  expect((await s.http.request('PUT', fire, { token: member.token })).status).toBe(200);
+  const groupImage = await sendImage(owner, group);
+  const controlImage = await sendImage(owner, controlId);
 
   const [ownerSocket, memberSocket, removedSocket, outsiderSocket, disabledSocket, zombie] = await Promise.all([
     connect(owner.token),
@@ -173,6 +193,11 @@ async function buildFixture(): Promise<Fixture> {
     // Far ahead: a member's watermark would move to the last message, whatever it is by then.
     seq: 1_000_000 + last.seq,
     messageId: first.id,
+    editRest: first.id,
+    deleteRest: first.id,
+    editFrame: last.id,
+    deleteFrame: last.id,
+    uploadId: groupImage,
     callId,
   };
   const control: Target = {
@@ -183,6 +208,11 @@ async function buildFixture(): Promise<Fixture> {
     victimId: spare.id,
     seq: 1_000_000,
     messageId: controlMessage.id,
+    editRest: editRest.id,
+    deleteRest: deleteRest.id,
+    editFrame: editFrame.id,
+    deleteFrame: deleteFrame.id,
+    uploadId: controlImage,
     callId,
   };
   const personas: Record<PersonaName, Persona> = {
@@ -232,6 +262,29 @@ async function buildFixture(): Promise<Fixture> {
   };
 }
 
+/** Uploads a small PNG as `user` and sends it to the conversation; the upload's id. */
+async function sendImage(user: TestUser, conversationId: string): Promise<string> {
+  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#08f' } })
+    .png()
+    .toBuffer();
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'secret-plan.png');
+  const res = await fetch(`${s.base}/api/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${user.token}` },
+    body: form,
+  });
+  expect(res.status).toBe(201);
+  const upload = (await res.json()) as { id: string };
+  const sent = await s.http.post(
+    `/api/conversations/${conversationId}/messages`,
+    { message_type: 'image', attachment_id: upload.id, client_id: randomUUID() },
+    user.token,
+  );
+  expect(sent.status).toBe(201);
+  return upload.id;
+}
+
 /** Everything a refusal must leave as it was: conversations, members, watermarks, messages, calls, users. */
 async function snapshot() {
   const ids = fx.conversations;
@@ -243,8 +296,12 @@ async function snapshot() {
        (SELECT json_agg(json_build_object('c', conversation_id, 'u', user_id, 'role', role,
                         'delivered', last_delivered_seq, 'read', last_read_seq) ORDER BY conversation_id, user_id)
           FROM conversation_members WHERE conversation_id = ANY($1::uuid[])) AS members,
-       (SELECT json_agg(json_build_object('id', id, 'body', body) ORDER BY id)
+       (SELECT json_agg(json_build_object('id', id, 'body', body, 'deleted', deleted_at, 'change', change_seq,
+                        'reactions', reactions, 'attachment', attachment_id) ORDER BY id)
           FROM messages WHERE conversation_id = ANY($1::uuid[])) AS messages,
+       (SELECT count(*) FROM message_reactions r JOIN messages m ON m.id = r.message_id
+         WHERE m.conversation_id = ANY($1::uuid[])) AS reactions,
+       (SELECT json_agg(id ORDER BY id) FROM uploads WHERE owner_id = ANY($2::uuid[])) AS uploads,
        (SELECT json_agg(json_build_object('id', id, 'state', state) ORDER BY id)
           FROM calls WHERE conversation_id = ANY($1::uuid[])) AS calls,
        (SELECT json_agg(json_build_object('id', id, 'name', display_name, 'relay_only', relay_only) ORDER BY id)
@@ -271,7 +328,7 @@ const secretsFor = (p: Persona, list: string[]) =>
 // ---------------------------------------------------------------------------------------------
 
 interface Req {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
 }
@@ -504,6 +561,47 @@ const ROUTES: Record<string, RouteRow> = {
     ],
     ok: 201,
   },
+  'GET /api/conversations/:id/changes': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'GET', path: `/api/conversations/${t.conversationId}/changes?after_change_seq=0` }),
+    ok: 200,
+  },
+  'PATCH /api/messages/:id': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'PATCH', path: `/api/messages/${t.editRest}`, body: { content: 'rewritten' } }),
+    ok: 200,
+  },
+  'PUT /api/messages/:id/reactions/:emoji': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'PUT', path: `/api/messages/${t.messageId}/reactions/${encodeURIComponent('👍')}` }),
+    ok: 200,
+  },
+  'DELETE /api/messages/:id/reactions/:emoji': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'DELETE', path: `/api/messages/${t.messageId}/reactions/${encodeURIComponent('👍')}` }),
+    ok: 200,
+  },
+  'DELETE /api/messages/:id': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'DELETE', path: `/api/messages/${t.deleteRest}` }),
+    ok: 200,
+  },
+  'GET /api/uploads/:id': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'GET', path: `/api/uploads/${t.uploadId}` }),
+    ok: 200,
+  },
+  'GET /api/uploads/:id/thumbnail': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'GET', path: `/api/uploads/${t.uploadId}/thumbnail` }),
+    ok: 200,
+  },
+  'POST /api/uploads': {
+    scope: 'user',
+    why: "stores a file of the caller's own, readable by nobody else until sent: anonymous + disabled only (the control reaches the handler: a JSON body is refused with 415, uploads are multipart)",
+    request: () => ({ method: 'POST', path: '/api/uploads', body: { file: 'not multipart' } }),
+    ok: 415,
+  },
   'POST /api/conversations/:id/read': {
     scope: 'conversation',
     request: (t) => ({ method: 'POST', path: `/api/conversations/${t.conversationId}/read`, body: { seq: t.seq } }),
@@ -651,6 +749,27 @@ const FRAMES = {
         : []),
     ],
     control: { reply: 'message_ack', event: 'new_message' },
+  },
+  message_edit: {
+    scope: 'conversation',
+    payloads: (t) => [{ message_id: t.editFrame, content: 'rewritten by frame' }],
+    control: { reply: 'message_updated', event: 'message_updated' },
+  },
+  message_delete: {
+    scope: 'conversation',
+    payloads: (t) => [{ message_id: t.deleteFrame }],
+    control: { reply: 'message_updated', event: 'message_updated' },
+  },
+  reaction_add: {
+    scope: 'conversation',
+    payloads: (t) => [{ message_id: t.messageId, emoji: '🎉' }],
+    control: { reply: 'message_updated', event: 'message_updated' },
+  },
+  reaction_remove: {
+    scope: 'conversation',
+    // The member's control has a reaction of theirs to take (put there by the fixture).
+    payloads: (t) => [{ message_id: t.messageId, emoji: '🔥' }],
+    control: { reply: 'message_updated', event: 'message_updated' },
   },
   typing: {
     scope: 'conversation',
@@ -911,6 +1030,7 @@ const SERVER_FRAMES = {
   error: 'session',
   message_ack: 'conversation',
   new_message: 'conversation',
+  message_updated: 'conversation',
   typing: 'conversation',
   receipt_update: 'conversation',
   conversation_created: 'conversation',

@@ -1,0 +1,79 @@
+import multipart from '@fastify/multipart';
+import type { FastifyReply } from 'fastify';
+import { Attachment } from '../../protocol/messages.js';
+import { isImageType, UploadParams } from '../../protocol/uploads.js';
+import type { Ctx } from '../context.js';
+import type { App } from '../http/types.js';
+import { requireAuth, userId } from '../http/auth-hook.js';
+import { userLimit } from '../http/security.js';
+import { AppError, notFound } from '../errors.js';
+import { findReadableUpload, storeUpload, tooLarge } from './service.js';
+
+/** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name. */
+const disposition = (kind: 'inline' | 'attachment', filename: string) =>
+  `${kind}; filename="${filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+
+export async function uploadRoutes(app: App, ctx: Ctx) {
+  await app.register(multipart, {
+    limits: { fileSize: ctx.config.UPLOAD_MAX_BYTES, files: 1, fields: 0, parts: 1, headerPairs: 100 },
+  });
+  app.addHook('onRequest', requireAuth(ctx));
+
+  /** One part named `file`; 201 with what was stored (type sniffed from the bytes). */
+  app.post(
+    '/api/uploads',
+    {
+      config: userLimit(ctx.config.RATE_LIMIT_SEND_PER_MINUTE),
+      schema: { response: { 201: Attachment } },
+    },
+    async (req, reply) => {
+      if (!req.isMultipart()) {
+        throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data, in a part named "file"');
+      }
+      const part = await req.file();
+      if (!part) throw new AppError('validation_failed', 'No file: send it in a part named "file"');
+      if (part.fieldname !== 'file') {
+        part.file.resume();
+        throw new AppError('validation_failed', 'Send the file in a part named "file"');
+      }
+      const attachment = await storeUpload(ctx, userId(req), {
+        stream: part.file,
+        filename: part.filename,
+        tooLarge: () => part.file.truncated,
+      }).catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(ctx.config.UPLOAD_MAX_BYTES);
+        throw err;
+      });
+      return reply.status(201).send(attachment);
+    },
+  );
+
+  const send = async (reply: FastifyReply, key: string, contentType: string, filename: string) => {
+    const stored = await ctx.storage.get(key);
+    if (!stored) throw notFound('Upload not found');
+    const inline = isImageType(contentType);
+    return (
+      reply
+        // Images are shown; anything else is only ever downloaded, never rendered by the browser.
+        .header('content-type', inline ? contentType : 'application/octet-stream')
+        .header('content-length', stored.size)
+        .header('content-disposition', disposition(inline ? 'inline' : 'attachment', filename))
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .header('cross-origin-resource-policy', 'same-origin')
+        // An upload never changes; only this user may reuse the copy.
+        .header('cache-control', 'private, max-age=31536000, immutable')
+        .send(stored.body)
+    );
+  };
+
+  app.get('/api/uploads/:id', { schema: { params: UploadParams } }, async (req, reply) => {
+    const upload = await findReadableUpload(ctx, userId(req), req.params.id);
+    return send(reply, upload.storage_key, upload.content_type, upload.filename);
+  });
+
+  app.get('/api/uploads/:id/thumbnail', { schema: { params: UploadParams } }, async (req, reply) => {
+    const upload = await findReadableUpload(ctx, userId(req), req.params.id);
+    if (!upload.thumbnail_key) throw notFound('This upload has no thumbnail');
+    return send(reply, upload.thumbnail_key, 'image/webp', upload.filename.replace(/\.[^.]*$/, '') + '.webp');
+  });
+}
