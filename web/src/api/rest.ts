@@ -151,8 +151,42 @@ export class Api {
   patch<T>(path: string, body?: unknown) {
     return this.call<T>('PATCH', path, body);
   }
+  put<T>(path: string, body?: unknown) {
+    return this.call<T>('PUT', path, body);
+  }
   del<T>(path: string) {
     return this.call<T>('DELETE', path);
+  }
+
+  /** Downloads an authorized resource (an upload) as a Blob, renewing the token once on a 401. */
+  async blob(path: string, retried = false): Promise<Blob> {
+    const token = await this.accessToken();
+    if (!token) throw new ApiError(401, 'unauthorized', 'Signed out');
+    let res: Response;
+    try {
+      res = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+    } catch {
+      throw new ApiError(0, 'network', 'Cannot reach the server');
+    }
+    if (res.status === 401 && !retried) {
+      this.token = null;
+      await this.refresh();
+      return this.blob(path, true);
+    }
+    if (!res.ok) {
+      const body = (await res.json().catch(() => null)) as ErrorBody | null;
+      throw new ApiError(
+        res.status,
+        body?.error.code ?? 'error',
+        body?.error.message ?? `Download failed (${res.status})`,
+      );
+    }
+    return res.blob();
+  }
+
+  /** Forgets the access token so the next call renews it (after a 401 outside `call`). */
+  expireToken() {
+    this.token = null;
   }
 
   private async call<T>(

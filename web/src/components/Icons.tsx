@@ -73,3 +73,57 @@ export const VideoIcon = () => (
     <rect x="1" y="5" width="15" height="14" rx="2" />
   </svg>
 );
+export const PaperclipIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <path d="M21.4 11.1l-9.2 9.2a6 6 0 01-8.5-8.5l9.2-9.2a4 4 0 015.7 5.7l-9.2 9.2a2 2 0 01-2.8-2.8l8.5-8.5" />
+  </svg>
+);
+export const FileIcon = () => (
+  <svg {...base} width={24} height={24} aria-hidden="true">
+    <path d="M14 2H6a2 2 0 00-2 2v16a2 2 0 002 2h12a2 2 0 002-2V8z" />
+    <path d="M14 2v6h6" />
+  </svg>
+);
+export const DownloadIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <path d="M21 15v4a2 2 0 01-2 2H5a2 2 0 01-2-2v-4M7 10l5 5 5-5M12 15V3" />
+  </svg>
+);
+export const PencilIcon = () => (
+  <svg {...base} width={18} height={18} aria-hidden="true">
+    <path d="M12 20h9M16.5 3.5a2.1 2.1 0 013 3L7 19l-4 1 1-4z" />
+  </svg>
+);
+export const ReplyIcon = () => (
+  <svg {...base} width={18} height={18} aria-hidden="true">
+    <path d="M9 17l-5-5 5-5" />
+    <path d="M20 18v-2a4 4 0 00-4-4H4" />
+  </svg>
+);
+export const TrashIcon = () => (
+  <svg {...base} width={18} height={18} aria-hidden="true">
+    <path d="M3 6h18M8 6V4a2 2 0 012-2h4a2 2 0 012 2v2m3 0v14a2 2 0 01-2 2H7a2 2 0 01-2-2V6" />
+  </svg>
+);
+export const CopyIcon = () => (
+  <svg {...base} width={18} height={18} aria-hidden="true">
+    <rect x="9" y="9" width="13" height="13" rx="2" />
+    <path d="M5 15H4a2 2 0 01-2-2V4a2 2 0 012-2h9a2 2 0 012 2v1" />
+  </svg>
+);
+export const CheckIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <path d="M20 6L9 17l-5-5" />
+  </svg>
+);
+export const BanIcon = () => (
+  <svg {...base} width={15} height={15} aria-hidden="true">
+    <circle cx="12" cy="12" r="9" />
+    <path d="M5.6 5.6l12.8 12.8" />
+  </svg>
+);
+export const ChevronDownIcon = () => (
+  <svg {...base} width={18} height={18} aria-hidden="true">
+    <path d="M6 9l6 6 6-6" />
+  </svg>
+);

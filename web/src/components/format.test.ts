@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayLabel, initials, lastSeenLabel, listTime } from './format';
+import { dayLabel, humanSize, initials, lastSeenLabel, listTime } from './format';
 
 const now = new Date(2026, 10, 23, 15, 0);
 
@@ -22,5 +22,12 @@ describe('format', () => {
     expect(initials('Alice Adams')).toBe('AA');
     expect(initials('bob_brown')).toBe('BB');
     expect(initials('   ')).toBe('?');
+  });
+
+  it('writes file sizes as people read them', () => {
+    expect(humanSize(820)).toBe('820 B');
+    expect(humanSize(14_200)).toBe('14 KB');
+    expect(humanSize(2_400_000)).toBe('2.4 MB');
+    expect(humanSize(25 * 1024 * 1024)).toBe('26 MB');
   });
 });

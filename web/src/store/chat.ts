@@ -12,7 +12,11 @@ import {
 } from './conversations';
 import type { Message } from '../../../protocol/messages.js';
 import { CLOSE_CODES } from '../../../protocol/frames.js';
-import { addMessages, createOutboxSender, fetchAfter, lastSeqOf, resetMessages, resyncThreads } from './messages';
+import { addMessages, createOutboxSender, fetchAfter, lastSeqOf, messages, resetMessages } from './messages';
+import { receiveUpdate, resyncThreads } from './changes';
+import { raiseCursor } from './cursors';
+import { resetCompose } from './compose';
+import { resetMedia } from './media';
 import { applyPresence, applyTyping, clearTyping, presence } from './presence';
 
 export const connection = createStore<ConnectionState>({ status: 'connecting' });
@@ -61,7 +65,13 @@ socket.onFrame((frame) => {
   switch (frame.type) {
     case 'ready':
       // Whatever happened while we were away: fresh list, missing messages, queued sends.
-      void loadConversations().catch(() => {});
+      void loadConversations()
+        .then((list) => {
+          // Nothing of an unopened conversation is held but its list entry, just fetched fresh.
+          const threads = messages.get().threads;
+          for (const c of list) if (!threads[c.id]) raiseCursor(c.id, c.last_change_seq);
+        })
+        .catch(() => {});
       void resyncThreads(socket)
         .catch(() => {})
         .then(() => flushOutbox());
@@ -71,6 +81,9 @@ socket.onFrame((frame) => {
       applyMessage(frame.payload, me);
       clearTyping(frame.payload.conversation_id, frame.payload.sender_id);
       if (frame.payload.sender_id !== me) ackDelivered(frame.payload.conversation_id, frame.payload.seq);
+      break;
+    case 'message_updated':
+      receiveUpdate(frame.payload);
       break;
     case 'receipt_update':
       applyReceipt(frame.payload);
@@ -101,6 +114,8 @@ export function stopChat() {
   if (!api.user) {
     resetMessages();
     resetConversations();
+    resetCompose();
+    resetMedia();
     presence.set(() => ({ online: {}, lastSeen: {}, typing: {} }));
   }
 }

@@ -3,6 +3,7 @@ import type { Message, Receipt } from '../../../protocol/messages.js';
 import { api } from '../api/rest';
 import { createStore } from './store';
 import { seedPresence } from './presence';
+import { seedCursor } from './cursors';
 
 export interface ConversationsState {
   byId: Record<string, Conversation>;
@@ -29,8 +30,10 @@ export function paintFromCache(userId: string) {
 export async function loadConversations() {
   const { conversations: list } = await api.get<{ conversations: Conversation[] }>('/api/conversations');
   seedPresence(list.flatMap((c) => c.members));
+  for (const c of list) seedCursor(c.id, c.last_change_seq);
   conversations.set(() => ({ byId: indexById(list), loaded: true }));
   if (api.user) localStorage.setItem(CACHE_KEY, JSON.stringify({ userId: api.user.id, list: list.slice(0, 50) }));
+  return list;
 }
 
 export async function refreshConversation(id: string) {
@@ -48,6 +51,7 @@ export async function refreshConversation(id: string) {
 
 export function upsertConversation(c: Conversation) {
   seedPresence(c.members);
+  seedCursor(c.id, c.last_change_seq);
   conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: c } }));
 }
 
@@ -65,6 +69,13 @@ export function applyMessage(m: Message, myId: string) {
     last_message: !c.last_message || m.seq >= c.last_message.seq ? m : c.last_message,
     last_activity_at: m.created_at > c.last_activity_at ? m.created_at : c.last_activity_at,
   });
+}
+
+/** An edit, delete or reaction of the conversation's last message changes its preview. */
+export function applyMessageUpdate(m: Message) {
+  const c = conversations.get().byId[m.conversation_id];
+  if (!c?.last_message || c.last_message.id !== m.id || m.change_seq < c.last_message.change_seq) return;
+  replaceConversation({ ...c, last_message: m });
 }
 
 export function applyReceipt(r: Receipt) {

@@ -1,9 +1,10 @@
-import type { Message } from '../../../protocol/messages.js';
-import type { ServerFrame } from '../../../protocol/frames.js';
+import type { Attachment, Message, ReplyPreview } from '../../../protocol/messages.js';
+import { isImageType } from '../../../protocol/uploads.js';
 import { api } from '../api/rest';
 import type { ChatSocket } from '../api/socket';
 import { createStore } from './store';
 import { conversations } from './conversations';
+import { resetCursors } from './cursors';
 import { newClientId } from '../components/ids';
 
 export interface Thread {
@@ -35,6 +36,17 @@ export interface Pending {
   created_at: string;
   status: 'sending' | 'failed';
   error?: string;
+  message_type: 'text' | 'image' | 'file';
+  /** The uploaded file (already stored on the server) this message carries. */
+  attachment: Attachment | null;
+  /** The message this one answers, as the quote shows it. */
+  reply_to: ReplyPreview | null;
+}
+
+/** What a send carries besides its text. */
+export interface SendExtras {
+  attachment?: Attachment | null;
+  replyTo?: ReplyPreview | null;
 }
 
 export interface MessagesState {
@@ -52,17 +64,81 @@ messages.subscribe(() => localStorage.setItem(OUTBOX_KEY, JSON.stringify(message
 function loadOutbox(): Pending[] {
   try {
     const list = JSON.parse(localStorage.getItem(OUTBOX_KEY) ?? '[]') as Pending[];
-    return list.map((p) => ({ ...p, status: 'sending' as const }));
+    // Entries queued by an older version of the app lack the rich fields.
+    return list.map((p) => ({
+      ...p,
+      message_type: p.message_type ?? 'text',
+      attachment: p.attachment ?? null,
+      reply_to: p.reply_to ?? null,
+      status: 'sending' as const,
+    }));
   } catch {
     return [];
   }
 }
 
+/** Merges by seq; of two states of one message the one with the higher change_seq wins. */
 const mergeBySeq = (a: Message[], b: Message[]) => {
   const bySeq = new Map(a.map((m) => [m.seq, m]));
-  for (const m of b) bySeq.set(m.seq, m);
+  for (const m of b) {
+    const held = bySeq.get(m.seq);
+    if (!held || held.id !== m.id || m.change_seq >= held.change_seq) bySeq.set(m.seq, m);
+  }
   return [...bySeq.values()].sort((x, y) => x.seq - y.seq);
 };
+
+/** What a quote of `m` shows (the server cuts the text to 200 characters too). */
+export const previewOf = (m: Message): ReplyPreview => ({
+  id: m.id,
+  seq: m.seq,
+  sender_id: m.sender_id,
+  content: m.deleted_at ? '' : m.content.slice(0, 200),
+  message_type: m.message_type,
+  deleted: m.deleted_at !== null,
+});
+
+/**
+ * Puts the new state of changed messages (edited, deleted, reacted to) into a loaded thread,
+ * keeping whichever state is newer by change_seq, and refreshes the quotes of their replies.
+ * Messages the thread does not hold are left for whenever their page is loaded.
+ */
+export function applyUpdates(conversationId: string, updates: Message[]) {
+  if (updates.length === 0) return;
+  messages.set((s) => {
+    const thread = s.threads[conversationId];
+    if (!thread?.loaded) return s;
+    const byId = new Map(updates.map((u) => [u.id, u]));
+    let changed = false;
+    const items = thread.items.map((m) => {
+      let next = m;
+      const u = byId.get(m.id);
+      if (u && u.change_seq >= m.change_seq && u !== m) next = u;
+      const quoted = next.reply_to && byId.get(next.reply_to.id);
+      if (quoted && next.reply_to) {
+        const preview = previewOf(quoted);
+        if (preview.content !== next.reply_to.content || preview.deleted !== next.reply_to.deleted)
+          next = { ...next, reply_to: preview };
+      }
+      if (next !== m) changed = true;
+      return next;
+    });
+    return changed ? { ...s, threads: { ...s.threads, [conversationId]: { ...thread, items } } } : s;
+  });
+}
+
+/** A reaction toggled here before the server confirms it (the confirmed state replaces it). */
+export function replaceLocally(m: Message) {
+  messages.set((s) => {
+    const thread = s.threads[m.conversation_id];
+    if (!thread?.loaded || !thread.items.some((x) => x.id === m.id)) return s;
+    const items = thread.items.map((x) => (x.id === m.id ? m : x));
+    return { ...s, threads: { ...s.threads, [m.conversation_id]: { ...thread, items } } };
+  });
+}
+
+/** The held state of a message in a loaded thread. */
+export const heldMessage = (conversationId: string, id: string) =>
+  messages.get().threads[conversationId]?.items.find((m) => m.id === id);
 
 /**
  * Merges messages into a loaded thread by seq (no duplicates, in order) and settles the
@@ -243,7 +319,8 @@ export function clearFocus() {
 }
 
 /** Queues a message and tries to send it at once; it stays queued (and is retried) until acked. */
-export function queueMessage(userId: string, conversationId: string, content: string) {
+export function queueMessage(userId: string, conversationId: string, content: string, extras: SendExtras = {}) {
+  const attachment = extras.attachment ?? null;
   const pending: Pending = {
     user_id: userId,
     client_id: newClientId(),
@@ -251,6 +328,10 @@ export function queueMessage(userId: string, conversationId: string, content: st
     content,
     created_at: new Date().toISOString(),
     status: 'sending',
+    // Images the server can show inline are photos; anything else is a file to download.
+    message_type: attachment ? (isImageType(attachment.content_type) ? 'image' : 'file') : 'text',
+    attachment,
+    reply_to: extras.replyTo ?? null,
   };
   messages.set((s) => ({ ...s, outbox: [...s.outbox, pending] }));
 }
@@ -285,14 +366,29 @@ export function createOutboxSender(socket: ChatSocket, myId: () => string | unde
         const reply = await socket.request('chat_message', {
           conversation_id: next.conversation_id,
           content: next.content,
-          message_type: 'text',
+          message_type: next.message_type,
           client_id: next.client_id,
+          ...(next.reply_to ? { reply_to: next.reply_to.id } : {}),
+          ...(next.attachment ? { attachment_id: next.attachment.id } : {}),
         });
         if (!reply) return; // disconnected or no answer: try again after reconnect
         if (reply.type === 'message_ack') {
           const a = reply.payload;
           addMessages(a.conversation_id, [
-            { ...a, sender_id: next.user_id, content: next.content, message_type: 'text', client_id: a.client_id },
+            {
+              ...a,
+              sender_id: next.user_id,
+              content: next.content,
+              message_type: next.message_type,
+              client_id: a.client_id,
+              edited_at: null,
+              deleted_at: null,
+              reply_to: next.reply_to,
+              reactions: [],
+              attachment: next.attachment,
+              // Lowest: any state the server sends for this message replaces this one.
+              change_seq: -1,
+            },
           ]);
         } else if (reply.type === 'error' && reply.payload.code === 'rate_limited') {
           await new Promise((r) => setTimeout(r, reply.payload.retry_after_ms ?? 1000));
@@ -319,33 +415,9 @@ function markFailed(clientId: string, error: string) {
   }));
 }
 
-/** After a reconnect: everything newer than what each open thread has, with nothing missing. */
-export async function resyncThreads(socket: ChatSocket) {
-  const threads = messages.get().threads;
-  const wanted = Object.entries(threads)
-    // A window in the middle catches up by paging (`loadNewer`), not here.
-    .filter(([, t]) => t.loaded && !t.hasNewer)
-    .map(([conversation_id, t]) => ({ conversation_id, after_seq: t.items.at(-1)?.seq ?? 0 }));
-  for (let i = 0; i < wanted.length; i += 200) {
-    const chunk = wanted.slice(i, i + 200);
-    const reply = (await socket.request('sync', { conversations: chunk })) as Extract<
-      ServerFrame,
-      { type: 'sync_result' }
-    > | null;
-    if (reply?.type !== 'sync_result') {
-      // No answer: page each conversation over REST instead.
-      for (const w of chunk) await fetchAfter(w.conversation_id, w.after_seq);
-      continue;
-    }
-    for (const c of reply.payload.conversations) {
-      addMessages(c.conversation_id, c.messages);
-      if (c.has_more) await fetchAfter(c.conversation_id, c.messages.at(-1)?.seq ?? 0);
-    }
-  }
-}
-
 /** Forgets everything of the signed-out user, queued messages included. */
 export function resetMessages() {
   messages.set(() => ({ threads: {}, outbox: [], focus: null }));
   localStorage.removeItem(OUTBOX_KEY);
+  resetCursors();
 }
