@@ -6,6 +6,7 @@ import { presence, typingUsers } from '../../store/presence';
 import { unreadCount } from '../../store/conversations';
 import { nameOf, peerOf, titleOf } from './names';
 import { callText } from '../calls/callText';
+import { snippetOf } from '../messages/snippet';
 
 export function ConversationItem({
   c,
@@ -63,7 +64,11 @@ export function ConversationItem({
                 {last
                   ? last.message_type === 'call'
                     ? callText(last.content, last.sender_id === myId)
-                    : prefix + last.content
+                    : last.deleted_at
+                      ? last.sender_id === myId
+                        ? 'You deleted this message'
+                        : 'This message was deleted'
+                      : prefix + snippetOf(last)
                   : c.type === 'group'
                     ? 'Group created'
                     : 'Say hello 👋'}

@@ -1,25 +1,53 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
+import type { Conversation } from '../../../../protocol/conversations.js';
 import { LIMITS } from '../../../../protocol/limits.js';
-import { SendIcon } from '../../components/Icons';
-import { queueMessage } from '../../store/messages';
+import { CheckIcon, PaperclipIcon, SendIcon } from '../../components/Icons';
+import { messages, previewOf, queueMessage } from '../../store/messages';
 import { sendTyping } from '../../store/chat';
+import { canEdit, editMessage } from '../../store/actions';
+import { compose, setIntent, stageFiles, takeReady, type Staged } from '../../store/compose';
+import { showToast } from '../../store/toast';
+import { useStore } from '../../store/store';
 import { api } from '../../api/rest';
+import { ComposerBars } from './ComposerBars';
 
 const drafts = new Map<string, string>(
   Object.entries(JSON.parse(localStorage.getItem('chatify.drafts') ?? '{}') as Record<string, string>),
 );
 const saveDrafts = () => localStorage.setItem('chatify.drafts', JSON.stringify(Object.fromEntries(drafts)));
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
+const NONE: Staged[] = [];
 
-/** Auto-growing composer; Enter sends and Shift+Enter breaks the line (on phones the button sends). */
-export function Composer({ conversationId }: { conversationId: string }) {
+/**
+ * Auto-growing composer; Enter sends and Shift+Enter breaks the line (on phones the button
+ * sends). It also edits (↑ in an empty composer edits my last message), replies, and sends
+ * files (attach button, paste, or a drop on the conversation) with the text as caption.
+ */
+export function Composer({ c, myId }: { c: Conversation; myId: string }) {
+  const conversationId = c.id;
   const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
+  const [saving, setSaving] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const intent = useStore(compose, (s) => s.intents[conversationId]);
+  const staged = useStore(compose, (s) => s.staged[conversationId]) ?? NONE;
+  const editing = intent?.kind === 'edit' ? intent.message : null;
 
   useEffect(() => {
     setText(drafts.get(conversationId) ?? '');
     if (!coarse()) ref.current?.focus();
   }, [conversationId]);
+
+  // Entering an edit puts the message's text in the box; leaving it brings the draft back.
+  const intentKey = intent ? `${intent.kind}:${intent.message.id}` : '';
+  useEffect(() => {
+    setText(editing ? editing.content : (drafts.get(conversationId) ?? ''));
+    if (intentKey) {
+      ref.current?.focus();
+      if (editing) requestAnimationFrame(() => ref.current?.setSelectionRange(1e6, 1e6));
+    }
+    // `editing` follows from `intentKey`.
+  }, [intentKey, conversationId]);
 
   useEffect(() => {
     const el = ref.current;
@@ -30,17 +58,48 @@ export function Composer({ conversationId }: { conversationId: string }) {
 
   function update(value: string) {
     setText(value);
+    if (editing) return;
     if (value) drafts.set(conversationId, value);
     else drafts.delete(conversationId);
     saveDrafts();
     sendTyping(conversationId, value.trim().length > 0);
   }
 
-  function send() {
+  const uploading = staged.some((x) => x.status === 'uploading');
+  const ready = staged.filter((x) => x.status === 'ready').length;
+  const tooLong = text.length > LIMITS.contentMax;
+  const canSend = editing ? !!text.trim() && !saving : !uploading && (ready > 0 || !!text.trim());
+
+  async function saveEdit() {
+    if (!editing) return;
     const content = text.trim();
-    if (!content || content.length > LIMITS.contentMax) return;
-    if (!api.user) return;
-    queueMessage(api.user.id, conversationId, content);
+    if (!content || tooLong || saving) return;
+    if (content === editing.content) return setIntent(conversationId, null);
+    setSaving(true);
+    try {
+      await editMessage(editing, content);
+      setIntent(conversationId, null);
+    } catch (err) {
+      showToast(`Could not save the edit: ${(err as Error).message}`);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  function send() {
+    if (editing) return void saveEdit();
+    const content = text.trim();
+    if (!canSend || tooLong || !api.user) return;
+    const replyTo = intent?.kind === 'reply' ? previewOf(intent.message) : null;
+    const files = takeReady(conversationId);
+    if (files.length === 0) queueMessage(api.user.id, conversationId, content, { replyTo });
+    files.forEach((attachment, i) =>
+      queueMessage(api.user!.id, conversationId, i === 0 ? content : '', {
+        attachment,
+        replyTo: i === 0 ? replyTo : null,
+      }),
+    );
+    if (intent) setIntent(conversationId, null);
     update('');
     sendTyping(conversationId, false);
   }
@@ -49,43 +108,89 @@ export function Composer({ conversationId }: { conversationId: string }) {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing && !coarse()) {
       e.preventDefault();
       send();
+    } else if (e.key === 'Escape' && intent) {
+      e.preventDefault();
+      setIntent(conversationId, null);
+    } else if (e.key === 'ArrowUp' && !text && !intent && staged.length === 0) {
+      // ↑ in an empty composer edits my last message, as in the desktop messengers.
+      const items = messages.get().threads[conversationId]?.items ?? [];
+      const last = [...items].reverse().find((m) => m.sender_id === myId && m.message_type !== 'call');
+      if (last && canEdit(last, myId)) {
+        e.preventDefault();
+        setIntent(conversationId, { kind: 'edit', message: last });
+      }
     }
   }
 
-  const tooLong = text.length > LIMITS.contentMax;
+  function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
+    const images = [...e.clipboardData.files].filter((f) => f.type.startsWith('image/'));
+    if (images.length === 0) return;
+    e.preventDefault();
+    stageFiles(conversationId, images);
+  }
+
   return (
-    <form
-      className="flex items-end gap-2 border-t border-neutral-200 bg-white px-3 py-2 dark:border-neutral-800 dark:bg-neutral-900"
-      onSubmit={(e) => {
-        e.preventDefault();
-        send();
-      }}
-    >
-      <label className="min-w-0 flex-1">
-        <span className="sr-only">Message</span>
-        <textarea
-          ref={ref}
-          aria-label="Message"
-          rows={1}
-          value={text}
-          placeholder="Message"
-          onChange={(e) => update(e.target.value)}
-          onKeyDown={onKeyDown}
-          onBlur={() => sendTyping(conversationId, false)}
-          className="block max-h-40 w-full resize-none rounded-2xl bg-neutral-100 px-4 py-2.5 text-[15px] leading-[22px] outline-none focus:ring-2 focus:ring-accent/40 dark:bg-neutral-800"
-        />
-        {tooLong && (
-          <span className="px-2 text-xs text-red-600">{text.length - LIMITS.contentMax} characters too long</span>
-        )}
-      </label>
-      <button
-        type="submit"
-        aria-label="Send"
-        disabled={!text.trim() || tooLong}
-        className="flex h-11 w-11 shrink-0 items-center justify-center rounded-full bg-accent text-white hover:bg-accent-strong disabled:bg-neutral-300 disabled:text-neutral-500 dark:disabled:bg-neutral-700"
+    <div className="border-t border-neutral-200 bg-white dark:border-neutral-800 dark:bg-neutral-900">
+      <ComposerBars c={c} myId={myId} intent={intent} staged={staged} />
+      <form
+        className="flex items-end gap-1.5 px-2 py-2 sm:gap-2 sm:px-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          send();
+        }}
       >
-        <SendIcon />
-      </button>
-    </form>
+        {!editing && (
+          <>
+            <button
+              type="button"
+              aria-label="Attach files"
+              title="Attach files"
+              onClick={() => fileInput.current?.click()}
+              className="flex h-11 w-10 shrink-0 items-center justify-center rounded-full text-neutral-600 hover:bg-neutral-100 dark:text-neutral-300 dark:hover:bg-neutral-800"
+            >
+              <PaperclipIcon />
+            </button>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              data-testid="file-input"
+              onChange={(e) => {
+                stageFiles(conversationId, [...(e.target.files ?? [])]);
+                e.target.value = '';
+              }}
+            />
+          </>
+        )}
+        <label className="min-w-0 flex-1">
+          <span className="sr-only">Message</span>
+          <textarea
+            ref={ref}
+            aria-label="Message"
+            rows={1}
+            value={text}
+            placeholder={editing ? 'Edit message' : staged.length ? 'Add a caption' : 'Message'}
+            onChange={(e) => update(e.target.value)}
+            onKeyDown={onKeyDown}
+            onPaste={onPaste}
+            onBlur={() => sendTyping(conversationId, false)}
+            className="block max-h-40 w-full resize-none rounded-2xl bg-neutral-100 px-4 py-2.5 text-[15px] leading-[22px] outline-none focus:ring-2 focus:ring-accent/40 dark:bg-neutral-800"
+          />
+          {tooLong && (
+            <span className="px-2 text-xs text-red-600">{text.length - LIMITS.contentMax} characters too long</span>
+          )}
+        </label>
+        <button
+          type="submit"
+          aria-label={editing ? 'Save' : 'Send'}
+          title={uploading ? 'Waiting for the upload to finish' : undefined}
+          disabled={!canSend || tooLong}
+          className="flex h-11 w-11 shrink-0 items-center justify-center rounded-full bg-accent text-white hover:bg-accent-strong disabled:bg-neutral-300 disabled:text-neutral-500 dark:disabled:bg-neutral-700"
+        >
+          {editing ? <CheckIcon /> : <SendIcon />}
+        </button>
+      </form>
+    </div>
   );
 }

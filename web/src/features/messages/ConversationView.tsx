@@ -1,8 +1,8 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { Avatar } from '../../components/Avatar';
-import { ArrowDownIcon, BackIcon, PhoneIcon, UsersIcon, VideoIcon } from '../../components/Icons';
+import { ArrowDownIcon, BackIcon, PaperclipIcon, PhoneIcon, UsersIcon, VideoIcon } from '../../components/Icons';
 import { startCall } from '../../store/calls';
 import { lastSeenLabel } from '../../components/format';
 import { useStore } from '../../store/store';
@@ -13,6 +13,9 @@ import { nameOf, peerOf, titleOf } from '../conversations/names';
 import { MembersDialog } from '../conversations/MembersDialog';
 import { Composer } from './Composer';
 import { MessageRow, type Row } from './MessageRow';
+import { MessageOverlays } from './MessageOverlays';
+import { stageFiles } from '../../store/compose';
+import { snippetOf } from './snippet';
 
 const BASE_INDEX = 1_000_000;
 const CALL_BUTTONS = [
@@ -33,6 +36,11 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   const [jump, setJump] = useState<{ id: string; seq: number; nonce: number } | null>(null);
   const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
   const focusReady = !!focus && !!thread?.items.some((m) => m.seq === focus.seq);
+  // Which list is on screen: a focus inside it (a quote's original) scrolls there instead of
+  // starting the list afresh around it.
+  const shown = useRef<{ id: string; version: number } | null>(null);
+  const focusInPlace =
+    focusReady && shown.current?.id === c.id && shown.current.version === (thread?.version ?? 0) && !!list.current;
   const me = c.members.find((m) => m.id === myId);
   // The "new messages" divider marks where unread began when the conversation was opened.
   const firstUnread = useRef<{ id: string; seq: number | null }>({ id: '', seq: null });
@@ -47,10 +55,15 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   // After openThread (which keeps a window only while a focus is pending).
   useEffect(() => {
     if (!focus || !focusReady) return;
-    setJump({ id: c.id, seq: focus.seq, nonce: focus.nonce });
+    if (focusInPlace) {
+      const index = thread?.items.findIndex((m) => m.seq === focus.seq) ?? -1;
+      list.current?.scrollToIndex({ index, align: 'center', behavior: 'smooth' });
+    } else {
+      setJump({ id: c.id, seq: focus.seq, nonce: focus.nonce });
+    }
     setHighlightSeq(focus.seq);
     clearFocus();
-  }, [focus, focusReady, c.id]);
+  }, [focus, focusReady, focusInPlace, thread, c.id]);
   useEffect(() => {
     if (highlightSeq === null) return;
     const t = setTimeout(() => setHighlightSeq(null), 2500);
@@ -70,9 +83,42 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   const firstSeq = thread?.items[0]?.seq ?? 1;
   const hasNewer = !!thread?.hasNewer;
   // The focus is adopted in an effect; using it at once spares the list a second mount.
-  const activeJump = focus && focusReady ? focus : jump?.id === c.id ? jump : null;
+  const activeJump = focus && focusReady && !focusInPlace ? focus : jump?.id === c.id ? jump : null;
   const jumpIndex = activeJump ? (thread?.items.findIndex((m) => m.seq === activeJump.seq) ?? -1) : -1;
   const shownHighlight = focus && focusReady ? focus.seq : highlightSeq;
+  useEffect(() => {
+    shown.current = rows.length > 0 ? { id: c.id, version: thread?.version ?? 0 } : null;
+  });
+
+  // Files dragged over the conversation: an overlay says where to drop them.
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const hasFiles = (e: DragEvent) => e.dataTransfer.types.includes('Files');
+  const drop = {
+    onDragEnter(e: DragEvent) {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      dragDepth.current++;
+      setDragging(true);
+    },
+    onDragOver(e: DragEvent) {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    },
+    onDragLeave(e: DragEvent) {
+      if (!hasFiles(e)) return;
+      dragDepth.current = Math.max(0, dragDepth.current - 1);
+      if (dragDepth.current === 0) setDragging(false);
+    },
+    onDrop(e: DragEvent) {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      dragDepth.current = 0;
+      setDragging(false);
+      stageFiles(c.id, [...e.dataTransfer.files]);
+    },
+  };
 
   async function toLatest() {
     if (hasNewer) {
@@ -102,8 +148,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   return (
     <section
-      className="flex h-full min-w-0 flex-1 flex-col bg-[#efeae2] dark:bg-neutral-950"
+      className="relative flex h-full min-w-0 flex-1 flex-col bg-[#efeae2] dark:bg-neutral-950"
       aria-label={titleOf(c, myId)}
+      {...drop}
     >
       <Header c={c} myId={myId} onBack={onBack} onMembers={() => setMembersOpen(true)} />
       <div className="relative min-h-0 flex-1">
@@ -192,9 +239,22 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
         )}
       </div>
       <div className="sr-only" aria-live="polite">
-        {latestIncoming ? `${nameOf(c, latestIncoming.sender_id)}: ${latestIncoming.content}` : ''}
+        {latestIncoming
+          ? `${nameOf(c, latestIncoming.sender_id)}: ${snippetOf({ ...latestIncoming, deleted: !!latestIncoming.deleted_at })}`
+          : ''}
       </div>
-      <Composer conversationId={c.id} />
+      <Composer c={c} myId={myId} />
+      <MessageOverlays c={c} myId={myId} />
+      {dragging && (
+        <div
+          data-testid="drop-overlay"
+          className="pointer-events-none absolute inset-2 z-30 flex flex-col items-center justify-center gap-2 rounded-2xl border-2 border-dashed border-accent bg-white/85 text-accent-strong dark:border-teal-400 dark:bg-neutral-900/85 dark:text-teal-200"
+        >
+          <PaperclipIcon />
+          <p className="text-lg font-semibold">Drop files to send</p>
+          <p className="text-sm text-neutral-600 dark:text-neutral-300">to {titleOf(c, myId)}</p>
+        </div>
+      )}
       {membersOpen && <MembersDialog c={c} myId={myId} onClose={() => setMembersOpen(false)} onLeft={onBack} />}
     </section>
   );

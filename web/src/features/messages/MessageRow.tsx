@@ -1,18 +1,23 @@
+import type { MouseEvent } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { Message } from '../../../../protocol/messages.js';
 import type { Pending } from '../../store/messages';
 import { discardMessage, retryMessage } from '../../store/messages';
 import { Avatar } from '../../components/Avatar';
-import { Linkified } from '../../components/Linkified';
+import { BanIcon, MenuIcon } from '../../components/Icons';
 import { clock, dayLabel } from '../../components/format';
 import { nameOf } from '../conversations/names';
 import { Ticks, tickState } from './Ticks';
 import { callText } from '../calls/callText';
+import { BubbleBody } from './BubbleBody';
+import { Reactions } from './Reactions';
+import { openOverlay } from './overlays';
 
 export type Row = { kind: 'message'; m: Message } | { kind: 'pending'; p: Pending };
 
 const senderOf = (r: Row, myId: string) => (r.kind === 'message' ? r.m.sender_id : myId);
 const timeOf = (r: Row) => (r.kind === 'message' ? r.m.created_at : r.p.created_at);
+const coarse = () => window.matchMedia('(pointer: coarse)').matches;
 
 export function MessageRow({
   row,
@@ -27,7 +32,7 @@ export function MessageRow({
   c: Conversation;
   myId: string;
   firstUnreadSeq: number | null;
-  /** Just opened from search: a ring that fades. */
+  /** Just opened from search or a quote: a ring that fades. */
   highlighted?: boolean;
 }) {
   const sender = senderOf(row, myId);
@@ -37,11 +42,44 @@ export function MessageRow({
   const grouped = !newDay && prev && senderOf(prev, myId) === sender;
   const isGroup = c.type === 'group';
   const showUnreadDivider = row.kind === 'message' && row.m.seq === firstUnreadSeq && !own;
-  const content = row.kind === 'message' ? row.m.content : row.p.content;
-  const isCall = row.kind === 'message' && row.m.message_type === 'call';
+  const m = row.kind === 'message' ? row.m : null;
+  const isCall = m?.message_type === 'call';
+  const deleted = !!m?.deleted_at;
+  // Stored, live messages have actions; tombstones, calls and unsent ones do not.
+  const actionable = m !== null && !deleted && !isCall;
+
+  function openMenu(anchor: HTMLElement) {
+    if (!m) return;
+    const r = (anchor.closest('[data-bubble]') ?? anchor).getBoundingClientRect();
+    openOverlay({
+      kind: 'menu',
+      message: m,
+      own,
+      anchor: { top: r.top, bottom: r.bottom, left: r.left, right: r.right },
+    });
+  }
+  // On touch screens a tap (or a long press) on the bubble opens its actions, as in mobile messengers.
+  const isControl = (e: MouseEvent) => !!(e.target as HTMLElement).closest('a, button, img, [role="menu"]');
+  const onClick = (e: MouseEvent<HTMLDivElement>) => {
+    if (actionable && coarse() && !isControl(e) && !window.getSelection()?.toString()) openMenu(e.currentTarget);
+  };
+  const onContextMenu = (e: MouseEvent<HTMLDivElement>) => {
+    if (!actionable || !coarse() || isControl(e)) return;
+    e.preventDefault();
+    openMenu(e.currentTarget);
+  };
+
+  const meta = (
+    <>
+      {m?.edited_at && !deleted && <span data-testid="edited">edited</span>}
+      {clock(time)}
+      {own && m && !deleted && <Ticks {...tickState(m.seq, c.members, myId)} isGroup={isGroup} />}
+      {own && row.kind === 'pending' && row.p.status === 'sending' && <Ticks state="sending" />}
+    </>
+  );
 
   return (
-    <div className="px-3 sm:px-6" data-testid="message-row">
+    <div className="px-3 sm:px-6" data-testid="message-row" data-seq={m?.seq}>
       {newDay && (
         <div className="my-3 flex justify-center">
           <span className="rounded-full bg-white/90 px-3 py-0.5 text-xs font-medium text-neutral-600 shadow-sm dark:bg-neutral-800 dark:text-neutral-300">
@@ -63,48 +101,82 @@ export function MessageRow({
             data-testid="call-event"
             className="rounded-full bg-white/90 px-3 py-1 text-[13px] text-neutral-700 shadow-sm dark:bg-neutral-800 dark:text-neutral-200"
           >
-            {callText(content, own)} · {clock(time)}
+            {callText(m.content, own)} · {clock(time)}
           </span>
         </div>
       ) : (
         <div className={`flex items-end gap-2 ${own ? 'justify-end' : 'justify-start'} ${grouped ? 'mt-0.5' : 'mt-2'}`}>
           {!own && isGroup && (
-            <span className="w-8 shrink-0">
+            <span className="w-8 shrink-0 self-start">
               {!grouped && <Avatar id={sender} name={nameOf(c, sender)} size={32} />}
             </span>
           )}
           <div
-            data-testid={own ? 'own-message' : 'their-message'}
-            data-highlighted={highlighted || undefined}
-            className={`animate-slide-in relative ring-amber-400 transition-[box-shadow] duration-700 ${highlighted ? 'ring-4' : 'ring-0'} max-w-[78%] rounded-2xl px-3 py-1.5 shadow-sm sm:max-w-[65%] ${
-              own
-                ? 'rounded-br-md bg-accent text-white'
-                : 'rounded-bl-md bg-white text-neutral-900 dark:bg-neutral-800 dark:text-neutral-100'
-            }`}
+            className={`group/msg relative flex max-w-[78%] min-w-0 flex-col sm:max-w-[65%] ${own ? 'items-end' : 'items-start'}`}
           >
-            {!own && isGroup && !grouped && (
-              <div className="text-[13px] font-semibold text-accent dark:text-teal-400">{nameOf(c, sender)}</div>
-            )}
-            <span className="break-words whitespace-pre-wrap" data-testid="message-text">
-              <Linkified text={content} />
-            </span>
-            <span
-              className={`float-right mt-1.5 ml-2 inline-flex items-center gap-1 text-[11px] leading-none ${own ? 'text-white/80' : 'text-neutral-500'}`}
+            <div
+              data-bubble
+              data-testid={own ? 'own-message' : 'their-message'}
+              data-highlighted={highlighted || undefined}
+              data-deleted={deleted || undefined}
+              onClick={onClick}
+              onContextMenu={onContextMenu}
+              className={`animate-slide-in relative max-w-full min-w-0 rounded-2xl shadow-sm ring-amber-400 transition-[box-shadow] duration-700 ${highlighted ? 'ring-4' : 'ring-0'} ${
+                deleted
+                  ? `border border-neutral-300 bg-white/80 px-3 py-1.5 text-neutral-600 dark:border-neutral-700 dark:bg-neutral-900 dark:text-neutral-400 ${own ? 'rounded-br-md' : 'rounded-bl-md'}`
+                  : own
+                    ? 'rounded-br-md bg-accent text-white'
+                    : 'rounded-bl-md bg-white text-neutral-900 dark:bg-neutral-800 dark:text-neutral-100'
+              }`}
             >
-              {clock(time)}
-              {own && row.kind === 'message' && <Ticks {...tickState(row.m.seq, c.members, myId)} isGroup={isGroup} />}
-              {own && row.kind === 'pending' && row.p.status === 'sending' && <Ticks state="sending" />}
-            </span>
-            {row.kind === 'pending' && row.p.status === 'failed' && (
-              <div className="mt-1 flex gap-3 text-[13px] font-semibold" role="alert">
-                <span>Not sent{row.p.error ? `: ${row.p.error}` : ''}</span>
-                <button className="underline" onClick={() => retryMessage(row.p.client_id)}>
-                  Retry
-                </button>
-                <button className="underline opacity-80" onClick={() => discardMessage(row.p.client_id)}>
-                  Delete
-                </button>
-              </div>
+              {!own && isGroup && !grouped && (
+                <div
+                  className={`text-[13px] font-semibold text-accent dark:text-teal-400 ${deleted ? '' : 'px-3 pt-1.5'}`}
+                >
+                  {nameOf(c, sender)}
+                </div>
+              )}
+              {deleted ? (
+                <span className="flex items-center gap-1.5 italic" data-testid="tombstone">
+                  <BanIcon />
+                  This message was deleted
+                  <span className="ml-2 self-end text-[11px] not-italic">{clock(time)}</span>
+                </span>
+              ) : (
+                <BubbleBody
+                  c={c}
+                  myId={myId}
+                  own={own}
+                  content={m ? m.content : row.kind === 'pending' ? row.p.content : ''}
+                  attachment={m ? m.attachment : row.kind === 'pending' ? row.p.attachment : null}
+                  replyTo={m ? m.reply_to : row.kind === 'pending' ? row.p.reply_to : null}
+                  meta={meta}
+                  hasName={!own && isGroup && !grouped}
+                />
+              )}
+              {row.kind === 'pending' && row.p.status === 'failed' && (
+                <div className="flex gap-3 px-3 pb-1.5 text-[13px] font-semibold" role="alert">
+                  <span>Not sent{row.p.error ? `: ${row.p.error}` : ''}</span>
+                  <button className="underline" onClick={() => retryMessage(row.p.client_id)}>
+                    Retry
+                  </button>
+                  <button className="underline opacity-80" onClick={() => discardMessage(row.p.client_id)}>
+                    Delete
+                  </button>
+                </div>
+              )}
+            </div>
+            {m && !deleted && <Reactions m={m} c={c} myId={myId} own={own} />}
+            {actionable && (
+              <button
+                type="button"
+                aria-label="Message actions"
+                aria-haspopup="menu"
+                onClick={(e) => openMenu(e.currentTarget.parentElement!.querySelector('[data-bubble]') as HTMLElement)}
+                className={`absolute top-1 ${own ? 'right-full mr-1' : 'left-full ml-1'} flex h-8 w-8 items-center justify-center rounded-full bg-white/90 text-neutral-600 opacity-0 shadow-sm transition-opacity group-hover/msg:opacity-100 hover:bg-white focus-visible:opacity-100 pointer-coarse:hidden dark:bg-neutral-800/90 dark:text-neutral-300`}
+              >
+                <MenuIcon />
+              </button>
             )}
           </div>
         </div>

@@ -1,0 +1,75 @@
+import type { ReactNode } from 'react';
+import type { Conversation } from '../../../../protocol/conversations.js';
+import type { Attachment, ReplyPreview } from '../../../../protocol/messages.js';
+import { isImageType } from '../../../../protocol/uploads.js';
+import { Linkified } from '../../components/Linkified';
+import { FileCard, ImagePreview } from './Attachments';
+import { ReplyQuote } from './ReplyQuote';
+
+/**
+ * What a bubble holds: the quote it answers, its image or file, its text (or caption), and the
+ * time and ticks (`meta`) in the corner: floated after text, or over an image without a caption.
+ */
+export function BubbleBody({
+  c,
+  myId,
+  own,
+  content,
+  attachment,
+  replyTo,
+  meta,
+  hasName,
+}: {
+  c: Conversation;
+  myId: string;
+  own: boolean;
+  content: string;
+  attachment: Attachment | null;
+  replyTo: ReplyPreview | null;
+  meta: ReactNode;
+  hasName: boolean;
+}) {
+  const metaClass = `inline-flex items-center gap-1 text-[11px] leading-none ${own ? 'text-white/80' : 'text-neutral-500 dark:text-neutral-400'}`;
+  const text = content ? (
+    <span className="break-words whitespace-pre-wrap" data-testid="message-text">
+      <Linkified text={content} />
+    </span>
+  ) : null;
+  const quote = replyTo && <ReplyQuote q={replyTo} c={c} myId={myId} own={own} />;
+
+  if (!attachment) {
+    return (
+      <div className={`px-3 pb-1.5 ${hasName ? 'pt-0.5' : 'pt-1.5'}`}>
+        {quote}
+        {text}
+        <span className={`float-right mt-1.5 ml-2 ${metaClass}`}>{meta}</span>
+      </div>
+    );
+  }
+  const image = isImageType(attachment.content_type);
+  return (
+    <div className={image ? 'p-1' : 'p-1.5'}>
+      {quote}
+      {image ? (
+        <div className="relative">
+          <ImagePreview a={attachment} label={content || attachment.filename} />
+          {!text && (
+            <span className="pointer-events-none absolute right-1.5 bottom-1.5 inline-flex items-center gap-1 rounded-full bg-black/50 px-1.5 py-1 text-[11px] leading-none text-white">
+              {meta}
+            </span>
+          )}
+        </div>
+      ) : (
+        <FileCard a={attachment} own={own} />
+      )}
+      {text ? (
+        <div className={image ? 'px-2 pt-1 pb-0.5' : 'px-1.5 pt-1'}>
+          {text}
+          <span className={`float-right mt-1.5 ml-2 ${metaClass}`}>{meta}</span>
+        </div>
+      ) : (
+        !image && <div className={`flex justify-end px-1.5 pt-1 ${metaClass}`}>{meta}</div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,15 @@
+import type { Attachment } from '../../../../protocol/messages.js';
+
+/** One line about a message for a quote or the conversation list: its text, or what it carries. */
+export function snippetOf(m: {
+  message_type: string;
+  content: string;
+  attachment?: Attachment | null;
+  deleted?: boolean;
+}): string {
+  if (m.deleted) return 'Message deleted';
+  const text = m.content.replace(/\s+/g, ' ').trim();
+  if (m.message_type === 'image') return `📷 ${text || 'Photo'}`;
+  if (m.message_type === 'file') return `📎 ${m.attachment?.filename ?? (text || 'File')}`;
+  return text;
+}
