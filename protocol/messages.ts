@@ -120,10 +120,11 @@ export const Emoji = z
   .min(1)
   .max(LIMITS.emojiMax)
   .regex(
-    /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|\p{Emoji_Component}|\uFE0F|\u200D)+$/u,
+    /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|\p{Emoji_Component}|\uFE0F|\u200D|\u20E3)+$/u,
     'must be one emoji',
   )
-  .refine((s) => /\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(s), 'must be one emoji');
+  // Digits and # are emoji components too: alone they are text, with U+20E3 a keycap emoji.
+  .refine((s) => /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(s), 'must be one emoji');
 
 export const MessageParams = z.object({ id: EntityId });
 export const ReactionParams = z.object({ id: EntityId, emoji: Emoji });
