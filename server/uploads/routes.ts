@@ -1,4 +1,4 @@
-import multipart from '@fastify/multipart';
+import multipart, { type Multipart } from '@fastify/multipart';
 import type { FastifyReply } from 'fastify';
 import { Attachment } from '../../protocol/messages.js';
 import { isImageType, UploadParams } from '../../protocol/uploads.js';
@@ -8,6 +8,19 @@ import { requireAuth, userId } from '../http/auth-hook.js';
 import { userLimit } from '../http/security.js';
 import { AppError, notFound } from '../errors.js';
 import { findReadableUpload, storeUpload, tooLarge } from './service.js';
+
+const oneFileOnly = () => new AppError('validation_failed', 'Send one file, in a part named "file"');
+
+/** The next part of a multipart body, or null at its end; past the parser's limits, a 400. */
+async function nextPart(parts: AsyncIterableIterator<Multipart>): Promise<Multipart | null> {
+  try {
+    const next = await parts.next();
+    return next.done ? null : next.value;
+  } catch (err) {
+    if (/^FST_(FILES|PARTS|FIELDS)_LIMIT$/.test((err as { code?: string }).code ?? '')) throw oneFileOnly();
+    throw err;
+  }
+}
 
 /** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name. */
 const disposition = (kind: 'inline' | 'attachment', filename: string) =>
@@ -30,8 +43,10 @@ export async function uploadRoutes(app: App, ctx: Ctx) {
       if (!req.isMultipart()) {
         throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data, in a part named "file"');
       }
-      const part = await req.file();
-      if (!part) throw new AppError('validation_failed', 'No file: send it in a part named "file"');
+      const parts = req.parts();
+      const part = await nextPart(parts);
+      if (!part || part.type !== 'file')
+        throw new AppError('validation_failed', 'No file: send it in a part named "file"');
       if (part.fieldname !== 'file') {
         part.file.resume();
         throw new AppError('validation_failed', 'Send the file in a part named "file"');
@@ -40,6 +55,10 @@ export async function uploadRoutes(app: App, ctx: Ctx) {
         stream: part.file,
         filename: part.filename,
         tooLarge: () => part.file.truncated,
+        // A second file (or anything else) after the first refuses the upload, not just the extra part.
+        checkRest: async () => {
+          if (await nextPart(parts)) throw oneFileOnly();
+        },
       }).catch((err: unknown) => {
         if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(ctx.config.UPLOAD_MAX_BYTES);
         throw err;

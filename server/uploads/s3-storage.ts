@@ -12,6 +12,13 @@ export function createS3Storage(config: Config): Storage {
     region: config.S3_REGION,
     ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    // Since SDK 3.729 a streamed body is sent aws-chunked with a trailing CRC32 by default;
+    // stores that do not speak that encoding (s3rver, older MinIO and Ceph, several hosted
+    // "S3-compatible" services) keep the framing as part of the object. Checksums only where
+    // an operation requires them, as before, unless this is AWS itself.
+    ...(config.S3_ENDPOINT
+      ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+      : {}),
     ...(config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
       ? { credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } }
       : {}),

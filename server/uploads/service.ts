@@ -47,7 +47,10 @@ export function cleanFilename(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').trim();
-  return (clean === '' || clean === '.' || clean === '..' ? 'file' : clean).slice(0, LIMITS.filenameMax);
+  if (clean === '' || clean === '.' || clean === '..') return 'file';
+  const cut = clean.slice(0, LIMITS.filenameMax);
+  // Cut between the halves of a surrogate pair, the name would end in half a character.
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /**
@@ -58,13 +61,22 @@ export function cleanFilename(name: string | undefined): string {
 export async function storeUpload(
   ctx: Ctx,
   ownerId: string,
-  input: { stream: Readable; filename: string | undefined; tooLarge: () => boolean },
+  input: {
+    stream: Readable;
+    filename: string | undefined;
+    tooLarge: () => boolean;
+    /** Reads the rest of the request once the file is in; throws when it holds anything more. */
+    checkRest?: () => Promise<void>;
+  },
 ): Promise<Attachment> {
   const tmpDir = path.join(ctx.config.DATA_DIR, 'tmp');
   await mkdir(tmpDir, { recursive: true });
   const id = randomUUID();
   const tmp = path.join(tmpDir, `${id}.upload`);
   const keys: string[] = [];
+  // An error of the incoming stream is the client's (a cut or malformed body), not ours.
+  let sourceError: unknown;
+  input.stream.once('error', (err) => (sourceError = err));
   try {
     let head = Buffer.alloc(0);
     const keepHead = new Transform({
@@ -75,6 +87,7 @@ export async function storeUpload(
     });
     await pipeline(input.stream, keepHead, createWriteStream(tmp));
     if (input.tooLarge()) throw tooLarge(ctx.config.UPLOAD_MAX_BYTES);
+    await input.checkRest?.();
     const { size } = await stat(tmp);
     if (size === 0) throw new AppError('validation_failed', 'The file is empty');
 
@@ -126,6 +139,9 @@ export async function storeUpload(
   } catch (err) {
     // Nothing half-stored: bytes already in storage go again.
     await Promise.all(keys.map((k) => ctx.storage.delete(k).catch(() => {})));
+    if (err === sourceError && (err as { code?: string }).code !== 'FST_REQ_FILE_TOO_LARGE') {
+      throw new AppError('bad_request', 'The upload was cut off or is not valid multipart/form-data');
+    }
     throw err;
   } finally {
     await rm(tmp, { force: true });
@@ -133,7 +149,10 @@ export async function storeUpload(
 }
 
 export const tooLarge = (max: number) =>
-  new AppError('payload_too_large', `Files can be at most ${Math.floor(max / (1024 * 1024))} MiB`);
+  new AppError(
+    'payload_too_large',
+    `Files can be at most ${max >= 1024 ** 2 ? `${Math.floor(max / 1024 ** 2)} MiB` : `${Math.floor(max / 1024)} KiB`}`,
+  );
 
 /**
  * Dimensions (as displayed, EXIF rotation applied), a WebP thumbnail, and for JPEG, PNG and
@@ -153,7 +172,7 @@ async function readImage(file: string, contentType: string) {
       .toBuffer();
     let cleaned: Buffer | undefined;
     if (contentType === 'image/jpeg') cleaned = await open().rotate().jpeg({ quality: 90 }).toBuffer();
-    else if (contentType === 'image/png') cleaned = await open().png().toBuffer();
+    else if (contentType === 'image/png') cleaned = await open().rotate().png().toBuffer();
     else if (contentType === 'image/webp') cleaned = await open().rotate().webp({ quality: 90 }).toBuffer();
     return { width, height, thumbnail, cleaned };
   } catch (err) {
