@@ -18,7 +18,9 @@ async function nextPart(parts: AsyncIterableIterator<Multipart>): Promise<Multip
     return next.done ? null : next.value;
   } catch (err) {
     if (/^FST_(FILES|PARTS|FIELDS)_LIMIT$/.test((err as { code?: string }).code ?? '')) throw oneFileOnly();
-    throw err;
+    if ((err as { statusCode?: number }).statusCode) throw err;
+    // The parser's own errors ("Unexpected end of multipart data", a bad part header) are the body's fault.
+    throw new AppError('bad_request', 'The body is not valid multipart/form-data');
   }
 }
 
