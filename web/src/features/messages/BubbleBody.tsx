@@ -29,7 +29,7 @@ export function BubbleBody({
   meta: ReactNode;
   hasName: boolean;
 }) {
-  const metaClass = `inline-flex items-center gap-1 text-[11px] leading-none ${own ? 'text-white/80' : 'text-neutral-500 dark:text-neutral-400'}`;
+  const metaClass = `inline-flex items-center gap-1 text-[11px] leading-none whitespace-nowrap ${own ? 'text-white/80' : 'text-neutral-500 dark:text-neutral-400'}`;
   const text = content ? (
     <span className="break-words whitespace-pre-wrap" data-testid="message-text">
       <Linkified text={content} />

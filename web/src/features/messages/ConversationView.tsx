@@ -29,6 +29,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   const outbox = useStore(messages, (s) => s.outbox);
   const [membersOpen, setMembersOpen] = useState(false);
   const [atBottom, setAtBottom] = useState(true);
+  const atBottomRef = useRef(true);
   const [error, setError] = useState<string | null>(null);
   const list = useRef<VirtuosoHandle>(null);
   // A search result to show: the list restarts around it (`jump`) and it glows a moment.
@@ -200,7 +201,14 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
               jumpIndex >= 0 ? { index: jumpIndex, align: 'center' } : { index: 'LAST', align: 'end' }
             }
             followOutput={(isAtBottom) => (isAtBottom && !hasNewer ? 'smooth' : false)}
-            atBottomStateChange={setAtBottom}
+            atBottomStateChange={(bottom) => {
+              atBottomRef.current = bottom;
+              setAtBottom(bottom);
+            }}
+            // A reaction or an edit that makes the last messages taller keeps the bottom in view.
+            totalListHeightChanged={() => {
+              if (atBottomRef.current && !hasNewer) list.current?.scrollToIndex({ index: 'LAST', align: 'end' });
+            }}
             atBottomThreshold={48}
             startReached={() => void loadOlder(c.id).catch(() => {})}
             endReached={() => void loadNewer(c.id).catch(() => {})}

@@ -1,4 +1,12 @@
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent as ReactKeyboardEvent,
+  type ReactNode,
+} from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { Message } from '../../../../protocol/messages.js';
 import { Dialog } from '../../components/Dialog';
@@ -36,31 +44,45 @@ function MessageMenu({ o, c, myId }: { o: Extract<Overlay, { kind: 'menu' }>; c:
   const [pos, setPos] = useState<{ top: number; left: number } | null>(null);
   const m = o.message;
 
-  // Below the bubble when it fits, above it otherwise; inside the window either way.
-  useLayoutEffect(() => {
+  // Below the bubble when it fits, above it otherwise; inside the window either way. It follows
+  // the bubble when the list moves by itself (a new message, an image loading); scrolling by
+  // hand closes it, as does the bubble leaving the page.
+  const place = useCallback(() => {
+    if (!o.anchor.isConnected) return closeOverlay(false);
+    const r = o.anchor.getBoundingClientRect();
     const h = ref.current?.offsetHeight ?? 0;
-    const vw = window.innerWidth;
-    const vh = window.innerHeight;
-    const below = o.anchor.bottom + 4;
-    const top = below + h <= vh - 8 ? below : Math.max(8, o.anchor.top - h - 4);
-    const left = o.own ? o.anchor.right - MENU_WIDTH : o.anchor.left;
-    setPos({ top, left: Math.min(Math.max(8, left), vw - MENU_WIDTH - 8) });
+    const below = r.bottom + 4;
+    const top = below + h <= window.innerHeight - 8 ? below : Math.max(8, r.top - h - 4);
+    const left = o.own ? r.right - MENU_WIDTH : r.left;
+    setPos({ top, left: Math.min(Math.max(8, left), window.innerWidth - MENU_WIDTH - 8) });
   }, [o]);
+  useLayoutEffect(place, [place]);
   useEffect(() => {
     ref.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus({ preventScroll: true });
-    const onDown = (e: MouseEvent) => !ref.current?.contains(e.target as Node) && closeOverlay(false);
-    const onScroll = (e: Event) => !ref.current?.contains(e.target as Node) && closeOverlay(false);
-    document.addEventListener('mousedown', onDown);
+    const outside = (e: Event) => !ref.current?.contains(e.target as Node) && closeOverlay(false);
+    const onScroll = () => requestAnimationFrame(place);
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      closeOverlay();
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('mousedown', outside);
+    document.addEventListener('wheel', outside, { passive: true });
+    document.addEventListener('touchmove', outside, { passive: true });
     document.addEventListener('scroll', onScroll, true);
     window.addEventListener('resize', onScroll);
     return () => {
-      document.removeEventListener('mousedown', onDown);
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', outside);
+      document.removeEventListener('wheel', outside);
+      document.removeEventListener('touchmove', outside);
       document.removeEventListener('scroll', onScroll, true);
       window.removeEventListener('resize', onScroll);
     };
-  }, []);
+  }, [place]);
 
-  function onKeyDown(e: KeyboardEvent) {
+  function onKeyDown(e: ReactKeyboardEvent) {
     const items = [...(ref.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
     const i = items.indexOf(document.activeElement as HTMLElement);
     const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
@@ -70,9 +92,6 @@ function MessageMenu({ o, c, myId }: { o: Extract<Overlay, { kind: 'menu' }>; c:
     } else if (e.key === 'Home' || e.key === 'End') {
       e.preventDefault();
       items[e.key === 'Home' ? 0 : items.length - 1]?.focus();
-    } else if (e.key === 'Escape') {
-      e.preventDefault();
-      closeOverlay();
     } else if (e.key === 'Tab') {
       closeOverlay();
     }
@@ -118,8 +137,8 @@ function MessageMenu({ o, c, myId }: { o: Extract<Overlay, { kind: 'menu' }>; c:
       role="menu"
       aria-label="Message actions"
       onKeyDown={onKeyDown}
-      style={{ top: pos?.top ?? o.anchor.bottom, left: pos?.left ?? o.anchor.left, width: MENU_WIDTH }}
-      className={`fixed z-40 overflow-hidden rounded-xl border border-neutral-200 bg-white py-1 text-neutral-900 shadow-lg dark:border-neutral-700 dark:bg-neutral-800 dark:text-neutral-100 ${pos ? '' : 'invisible'}`}
+      style={{ top: pos?.top ?? 0, left: pos?.left ?? 0, width: MENU_WIDTH }}
+      className={`fixed z-40 overflow-hidden rounded-xl border border-neutral-200 bg-white py-1 text-neutral-900 shadow-lg dark:border-neutral-700 dark:bg-neutral-800 dark:text-neutral-100 ${pos ? '' : 'opacity-0'}`}
     >
       <div role="group" aria-label="React" className="flex justify-between px-2 pb-1">
         {QUICK_REACTIONS.map((emoji) => {

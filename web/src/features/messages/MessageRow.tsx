@@ -49,14 +49,8 @@ export function MessageRow({
   const actionable = m !== null && !deleted && !isCall;
 
   function openMenu(anchor: HTMLElement) {
-    if (!m) return;
-    const r = (anchor.closest('[data-bubble]') ?? anchor).getBoundingClientRect();
-    openOverlay({
-      kind: 'menu',
-      message: m,
-      own,
-      anchor: { top: r.top, bottom: r.bottom, left: r.left, right: r.right },
-    });
+    if (m)
+      openOverlay({ kind: 'menu', message: m, own, anchor: anchor.closest<HTMLElement>('[data-bubble]') ?? anchor });
   }
   // On touch screens a tap (or a long press) on the bubble opens its actions, as in mobile messengers.
   const isControl = (e: MouseEvent) => !!(e.target as HTMLElement).closest('a, button, img, [role="menu"]');
@@ -79,7 +73,8 @@ export function MessageRow({
   );
 
   return (
-    <div className="px-3 sm:px-6" data-testid="message-row" data-seq={m?.seq}>
+    // flow-root: the children's margins stay inside the row, so the list measures its real height.
+    <div className="flow-root px-3 sm:px-6" data-testid="message-row" data-seq={m?.seq}>
       {newDay && (
         <div className="my-3 flex justify-center">
           <span className="rounded-full bg-white/90 px-3 py-0.5 text-xs font-medium text-neutral-600 shadow-sm dark:bg-neutral-800 dark:text-neutral-300">
@@ -137,11 +132,17 @@ export function MessageRow({
                 </div>
               )}
               {deleted ? (
-                <span className="flex items-center gap-1.5 italic" data-testid="tombstone">
-                  <BanIcon />
-                  This message was deleted
-                  <span className="ml-2 self-end text-[11px] not-italic">{clock(time)}</span>
-                </span>
+                <>
+                  <span className="italic" data-testid="tombstone">
+                    <span className="mr-1.5 inline-block align-[-2px]">
+                      <BanIcon />
+                    </span>
+                    This message was deleted
+                  </span>
+                  <span className="float-right mt-1.5 ml-2 text-[11px] leading-none whitespace-nowrap">
+                    {clock(time)}
+                  </span>
+                </>
               ) : (
                 <BubbleBody
                   c={c}

@@ -18,7 +18,7 @@ export function Reactions({ m, c, myId, own }: { m: Message; c: Conversation; my
   if (m.reactions.length === 0) return null;
   return (
     <div
-      className={`relative z-[1] -mt-1.5 flex flex-wrap gap-1 px-2 ${own ? 'justify-end' : 'justify-start'}`}
+      className={`relative z-[1] mt-1 mb-0.5 flex flex-wrap gap-1 px-2 ${own ? 'justify-end' : 'justify-start'}`}
       data-testid="reactions"
     >
       {m.reactions.map((r) => {

@@ -10,7 +10,8 @@ export type Overlay =
   | {
       kind: 'menu';
       message: Message;
-      anchor: { top: number; bottom: number; left: number; right: number };
+      /** The bubble: the menu sits beside it and follows it. */
+      anchor: HTMLElement;
       own: boolean;
     }
   | { kind: 'delete'; message: Message }

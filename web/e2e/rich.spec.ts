@@ -1,0 +1,163 @@
+import { expect, test, type Locator } from '@playwright/test';
+import { crc32, deflateSync } from 'node:zlib';
+import { startAppServer } from './app-server.js';
+import { bubbles, openChatWith, openFromList, send, signUp, type Person } from './helpers.js';
+
+let server: Awaited<ReturnType<typeof startAppServer>>;
+test.beforeAll(async () => {
+  server = await startAppServer();
+});
+test.afterAll(async () => {
+  await server?.close();
+});
+
+const shot = (name: string) => `test-results/screens/${test.info().project.name}-${name}.png`;
+const phone = () => test.info().project.name === 'phone';
+
+/** A real PNG (an RGB gradient), so the server's sniffing and thumbnailing have pixels to read. */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = y * (width * 3 + 1) + 1 + x * 3;
+      raw[i] = (x * 255) / width;
+      raw[i + 1] = (y * 255) / height;
+      raw[i + 2] = 160;
+    }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+const own = (p: Person, text: string) => p.page.getByTestId('own-message').filter({ hasText: text });
+const theirs = (p: Person, text: string) => p.page.getByTestId('their-message').filter({ hasText: text });
+
+/** A message's actions: a tap on the bubble on phones, the "⋯" button beside it on desktop. */
+async function actions(p: Person, bubble: Locator) {
+  if (phone()) {
+    await bubble.getByTestId('message-text').click();
+  } else {
+    await bubble.hover();
+    await bubble.locator('xpath=..').getByRole('button', { name: 'Message actions' }).click();
+  }
+  const menu = p.page.getByRole('menu', { name: 'Message actions' });
+  await expect(menu).toBeVisible();
+  return menu;
+}
+
+const chip = (scope: Locator, emoji: string) => scope.getByTestId('reaction-chip').filter({ hasText: emoji });
+
+test('photos, edits, deletes, replies and reactions reach the other side live', async ({ browser }, info) => {
+  const ada = await signUp(browser, server.url, 'Ada Rich', info.project.use);
+  const ben = await signUp(browser, server.url, 'Ben Rich', info.project.use);
+  await openChatWith(ada, ben);
+
+  // A photo with a caption: uploaded with progress, then sent.
+  await ada.page
+    .getByTestId('file-input')
+    .setInputFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: png(320, 200) });
+  await expect(ada.page.getByTestId('staged-file')).toHaveAttribute('data-status', 'ready');
+  await ada.page.getByRole('textbox', { name: 'Message' }).fill('Look at this');
+  await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(ada.page.getByTestId('staged-file')).toHaveCount(0);
+
+  await openFromList(ben, 'Ada Rich');
+  const preview = ben.page.getByTestId('image-preview');
+  await expect(preview).toBeVisible();
+  await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  await ben.page.getByRole('button', { name: 'Open photo gradient.png' }).click();
+  const lightbox = ben.page.getByRole('dialog', { name: 'Photo: gradient.png' });
+  await expect
+    .poll(() => lightbox.getByTestId('lightbox-image').evaluate((i: HTMLImageElement) => i.naturalWidth))
+    .toBe(320);
+  await expect(lightbox.getByRole('link', { name: 'Download' })).toHaveAttribute('download', 'gradient.png');
+  await ben.page.keyboard.press('Escape');
+  await expect(lightbox).toBeHidden();
+
+  // Edit: Ben sees the new text, marked "edited".
+  await send(ada, 'Meet at 6');
+  await expect(bubbles(ben).last()).toHaveText('Meet at 6');
+  await (await actions(ada, own(ada, 'Meet at 6'))).getByRole('menuitem', { name: 'Edit' }).click();
+  await expect(ada.page.getByTestId('editing-bar')).toContainText('Editing message');
+  const box = ada.page.getByRole('textbox', { name: 'Message' });
+  await expect(box).toHaveValue('Meet at 6');
+  await box.fill('Meet at 7');
+  if (phone()) await ada.page.getByRole('button', { name: 'Save' }).click();
+  else await box.press('Enter');
+  await expect(theirs(ben, 'Meet at 7').getByTestId('edited')).toBeVisible();
+  await expect(ada.page.getByTestId('editing-bar')).toHaveCount(0);
+
+  // Delete for everyone, after a confirmation.
+  await send(ada, 'wrong chat, sorry');
+  await expect(bubbles(ben).last()).toHaveText('wrong chat, sorry');
+  await (await actions(ada, own(ada, 'wrong chat, sorry'))).getByRole('menuitem', { name: 'Delete' }).click();
+  await ada.page
+    .getByRole('dialog', { name: 'Delete message?' })
+    .getByRole('button', { name: 'Delete for everyone' })
+    .click();
+  await expect(ben.page.getByTestId('tombstone')).toHaveText(/This message was deleted/);
+  await expect(ben.page.getByText('wrong chat, sorry')).toHaveCount(0);
+
+  // Ben answers the edited message; Ada's copy quotes it, and the quote leads back to it.
+  await (await actions(ben, theirs(ben, 'Meet at 7'))).getByRole('menuitem', { name: 'Reply' }).click();
+  await expect(ben.page.getByTestId('reply-bar')).toContainText('Replying to Ada Rich');
+  await send(ben, 'Works for me');
+  const reply = theirs(ada, 'Works for me');
+  await expect(reply.getByTestId('reply-quote')).toContainText('Meet at 7');
+  await reply.getByTestId('reply-quote').click();
+  await expect(own(ada, 'Meet at 7')).toHaveAttribute('data-highlighted', 'true');
+
+  // Reactions: Ben's 👍 shows on Ada's side; Ada adds hers by clicking the chip.
+  await (await actions(ben, theirs(ben, 'Meet at 7'))).getByRole('menuitem', { name: 'React with 👍' }).click();
+  const adaRow = own(ada, 'Meet at 7').locator('xpath=..');
+  await expect(chip(adaRow, '👍').getByTestId('reaction-count')).toHaveText('1');
+  await expect(chip(adaRow, '👍')).toHaveAttribute('title', 'Ben Rich');
+  await chip(adaRow, '👍').click();
+  await expect(chip(adaRow, '👍').getByTestId('reaction-count')).toHaveText('2');
+  await expect(chip(adaRow, '👍')).toHaveAttribute('aria-pressed', 'true');
+  await expect(chip(theirs(ben, 'Meet at 7').locator('xpath=..'), '👍').getByTestId('reaction-count')).toHaveText('2');
+  await ada.page.screenshot({ path: shot('rich-thread') });
+  for (const p of [ada, ben]) await p.page.context().close();
+});
+
+test('edits and reactions made while a device was offline show once it is back', async ({ browser }, info) => {
+  const cy = await signUp(browser, server.url, 'Cy Online', info.project.use);
+  const di = await signUp(browser, server.url, 'Di Offline', info.project.use);
+  await openChatWith(cy, di);
+  await send(cy, 'Lunch?');
+  await send(cy, 'Anyone?');
+  await openFromList(di, 'Cy Online');
+  await expect(bubbles(di)).toHaveText(['Lunch?', 'Anyone?']);
+
+  await di.page.context().setOffline(true);
+  await expect(di.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
+  await (await actions(cy, own(cy, 'Lunch?'))).getByRole('menuitem', { name: 'Edit' }).click();
+  await cy.page.getByRole('textbox', { name: 'Message' }).fill('Lunch at noon?');
+  await cy.page.getByRole('button', { name: 'Save' }).click();
+  await expect(own(cy, 'Lunch at noon?').getByTestId('edited')).toBeVisible();
+  await (await actions(cy, own(cy, 'Anyone?'))).getByRole('menuitem', { name: 'React with ❤️' }).click();
+  await expect(chip(own(cy, 'Anyone?').locator('xpath=..'), '❤️')).toBeVisible();
+  // Still the old state on the offline device.
+  await expect(bubbles(di)).toHaveText(['Lunch?', 'Anyone?']);
+
+  await di.page.context().setOffline(false);
+  await expect(di.page.getByTestId('connection')).toHaveAttribute('data-state', 'online', { timeout: 20_000 });
+  await expect(theirs(di, 'Lunch at noon?').getByTestId('edited')).toBeVisible();
+  await expect(chip(theirs(di, 'Anyone?').locator('xpath=..'), '❤️').getByTestId('reaction-count')).toHaveText('1');
+  for (const p of [cy, di]) await p.page.context().close();
+});
