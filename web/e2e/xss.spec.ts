@@ -212,7 +212,7 @@ async function readAndScroll(screens: number) {
   const g = globalThis as any;
   const doc = g.document;
   const texts = [...doc.querySelectorAll('[data-testid="message-text"]')].map((e: any) => String(e.textContent));
-  const senders = [...doc.querySelectorAll('[data-testid="their-message"] > div:first-child')].map((e: any) =>
+  const senders = [...doc.querySelectorAll('[data-testid="their-message"] [data-testid="sender-name"]')].map((e: any) =>
     String(e.textContent),
   );
   const scroller = doc.querySelector('section [data-testid="virtuoso-scroller"]');

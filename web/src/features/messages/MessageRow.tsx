@@ -126,6 +126,7 @@ export function MessageRow({
             >
               {!own && isGroup && !grouped && (
                 <div
+                  data-testid="sender-name"
                   className={`text-[13px] font-semibold text-accent dark:text-teal-400 ${deleted ? '' : 'px-3 pt-1.5'}`}
                 >
                   {nameOf(c, sender)}
