@@ -76,6 +76,8 @@ test('photos, edits, deletes, replies and reactions reach the other side live', 
   await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(ada.page.getByTestId('staged-file')).toHaveCount(0);
 
+  const item = ben.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Ada Rich/ });
+  await expect(item.getByTestId('preview')).toHaveText('📷 Look at this');
   await openFromList(ben, 'Ada Rich');
   const preview = ben.page.getByTestId('image-preview');
   await expect(preview).toBeVisible();
@@ -88,6 +90,21 @@ test('photos, edits, deletes, replies and reactions reach the other side live', 
   await expect(lightbox.getByRole('link', { name: 'Download' })).toHaveAttribute('download', 'gradient.png');
   await ben.page.keyboard.press('Escape');
   await expect(lightbox).toBeHidden();
+
+  // A file: a card with its name and size; its download keeps the original name.
+  await ada.page
+    .getByTestId('file-input')
+    .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('bring snacks\n') });
+  await expect(ada.page.getByTestId('staged-file')).toHaveAttribute('data-status', 'ready');
+  await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+  const card = ben.page.getByTestId('file-card');
+  await expect(card).toContainText('notes.txt');
+  await expect(card).toContainText('13 B');
+  const [download] = await Promise.all([
+    ben.page.waitForEvent('download'),
+    card.getByRole('button', { name: 'Download notes.txt' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('notes.txt');
 
   // Edit: Ben sees the new text, marked "edited".
   await send(ada, 'Meet at 6');
