@@ -3,8 +3,9 @@ import { isImageType } from '../../../protocol/uploads.js';
 import { api } from '../api/rest';
 import type { ChatSocket } from '../api/socket';
 import { createStore } from './store';
-import { conversations } from './conversations';
-import { resetCursors } from './cursors';
+import type { Conversation } from '../../../protocol/conversations.js';
+import { conversations, upsertConversation } from './conversations';
+import { cursorOf, resetCursors } from './cursors';
 import { newClientId } from '../components/ids';
 
 export interface Thread {
@@ -192,8 +193,19 @@ export async function openThread(conversationId: string) {
   await loadLatest(conversationId);
 }
 
+/**
+ * The change cursor must be known before a page is fetched, so that it is no newer than what
+ * the page holds. The fresh conversation list seeds it; a thread opened from the cached list
+ * before the fresh one arrived asks for its conversation first.
+ */
+async function ensureCursor(conversationId: string) {
+  if (cursorOf(conversationId) === undefined)
+    upsertConversation(await api.get<Conversation>(`/api/conversations/${conversationId}`));
+}
+
 /** Replaces the thread with its newest page (also how "jump to latest" leaves a window). */
 export async function loadLatest(conversationId: string) {
+  await ensureCursor(conversationId);
   const { messages: page } = await api.get<{ messages: Message[] }>(
     `/api/conversations/${conversationId}/messages?limit=${PAGE}`,
   );
@@ -288,6 +300,7 @@ export async function focusMessage(conversationId: string, seq: number): Promise
   const thread = messages.get().threads[conversationId];
   const has = thread?.loaded && thread.items.some((m) => m.seq === seq);
   if (!has) {
+    await ensureCursor(conversationId);
     const after = Math.max(0, seq - Math.floor(PAGE / 2) - 1);
     const { messages: page } = await api.get<{ messages: Message[] }>(
       `/api/conversations/${conversationId}/messages?after_seq=${after}&limit=${PAGE}`,
