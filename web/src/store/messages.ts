@@ -186,10 +186,10 @@ export async function fetchAfter(conversationId: string, afterSeq: number) {
  * Loads the newest page the first time a conversation opens. A thread left on a window in
  * the middle (after a search) starts again at the latest, unless a search result is opening.
  */
-export async function openThread(conversationId: string) {
+export async function openThread(conversationId: string, focusing = false) {
   const { threads, focus } = messages.get();
   const thread = threads[conversationId];
-  if (thread?.loaded && (!thread.hasNewer || focus?.conversationId === conversationId)) return;
+  if (thread?.loaded && (!thread.hasNewer || focusing || focus?.conversationId === conversationId)) return;
   await loadLatest(conversationId);
 }
 

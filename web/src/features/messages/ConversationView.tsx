@@ -51,7 +51,8 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   useEffect(() => {
     setError(null);
-    openThread(c.id).catch(() => setError('Could not load messages. Check your connection.'));
+    // `focus` as this render saw it: StrictMode runs the effect twice, after the focus was taken.
+    openThread(c.id, !!focus).catch(() => setError('Could not load messages. Check your connection.'));
   }, [c.id]);
   // After openThread (which keeps a window only while a focus is pending).
   useEffect(() => {
