@@ -90,6 +90,36 @@ describe('two nodes', () => {
     await a2.waitForType('presence_update', (p) => p.user_id === bob.id && p.status === 'offline');
   });
 
+  it('edits, reactions and deletes made on one node reach every device on the other, once each', async () => {
+    const alice = await createUser(http1());
+    const bob = await createUser(http1());
+    const conversationId = await createDirect(http1(), alice, bob);
+    const a1 = await connect(node1.url, alice.token);
+    const b2 = await connect(node2.url, bob.token);
+    const ack = await a1.request('chat_message', {
+      conversation_id: conversationId,
+      content: 'v1',
+      client_id: randomUUID(),
+    });
+    const id = ack.payload.id;
+    expect((await a1.request('message_edit', { message_id: id, content: 'v2' })).payload.change_seq).toBe(1);
+    expect((await b2.request('reaction_add', { message_id: id, emoji: '👍' })).payload.change_seq).toBe(2);
+    expect((await a1.request('message_delete', { message_id: id })).payload.change_seq).toBe(3);
+    await b2.waitForType('message_updated', (p) => p.id === id && p.change_seq === 3);
+    await a1.waitForType('message_updated', (p) => p.id === id && p.change_seq === 2);
+    await settle(300);
+    // Bob's socket got the edit and the delete as events, and its own reaction as an event and
+    // as the reply to its frame (in either order).
+    const got = b2.ofType('message_updated').map((f) => [f.payload.change_seq, f.id === undefined] as const);
+    expect(got.sort((x, y) => x[0] - y[0] || Number(x[1]) - Number(y[1]))).toEqual([
+      [1, true],
+      [2, false],
+      [2, true],
+      [3, true],
+    ]);
+    expect(b2.ofType('message_updated').at(-1)!.payload).toMatchObject({ content: '', reactions: [] });
+  });
+
   it('presence counts devices across nodes: offline only when the last one on any node closes', async () => {
     const watcher = await createUser(http1());
     const roamer = await createUser(http1());
