@@ -81,11 +81,15 @@ test('photos, edits, deletes, replies and reactions reach the other side live', 
   await openFromList(ben, 'Ada Rich');
   const preview = ben.page.getByTestId('image-preview');
   await expect(preview).toBeVisible();
-  await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  await expect
+    .poll(() => preview.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+    .toBeGreaterThan(0);
   await ben.page.getByRole('button', { name: 'Open photo gradient.png' }).click();
   const lightbox = ben.page.getByRole('dialog', { name: 'Photo: gradient.png' });
   await expect
-    .poll(() => lightbox.getByTestId('lightbox-image').evaluate((i: HTMLImageElement) => i.naturalWidth))
+    .poll(() =>
+      lightbox.getByTestId('lightbox-image').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth),
+    )
     .toBe(320);
   await expect(lightbox.getByRole('link', { name: 'Download' })).toHaveAttribute('download', 'gradient.png');
   await ben.page.keyboard.press('Escape');
