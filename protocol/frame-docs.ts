@@ -25,7 +25,8 @@ export const CLIENT_FRAME_DOCS: Record<ClientFrameType, string> = {
 };
 
 export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
-  ready: 'The socket is authenticated, subscribed and counted online on every node; resync now.',
+  ready:
+    'The socket is authenticated, subscribed and counted online on every node; resync now. Carries the server’s limits (edit window, upload size).',
   message_ack: 'The message with this `client_id` is durably stored at `seq`.',
   new_message: 'A message in one of your conversations (yours included, to your other devices).',
   message_updated:

@@ -99,7 +99,17 @@ export const SyncResult = z.object({
 
 /** Server -> client payloads, by frame type. */
 export const ServerPayloads = {
-  ready: z.object({ user_id: z.string(), session_id: z.string(), server_time: z.string() }),
+  ready: z.object({
+    user_id: z.string(),
+    session_id: z.string(),
+    server_time: z.string(),
+    /** This server's settings a client needs to offer only what will be accepted. */
+    limits: z.object({
+      /** How long after sending a message its author may edit it; 0 = always. */
+      message_edit_window_seconds: z.number().int(),
+      upload_max_bytes: z.number().int(),
+    }),
+  }),
   message_ack: MessageAck,
   new_message: Message,
   /** A message was edited, deleted or reacted to: its whole current state. */

@@ -65,6 +65,14 @@ describe('edit', () => {
     expect((await stored(m.id)).body).toBe('hello');
   });
 
+  it('ready tells the client the edit window and the upload limit, so it offers only what works', async () => {
+    const w = await connect(c);
+    expect(w.ofType('ready')[0]!.payload.limits).toEqual({
+      message_edit_window_seconds: 3600,
+      upload_max_bytes: 25 * 1024 * 1024,
+    });
+  });
+
   it('is searchable by its new words and not by its old ones', async () => {
     const conv = await createDirect(s.http, a, c);
     const m = await sendText(s.http, a, conv, 'zebracorn original');

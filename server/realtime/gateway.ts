@@ -243,7 +243,15 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       // `ready` means: registered, subscribed on the bus, and counted online on every node.
       conn.send({
         type: 'ready',
-        payload: { user_id: claims.userId, session_id: claims.sessionId, server_time: ctx.now().toISOString() },
+        payload: {
+          user_id: claims.userId,
+          session_id: claims.sessionId,
+          server_time: ctx.now().toISOString(),
+          limits: {
+            message_edit_window_seconds: ctx.config.MESSAGE_EDIT_WINDOW_SECONDS,
+            upload_max_bytes: ctx.config.UPLOAD_MAX_BYTES,
+          },
+        },
       });
       const timestamp = ctx.now().toISOString();
       for (const userId of online) {

@@ -4,15 +4,18 @@ import { api } from '../api/rest';
 import { socket } from './chat';
 import { receiveUpdate } from './changes';
 import { heldMessage, replaceLocally } from './messages';
+import { serverLimits } from './limits';
 
-/** Own text messages can be edited this long (the server's default window; it has the last word). */
-export const EDIT_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-export const canEdit = (m: Message, myId: string, now = Date.now()) =>
-  m.sender_id === myId &&
-  m.message_type === 'text' &&
-  !m.deleted_at &&
-  now - new Date(m.created_at).getTime() < EDIT_WINDOW_MS;
+/** Own text messages, within the server's edit window (0: always). */
+export function canEdit(m: Message, myId: string, now = Date.now()) {
+  const window = serverLimits.message_edit_window_seconds;
+  return (
+    m.sender_id === myId &&
+    m.message_type === 'text' &&
+    !m.deleted_at &&
+    (window === 0 || now - new Date(m.created_at).getTime() < window * 1000)
+  );
+}
 
 /** Authors delete their own messages; group owners and admins anyone's. */
 export function canDelete(m: Message, c: Conversation, myId: string) {

@@ -15,6 +15,7 @@ import { CLOSE_CODES } from '../../../protocol/frames.js';
 import { addMessages, createOutboxSender, fetchAfter, lastSeqOf, messages, resetMessages } from './messages';
 import { receiveUpdate, resyncThreads } from './changes';
 import { raiseCursor } from './cursors';
+import { setServerLimits } from './limits';
 import { resetCompose } from './compose';
 import { resetMedia } from './media';
 import { applyPresence, applyTyping, clearTyping, presence } from './presence';
@@ -64,6 +65,7 @@ socket.onFrame((frame) => {
   const me = api.user?.id ?? '';
   switch (frame.type) {
     case 'ready':
+      setServerLimits(frame.payload.limits);
       // Whatever happened while we were away: fresh list, missing messages, queued sends.
       void loadConversations()
         .then((list) => {

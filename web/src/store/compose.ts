@@ -1,6 +1,8 @@
 import type { Attachment, Message } from '../../../protocol/messages.js';
 import { uploadFile } from '../api/upload';
 import { createStore } from './store';
+import { humanSize } from '../components/format';
+import { serverLimits } from './limits';
 
 /** What the composer of a conversation is doing besides writing a new message. */
 export type Intent = { kind: 'edit'; message: Message } | { kind: 'reply'; message: Message };
@@ -61,6 +63,12 @@ export function stageFiles(conversationId: string, files: File[]) {
       ...s,
       staged: { ...s.staged, [conversationId]: [...(s.staged[conversationId] ?? []), item] },
     }));
+    // Past the server's limit: say so at once instead of sending it all to hear 413.
+    if (file.size > serverLimits.upload_max_bytes) {
+      const error = `Files can be at most ${humanSize(serverLimits.upload_max_bytes)}.`;
+      patchStaged(conversationId, key, { status: 'failed', error });
+      continue;
+    }
     const upload = uploadFile(file, (progress) => patchStaged(conversationId, key, { progress }));
     aborts.set(key, upload.abort);
     upload.done.then(
