@@ -22,6 +22,9 @@ export interface MessagingOptions {
 export async function messaging(o: MessagingOptions) {
   const srv = await benchServer();
   try {
+    // A measurement aid only (the product keeps search): BENCH_DROP_SEARCH_INDEX=1 measures
+    // what the full-text GIN index costs the send path.
+    if (process.env.BENCH_DROP_SEARCH_INDEX) await srv.pool.query('DROP INDEX messages_search_vector');
     const senders: { ws: WebSocket; conversationId: string; inFlight: number }[] = [];
     const receivers: WebSocket[] = [];
     if (o.shape === 'pairs') {
@@ -97,6 +100,11 @@ export async function messaging(o: MessagingOptions) {
       });
     }
 
+    const commits = () =>
+      srv.pool
+        .query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()')
+        .then((r) => Number(r.rows[0]!.n));
+    const commits0 = await commits();
     const cpu = cpuBreakdown(srv.node.pid!);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
@@ -123,6 +131,8 @@ export async function messaging(o: MessagingOptions) {
     for (let i = 0; i < 100 && (acked + errors < sent || delivered < expectedDeliveries()); i++) await sleep(50);
 
     for (const ws of [...senders.map((s) => s.ws), ...receivers]) ws.terminate();
+    await sleep(1100); // PostgreSQL flushes its statistics at most once a second
+    const commitCount = (await commits()) - commits0;
     const deliveriesPerSecond = Math.round(delivered / elapsed);
     return {
       scenario: o.shape,
@@ -139,6 +149,9 @@ export async function messaging(o: MessagingOptions) {
       ack_ms: percentiles(ackMs),
       receive_ms: percentiles(recvMs),
       cpu_cores: serverCpu,
+      // Transactions committed in the bench's database during the run (group commit: fewer is better).
+      commits: commitCount,
+      messages_per_commit: Math.round((acked / Math.max(1, commitCount)) * 10) / 10,
     };
   } finally {
     await srv.close();

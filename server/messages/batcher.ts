@@ -1,9 +1,9 @@
 import type { Ctx } from '../context.js';
 import type { Message } from '../../protocol/messages.js';
 import { AppError } from '../errors.js';
+import { isUniqueViolation } from '../db/client.js';
 import { conversationNotFound } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from './presenter.js';
-import type { Reservation } from './publish-order.js';
 
 export interface SendInput {
   senderId: string;
@@ -29,9 +29,6 @@ interface Item {
   reject: (err: unknown) => void;
 }
 
-/** Thrown inside a batch's transaction when a client_id was stored meanwhile (another node). */
-class Raced extends Error {}
-
 const MAX_BATCH = 512;
 
 /** A stable lane for a conversation id (its last hex digits). */
@@ -39,7 +36,7 @@ const laneOf = (conversationId: string, lanes: number) => parseInt(conversationI
 
 /**
  * Group commit: sends that arrive while earlier ones are being stored are stored together, in
- * one transaction of four statements, instead of one transaction each. A lone
+ * one statement (one round trip, one commit), instead of one transaction each. A lone
  * send goes at once (no added latency); under load, batches grow by themselves. Every send
  * is still acknowledged only after its batch commits, each conversation's seqs stay gapless
  * and in submission order, and a repeated client_id is answered with the stored message.
@@ -47,12 +44,14 @@ const laneOf = (conversationId: string, lanes: number) => parseInt(conversationI
 export class SendBatcher {
   // Lanes by conversation: batches of different lanes touch different conversations, so
   // they run side by side without waiting on each other's row locks; one lane runs one
-  // batch at a time, so a conversation's sends keep their order.
+  // batch at a time, so a conversation's sends keep their order. Two lanes measured best
+  // (docs/benchmarks.md): one leaves the database idle while the server handles a batch's
+  // answers; more make smaller batches, and PostgreSQL's cost is mostly per batch.
   private readonly lanes: { queue: Item[]; busy: boolean }[];
 
   constructor(
     private readonly ctx: Ctx,
-    lanes = 4,
+    lanes = 2,
   ) {
     this.lanes = Array.from({ length: lanes }, () => ({ queue: [], busy: false }));
   }
@@ -69,10 +68,14 @@ export class SendBatcher {
     if (lane.busy || lane.queue.length === 0) return;
     lane.busy = true;
     const batch = lane.queue.splice(0, MAX_BATCH);
-    void this.run(batch).finally(() => {
-      lane.busy = false;
-      this.pump(lane);
-    });
+    // The next batch starts a turn of the event loop later, so that the sends answered by this
+    // batch (whose sockets then hand over their next frame) join it instead of the one after.
+    void this.run(batch).finally(() =>
+      setImmediate(() => {
+        lane.busy = false;
+        this.pump(lane);
+      }),
+    );
   }
 
   private async run(batch: Item[]) {
@@ -80,146 +83,125 @@ export class SendBatcher {
       try {
         return await this.store(batch);
       } catch (err) {
-        // A client_id stored by another node between our check and our insert: run the batch
-        // again, and the check answers it. Anything else fails every send of the batch.
-        if (err instanceof Raced && attempt < 3) continue;
+        // A client_id stored by another node since our statement's snapshot: run the batch
+        // again, and the retry check answers it. Anything else fails every send of the batch.
+        if (isUniqueViolation(err, 'messages_sender_client_id_key') && attempt < 3) continue;
         for (const item of batch) item.reject(err);
         return;
       }
     }
   }
 
+  /**
+   * The whole batch in one statement, run on its own (an implicit transaction, committed
+   * before the result arrives): the retry check, the conversations' row locks (in id order),
+   * the membership check, seqs in submission order, the watermarks and the messages. One
+   * round trip and one commit per batch.
+   */
   private async store(batch: Item[]) {
     const { ctx } = this;
-    // 1. Retries: client_ids this sender already used are answered with the stored message.
-    const { rows: existing } = await ctx.db.query<MessageRow>(
-      `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS}
-        WHERE (m.sender_id, m.client_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
-      [batch.map((i) => i.input.senderId), batch.map((i) => i.input.clientId)],
-    );
     const key = (senderId: string, clientId: string) => `${senderId}\n${clientId}`;
-    const stored = new Map(existing.map((r) => [key(r.sender_id, r.client_id!), r]));
     // The first of several sends with one client_id in this batch is stored; the rest follow it.
     const fresh = new Map<string, Item[]>();
-    const repeats: [Item, MessageRow][] = [];
     for (const item of batch) {
       const k = key(item.input.senderId, item.input.clientId);
-      const row = stored.get(k);
-      if (row) repeats.push([item, row]);
-      else fresh.set(k, [...(fresh.get(k) ?? []), item]);
+      fresh.set(k, [...(fresh.get(k) ?? []), item]);
     }
     const firsts = [...fresh.values()].map((items) => items[0]!);
-
-    const reserved: Reservation[] = [];
-    let outcome: { rows: MessageRow[]; members: Map<string, string[]>; refused: Set<Item> };
+    // Places in the publish order, in submission order; those not stored are given up below.
+    const reserved = firsts.map((i) => ctx.publishOrder.reserve(i.input.conversationId));
+    const col = <T>(f: (i: Item) => T) => firsts.map(f);
+    let rows: (MessageRow & { created: boolean; members: string[] | null })[];
     try {
-      outcome = await ctx.db.transaction(async (tx) => {
-        const conversationIds = [...new Set(firsts.map((i) => i.input.conversationId))];
-        const members = new Map<string, string[]>(conversationIds.map((id) => [id, []]));
-        const refused = new Set<Item>();
-        if (firsts.length === 0) return { rows: [], members, refused };
-        // 2. Lock the conversations in id order (two batches never wait on each other in a
-        //    cycle); read their last seq and members (membership check and fan-out).
-        const { rows: convs } = await tx.query<{ id: string; last_seq: number; members: string[] }>(
-          `WITH locked AS MATERIALIZED (
-             SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
-           SELECT l.id, l.last_seq, array_agg(m.user_id) AS members
-             FROM locked l JOIN conversation_members m ON m.conversation_id = l.id
-            GROUP BY l.id, l.last_seq`,
-          [conversationIds],
-        );
-        for (const c of convs) members.set(c.id, c.members);
-        const lastSeq = new Map(convs.map((c) => [c.id, c.last_seq]));
-        // 3. Seqs in submission order, per conversation; non-members are refused.
-        const accepted: (Item & { seq: number })[] = [];
-        for (const item of firsts) {
-          const { conversationId, senderId } = item.input;
-          const last = lastSeq.get(conversationId);
-          if (last === undefined || !members.get(conversationId)!.includes(senderId)) {
-            refused.add(item);
-            continue;
-          }
-          lastSeq.set(conversationId, last + 1);
-          accepted.push({ ...item, seq: last + 1 });
-          reserved.push(ctx.publishOrder.reserve(conversationId));
-        }
-        if (accepted.length === 0) return { rows: [], members, refused };
-        // 4. In one statement: the conversations' new last seq, the senders' watermarks (they
-        //    have received and read their own messages), and the messages.
-        const bumped = [...new Set(accepted.map((a) => a.input.conversationId))];
-        const watermark = new Map<string, [string, string, number]>();
-        for (const a of accepted) {
-          watermark.set(key(a.input.conversationId, a.input.senderId), [
-            a.input.conversationId,
-            a.input.senderId,
-            a.seq,
-          ]);
-        }
-        const marks = [...watermark.values()];
-        const col = <T>(f: (a: (typeof accepted)[number]) => T) => accepted.map(f);
-        const inserted = await tx.query<MessageRow>(
-          `WITH bump AS (
-             UPDATE conversations c SET last_seq = v.last_seq, last_message_at = now()
-               FROM unnest($7::uuid[], $8::int[]) AS v(id, last_seq) WHERE c.id = v.id),
-           marks AS (
-             UPDATE conversation_members m
-                SET last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),
-                    last_read_seq = GREATEST(m.last_read_seq, v.seq)
-               FROM unnest($9::uuid[], $10::uuid[], $11::int[]) AS v(conversation_id, user_id, seq)
-              WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id),
-           m AS (
-             INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
-             SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-                                  $12::uuid[], $13::uuid[])
-             ON CONFLICT (sender_id, client_id) DO NOTHING
-             RETURNING *)
-           SELECT ${MESSAGE_FIELDS} FROM m ${MESSAGE_JOINS}`,
-          [
-            col((a) => a.input.conversationId),
-            col((a) => a.seq),
-            col((a) => a.input.senderId),
-            col((a) => a.input.clientId),
-            col((a) => a.input.messageType),
-            col((a) => a.input.content),
-            bumped,
-            bumped.map((id) => lastSeq.get(id)!),
-            marks.map((m) => m[0]),
-            marks.map((m) => m[1]),
-            marks.map((m) => m[2]),
-            col((a) => a.input.replyTo ?? null),
-            col((a) => a.input.attachmentId ?? null),
-          ],
-        );
-        // A skipped row would leave a hole in the seqs: roll back and run the batch again.
-        if (inserted.rowCount !== accepted.length) throw new Raced();
-        return { rows: inserted.rows, members, refused };
-      });
+      ({ rows } = await ctx.db.query<MessageRow & { created: boolean; members: string[] | null }>(
+        `WITH input AS MATERIALIZED (
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[])
+             WITH ORDINALITY AS i(conversation_id, sender_id, client_id, kind, body, reply_to, attachment_id, ord)),
+         -- Retries: client_ids these senders already used are answered with the stored message.
+         existing AS MATERIALIZED (
+           SELECT m.* FROM messages m JOIN input i ON m.sender_id = i.sender_id AND m.client_id = i.client_id),
+         todo AS MATERIALIZED (
+           SELECT i.* FROM input i
+            WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.sender_id = i.sender_id AND e.client_id = i.client_id)),
+         -- Lock the conversations in id order (two batches never wait on each other in a cycle).
+         locked AS MATERIALIZED (
+           SELECT id, last_seq FROM conversations WHERE id IN (SELECT conversation_id FROM todo) ORDER BY id FOR UPDATE),
+         -- Seqs in submission order, per conversation; non-members are refused (no row).
+         fresh AS MATERIALIZED (
+           SELECT t.*, l.last_seq + row_number() OVER (PARTITION BY t.conversation_id ORDER BY t.ord) AS seq
+             FROM todo t JOIN locked l ON l.id = t.conversation_id
+            WHERE EXISTS (SELECT 1 FROM conversation_members cm
+                           WHERE cm.conversation_id = t.conversation_id AND cm.user_id = t.sender_id)),
+         bump AS (
+           UPDATE conversations c SET last_seq = v.last_seq, last_message_at = now()
+             FROM (SELECT conversation_id, max(seq) AS last_seq FROM fresh GROUP BY conversation_id) v
+            WHERE c.id = v.conversation_id),
+         -- The senders have received and read their own messages.
+         marks AS (
+           UPDATE conversation_members m
+              SET last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),
+                  last_read_seq = GREATEST(m.last_read_seq, v.seq)
+             FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM fresh GROUP BY 1, 2) v
+            WHERE m.conversation_id = v.conversation_id AND m.user_id = v.sender_id),
+         -- No ON CONFLICT: a client_id stored meanwhile (another node) fails the statement, which
+         -- rolls back whole; the batch runs again and the retry check answers it.
+         ins AS (
+           INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
+           SELECT conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id FROM fresh ORDER BY ord
+           RETURNING *),
+         -- Members for the fan-out, once per conversation.
+         mem AS (
+           SELECT conversation_id, array_agg(user_id) AS members FROM conversation_members
+            WHERE conversation_id IN (SELECT conversation_id FROM fresh) GROUP BY conversation_id)
+         SELECT true AS created, ${MESSAGE_FIELDS},
+                CASE WHEN row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.seq) = 1 THEN mem.members END AS members
+           FROM ins m JOIN mem ON mem.conversation_id = m.conversation_id ${MESSAGE_JOINS}
+         UNION ALL
+         SELECT false AS created, ${MESSAGE_FIELDS}, NULL AS members FROM existing m ${MESSAGE_JOINS}`,
+        [
+          col((i) => i.input.conversationId),
+          col((i) => i.input.senderId),
+          col((i) => i.input.clientId),
+          col((i) => i.input.messageType),
+          col((i) => i.input.content),
+          col((i) => i.input.replyTo ?? null),
+          col((i) => i.input.attachmentId ?? null),
+        ],
+      ));
     } catch (err) {
       // Rolled back: the places in the publish order are given up.
       for (const r of reserved) ctx.publishOrder.release(r);
       throw err;
     }
 
-    ctx.metrics.messagesStored.inc(outcome.rows.length);
-    // Committed. Publish in seq order (reservations were taken in this order) and answer.
-    const byKey = new Map(outcome.rows.map((r) => [key(r.sender_id, r.client_id!), r]));
-    let next = 0;
-    for (const item of firsts) {
-      const followers = fresh.get(key(item.input.senderId, item.input.clientId))!;
-      if (outcome.refused.has(item)) {
-        for (const f of followers) f.reject(conversationNotFound());
-        continue;
+    // Committed. Publish in seq order (reservations were taken in submission order) and answer.
+    const created = new Map<string, MessageRow>();
+    const stored = new Map<string, MessageRow>();
+    const members = new Map<string, string[]>();
+    for (const r of rows) {
+      (r.created ? created : stored).set(key(r.sender_id, r.client_id!), r);
+      if (r.members) members.set(r.conversation_id, r.members);
+    }
+    ctx.metrics.messagesStored.inc(created.size);
+    firsts.forEach((item, n) => {
+      const k = key(item.input.senderId, item.input.clientId);
+      const followers = fresh.get(k)!;
+      const row = created.get(k);
+      if (!row) {
+        ctx.publishOrder.release(reserved[n]!);
+        const old = stored.get(k);
+        if (old) for (const f of followers) this.answerRepeat(f, old);
+        else for (const f of followers) f.reject(conversationNotFound());
+        return;
       }
-      const row = byKey.get(key(item.input.senderId, item.input.clientId))!;
       const message = presentMessage(row);
-      const members = outcome.members.get(row.conversation_id)!;
-      ctx.publishOrder.release(reserved[next++]!, () =>
-        ctx.bus.publishToUsers(members, { type: 'new_message', payload: message }),
+      const to = members.get(row.conversation_id)!;
+      ctx.publishOrder.release(reserved[n]!, () =>
+        ctx.bus.publishToUsers(to, { type: 'new_message', payload: message }),
       );
       followers[0]!.resolve({ message, created: true });
       for (const f of followers.slice(1)) f.resolve({ message, created: false });
-    }
-    for (const [item, row] of repeats) this.answerRepeat(item, row);
+    });
   }
 
   /** A retry is answered with the stored message, but only while the sender is still a member. */
