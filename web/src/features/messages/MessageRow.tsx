@@ -175,7 +175,7 @@ export function MessageRow({
                 aria-label="Message actions"
                 aria-haspopup="menu"
                 onClick={(e) => openMenu(e.currentTarget.parentElement!.querySelector('[data-bubble]') as HTMLElement)}
-                className={`absolute top-1 ${own ? 'right-full mr-1' : 'left-full ml-1'} flex h-8 w-8 items-center justify-center rounded-full bg-white/90 text-neutral-600 opacity-0 shadow-sm transition-opacity group-hover/msg:opacity-100 hover:bg-white focus-visible:opacity-100 dark:hover:bg-neutral-700 pointer-coarse:hidden dark:bg-neutral-800/90 dark:text-neutral-300`}
+                className={`absolute top-1 ${own ? 'right-full mr-1' : 'left-full ml-1'} flex h-8 w-8 items-center justify-center rounded-full bg-white/90 text-neutral-600 opacity-0 shadow-sm transition-opacity group-hover/msg:opacity-100 hover:bg-white focus-visible:opacity-100 dark:hover:bg-neutral-700 pointer-coarse:group-hover/msg:opacity-0 pointer-coarse:focus-visible:opacity-100 dark:bg-neutral-800/90 dark:text-neutral-300`}
               >
                 <MenuIcon />
               </button>
