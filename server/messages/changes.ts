@@ -4,7 +4,7 @@ import type { ChangeList, Message } from '../../protocol/messages.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { AppError, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { requireMember } from '../conversations/access.js';
+import { memberIds, requireMember } from '../conversations/access.js';
 import { enqueue } from '../jobs/queue.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from './presenter.js';
 
@@ -64,11 +64,7 @@ async function changeMessage(ctx: Ctx, userId: string, messageId: string, apply:
         `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS} WHERE m.id = $1`,
         [messageId],
       );
-      const { rows: members } = await tx.query<{ user_id: string }>(
-        'SELECT user_id FROM conversation_members WHERE conversation_id = $1',
-        [target.conversation_id],
-      );
-      return { message: presentMessage(current[0]!), members: members.map((m) => m.user_id), changed };
+      return { message: presentMessage(current[0]!), members: await memberIds(tx, target.conversation_id), changed };
     });
   } catch (err) {
     if (reservation) ctx.publishOrder.release(reservation);

@@ -1,5 +1,5 @@
 import { expect, test, type Locator } from '@playwright/test';
-import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import { startAppServer } from './app-server.js';
 import { bubbles, openChatWith, openFromList, send, signUp, type Person } from './helpers.js';
 
@@ -15,33 +15,13 @@ const shot = (name: string) => `test-results/screens/${test.info().project.name}
 const phone = () => test.info().project.name === 'phone';
 
 /** A real PNG (an RGB gradient), so the server's sniffing and thumbnailing have pixels to read. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const raw = Buffer.alloc((width * 3 + 1) * height);
+function png(width: number, height: number): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const i = y * (width * 3 + 1) + 1 + x * 3;
-      raw[i] = (x * 255) / width;
-      raw[i + 1] = (y * 255) / height;
-      raw[i + 2] = 160;
-    }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+    for (let x = 0; x < width; x++) raw.set([(x * 255) / width, (y * 255) / height, 160], (y * width + x) * 3);
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 const own = (p: Person, text: string) => p.page.getByTestId('own-message').filter({ hasText: text });
@@ -70,7 +50,7 @@ test('photos, edits, deletes, replies and reactions reach the other side live', 
   // A photo with a caption: uploaded with progress, then sent.
   await ada.page
     .getByTestId('file-input')
-    .setInputFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: png(320, 200) });
+    .setInputFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: await png(320, 200) });
   await expect(ada.page.getByTestId('staged-file')).toHaveAttribute('data-status', 'ready');
   await ada.page.getByRole('textbox', { name: 'Message' }).fill('Look at this');
   await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
