@@ -8,7 +8,7 @@ const restrict = (...patterns) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'web/dist/', 'test-results/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'web/dist/', 'test-results/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },

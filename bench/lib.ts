@@ -22,6 +22,9 @@ export async function benchServer(env: Record<string, string> = {}) {
       // BENCH_CPU_PROF=1: the server writes a V8 CPU profile (open it in Chrome DevTools or
       // speedscope; `npm run bench:profile-summary` prints the top functions).
       nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [],
+      // BENCH_SERVER=path/to/dist/server/main.js runs another build (A/B runs against a copy of
+      // an older dist/ kept inside the project, so its packages resolve).
+      entry: process.env.BENCH_SERVER,
     },
   );
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });

@@ -54,7 +54,11 @@ export function protocolMarkdown(): string {
 
 Connect to \`/api/ws?token=<access token>\` (or connect without it and send \`auth\` first).
 Every frame is JSON text: \`{"type": string, "payload": object, "id"?: string | number}\`.
-A reply to a frame echoes its \`id\`. Frames of one socket are handled in order.
+A reply to a frame echoes its \`id\`. Frames of one socket are handled in order, with one
+exception: \`chat_message\` frames in a row do not wait for each other's commit. They are stored in
+the order sent (each conversation's seqs follow it) and each is acknowledged when its batch commits,
+so acks to different conversations may arrive in another order. Any other frame waits until
+every frame before it has been answered.
 
 Limits: frames up to ${WS_LIMITS.maxFrameBytes / 1024} KiB (larger closes with 1009); \`auth\` within
 ${WS_LIMITS.authTimeoutMs / 1000} s; typing lasts ${WS_LIMITS.typingTtlMs / 1000} s without a refresh; \`sync\` takes up to

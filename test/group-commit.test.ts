@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createDirect, createGroup, createUsers } from './helpers/factories.js';
+import { WsClient } from './helpers/ws.js';
 
 // Group commit (server/messages/batcher.ts): concurrent sends share a transaction, and each
 // still gets exactly its own answer.
 let s: TestServer;
 beforeAll(async () => {
-  s = await startServer();
+  // A burst bigger than the per-user send burst allowed by default.
+  s = await startServer({ WS_SEND_BURST: '1000' });
 });
 afterAll(() => s?.close());
 
@@ -56,4 +58,83 @@ it('a burst mixing conversations, repeats and a stranger: each send gets its own
   }
   // Fewer statements than one transaction per send would take (6 each): sends were batched.
   expect(statements).toBeLessThan(plan.length * 6);
+});
+
+it('one socket sending without waiting for acks: stored in the order sent, batched, each acked once', async () => {
+  const [alice, bob, mallory] = await createUsers(s.http, 3);
+  const direct = await createDirect(s.http, alice, bob);
+  const group = await createGroup(s.http, alice, [bob]);
+  const strangers = await createDirect(s.http, mallory, bob);
+  const first = await s.http.post(
+    `/api/conversations/${direct}/messages`,
+    { content: 'first', client_id: 'first' },
+    alice.token,
+  );
+  const a = await WsClient.connect(s.base, alice.token);
+  const b = await WsClient.connect(s.base, bob.token);
+  try {
+    // 60 sends back to back: two conversations interleaved, a reply (checked before it is
+    // queued), a conversation alice is not in, and a frame that fails validation.
+    type Sent = { conversation: string; clientId: string; ok: boolean };
+    const sent: Sent[] = [];
+    const before = s.ctx.db.stats.queries;
+    for (let i = 0; i < 60; i++) {
+      const clientId = `p-${i}`;
+      if (i === 20) {
+        a.send('chat_message', { conversation_id: strangers, content: clientId, client_id: clientId });
+        sent.push({ conversation: strangers, clientId, ok: false });
+      } else if (i === 30) {
+        a.send('chat_message', { conversation_id: direct, content: '', client_id: clientId });
+        sent.push({ conversation: direct, clientId, ok: false });
+      } else {
+        const conversation = i % 3 === 0 ? group : direct;
+        const reply = i === 40 ? { reply_to: first.body.id } : {};
+        a.send('chat_message', { conversation_id: conversation, content: clientId, client_id: clientId, ...reply });
+        sent.push({ conversation, clientId, ok: true });
+      }
+    }
+    const answers = await Promise.all(
+      sent.map((x) =>
+        a.waitFor(
+          (f) =>
+            (f.type === 'message_ack' && f.payload.client_id === x.clientId) ||
+            (f.type === 'error' && f.payload.ref === x.clientId),
+        ),
+      ),
+    );
+    answers.forEach((f, i) => expect(f.type, JSON.stringify(f)).toBe(sent[i]!.ok ? 'message_ack' : 'error'));
+    expect(answers[20]!.payload.code).toBe('not_found');
+    expect(answers[30]!.payload.code).toBe('validation_failed');
+    // Fewer statements than sends: a socket's sends share batches.
+    expect(s.ctx.db.stats.queries - before).toBeLessThan(57);
+
+    // Per conversation, seqs follow the sending order with no gap, in storage and on the wire.
+    for (const [conversation, firstSeq] of [
+      [direct, 2],
+      [group, 1],
+    ] as const) {
+      const expected = sent.filter((x) => x.ok && x.conversation === conversation).map((x) => x.clientId);
+      const acked = answers
+        .filter((f, i) => sent[i]!.ok && sent[i]!.conversation === conversation)
+        .map((f) => [f.payload.client_id, f.payload.seq]);
+      expect(acked).toEqual(expected.map((id, n) => [id, firstSeq + n]));
+      const res = await s.http.get(`/api/conversations/${conversation}/messages?after_seq=0&limit=100`, bob.token);
+      expect(res.body.messages.slice(firstSeq - 1).map((m: any) => m.content)).toEqual(expected);
+      await b.waitFor((f) => f.type === 'new_message' && f.payload.client_id === expected.at(-1));
+      const live = b.ofType('new_message').filter((f) => f.payload.conversation_id === conversation);
+      expect(live.map((f) => f.payload.seq)).toEqual(expected.map((_, n) => firstSeq + n));
+    }
+    const reply = answers[40]!.payload;
+    const stored = await s.http.get(
+      `/api/conversations/${direct}/messages?after_seq=${reply.seq - 1}&limit=1`,
+      bob.token,
+    );
+    expect(stored.body.messages[0]).toMatchObject({
+      client_id: 'p-40',
+      reply_to: { id: first.body.id, content: 'first' },
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });

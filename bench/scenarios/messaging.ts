@@ -111,20 +111,26 @@ export async function messaging(o: MessagingOptions) {
     if (o.rate === 0) {
       for (const s of senders) for (let i = 0; i < o.window; i++) sendOne(s);
     } else {
-      // Open loop: every 10 ms each sender sends its share, whatever the server's pace.
-      let due = 0;
+      // Open loop, whatever the server's pace: each sender sends every 1/rate seconds, the
+      // senders spread evenly over that interval (a steady stream, not bursts of one per sender).
+      const interval = 1000 / o.rate;
+      const next = senders.map((_, i) => started + (i / senders.length) * interval);
       timer = setInterval(() => {
-        due += (o.rate * 10) / 1000;
-        const n = Math.floor(due);
-        due -= n;
-        for (let i = 0; i < n; i++) for (const s of senders) sendOne(s);
-      }, 10);
+        const now = performance.now();
+        senders.forEach((s, i) => {
+          while (next[i]! <= now) {
+            sendOne(s);
+            next[i]! += interval;
+          }
+        });
+      }, 1);
     }
     await sleep(o.seconds * 1000);
     sending = false;
     clearInterval(timer);
     const elapsed = (performance.now() - started) / 1000;
     const serverCpu = cpu();
+    const ackedInRun = acked;
     const sent = sentAt.size;
     // Let the tail drain.
     const expectedDeliveries = () => acked * (o.shape === 'pairs' ? 1 : receivers.length);
@@ -149,6 +155,13 @@ export async function messaging(o: MessagingOptions) {
       ack_ms: percentiles(ackMs),
       receive_ms: percentiles(recvMs),
       cpu_cores: serverCpu,
+      // CPU per acked message (µs): steadier than msgs/s on a machine shared with other work.
+      cpu_us_per_message: Object.fromEntries(
+        Object.entries(serverCpu).map(([k, cores]) => [
+          k,
+          Math.round((cores * elapsed * 1e6) / Math.max(1, ackedInRun)),
+        ]),
+      ),
       // Transactions committed in the bench's database during the run (group commit: fewer is better).
       commits: commitCount,
       messages_per_commit: Math.round((acked / Math.max(1, commitCount)) * 10) / 10,

@@ -10,7 +10,15 @@ export interface QueryResult<R> {
 
 /** Anything that runs one parameterised statement: the database or an open transaction. */
 export interface Queryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * `name` prepares the statement once per connection and reuses it (PostgreSQL server only):
+   * for hot statements whose parsing and planning cost more than running them.
+   */
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    opts?: { name?: string },
+  ): Promise<QueryResult<R>>;
   /** Runs several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -70,8 +78,8 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /** A statement with pg's per-query client-side timeout (missing from @types/pg). */
-const statement = (text: string, timeoutMs: number, values?: readonly unknown[]) =>
-  ({ text, values, query_timeout: timeoutMs || undefined }) as pg.QueryConfig;
+const statement = (text: string, timeoutMs: number, values?: readonly unknown[], name?: string) =>
+  ({ text, values, name, query_timeout: timeoutMs || undefined }) as pg.QueryConfig;
 
 /** A NUL (U+0000) in a text parameter (22021), or a character the encoding lacks (22P05). */
 function badText(err: unknown): AppError | null {
@@ -108,11 +116,11 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     return err instanceof DbUnavailableError ? err : new DbUnavailableError(err);
   };
   const wrap = (c: pg.Pool | pg.PoolClient, timeoutMs: number): Queryable => ({
-    async query<R>(text: string, params?: readonly unknown[]) {
+    async query<R>(text: string, params?: readonly unknown[], opts?: { name?: string }) {
       stats.queries++;
       guard();
       try {
-        const r = await c.query(statement(text, timeoutMs, params));
+        const r = await c.query(statement(text, timeoutMs, params, opts?.name));
         return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
       } catch (err) {
         throw translate(err);

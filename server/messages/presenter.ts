@@ -32,17 +32,19 @@ export interface MessageRow {
 /** How much of the answered message a reply carries. */
 export const REPLY_PREVIEW_CHARS = 200;
 
+/** The answered message's preview and the attachment's metadata (needs MESSAGE_JOINS). */
+export const REFERENCE_FIELDS = `r.id AS reply_id, r.seq AS reply_seq, r.sender_id AS reply_sender_id,
+  left(r.body, ${REPLY_PREVIEW_CHARS}) AS reply_body, r.kind AS reply_kind, r.deleted_at AS reply_deleted_at,
+  u.id AS upload_id, u.filename AS upload_filename, u.content_type AS upload_content_type,
+  u.size::float8 AS upload_size, u.width AS upload_width, u.height AS upload_height,
+  (u.thumbnail_key IS NOT NULL) AS upload_has_thumbnail`;
+
 /**
  * The columns of a presentable message, for `FROM messages m ${MESSAGE_JOINS}` (or any row
  * source aliased `m` with the columns of `messages`, such as an INSERT's RETURNING *).
  */
 export const MESSAGE_FIELDS = `m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.body, m.created_at,
-  m.edited_at, m.deleted_at, m.change_seq, m.reactions,
-  r.id AS reply_id, r.seq AS reply_seq, r.sender_id AS reply_sender_id,
-  left(r.body, ${REPLY_PREVIEW_CHARS}) AS reply_body, r.kind AS reply_kind, r.deleted_at AS reply_deleted_at,
-  u.id AS upload_id, u.filename AS upload_filename, u.content_type AS upload_content_type,
-  u.size::float8 AS upload_size, u.width AS upload_width, u.height AS upload_height,
-  (u.thumbnail_key IS NOT NULL) AS upload_has_thumbnail`;
+  m.edited_at, m.deleted_at, m.change_seq, m.reactions, ${REFERENCE_FIELDS}`;
 
 /** The answered message and the attachment: two primary-key lookups per row. */
 export const MESSAGE_JOINS = `LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN uploads u ON u.id = m.attachment_id`;

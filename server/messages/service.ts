@@ -15,9 +15,10 @@ const batchers = new WeakMap<Ctx, SendBatcher>();
  * Stores a message and fans it out. `created` is false when this sender already sent this
  * client_id: the stored message is returned and nothing is stored or delivered again.
  * Resolves only after commit: an ack built from the result means the message is durable.
- * Concurrent sends are committed together (group commit, see batcher.ts).
+ * Concurrent sends are committed together (group commit, see batcher.ts). `queued` is called
+ * once the send holds its place in order, before it is stored.
  */
-export async function sendMessage(ctx: Ctx, input: SendInput): Promise<SendResult> {
+export async function sendMessage(ctx: Ctx, input: SendInput, queued?: () => void): Promise<SendResult> {
   if (!isUuid(input.conversationId)) throw conversationNotFound();
   if (ctx.config.REQUIRE_EMAIL_VERIFICATION) {
     const { rowCount } = await ctx.db.query('SELECT 1 FROM users WHERE id = $1 AND email_verified_at IS NOT NULL', [
@@ -28,7 +29,10 @@ export async function sendMessage(ctx: Ctx, input: SendInput): Promise<SendResul
   if (input.replyTo !== undefined || input.attachmentId !== undefined) await checkReferences(ctx, input);
   let batcher = batchers.get(ctx);
   if (!batcher) batchers.set(ctx, (batcher = new SendBatcher(ctx)));
-  return batcher.send(input);
+  const result = batcher.send(input);
+  // In its lane's queue: a later send to this conversation is stored after this one.
+  queued?.();
+  return result;
 }
 
 /**

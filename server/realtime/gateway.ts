@@ -9,7 +9,7 @@ import { authenticate, isSessionLive } from '../auth/service.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
 import { deviceGone, sweepStaleRinging } from '../calls/service.js';
-import { Connection } from './connection.js';
+import { Connection, terminateSocket } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
 import { frameTypeOf } from '../metrics.js';
 import { handlers, type FrameContext } from './handlers.js';
@@ -70,7 +70,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     // A client's protocol error (1009 too big, 1007 bad UTF-8) is not a server error: no error-level line.
     errorHandler(err, socket, req) {
       req.log.info({ err }, 'socket protocol error');
-      socket.terminate();
+      terminateSocket(socket);
     },
     // Shutdown: 1012 tells clients to reconnect (to another node) and catch up.
     preClose(done) {
@@ -152,7 +152,9 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     let state: 'awaiting_auth' | 'authenticating' | 'open' | 'closed' = 'awaiting_auth';
     const early: [RawData, boolean][] = [];
     let pending = 0;
-    let chain = Promise.resolve();
+    // When the socket's next frame may start, and when every frame so far has finished.
+    let next = Promise.resolve();
+    let settled = Promise.resolve();
 
     // Listeners first, before any await: nothing the client sends early is lost.
     ws.on('message', (data, isBinary) => {
@@ -198,7 +200,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       log.info({ userId: c.userId, socketId: c.id }, 'socket closed');
       track(socketClosed(ctx, c.userId, c.id)).catch((err) => log.error({ err }, 'presence update on close failed'));
       // After the socket's queued frames: a call_answer still in the queue must land first.
-      track(chain.then(() => deviceGone(ctx, { userId: c.userId, socketId: c.id }))).catch((err) =>
+      track(settled.then(() => deviceGone(ctx, { userId: c.userId, socketId: c.id }))).catch((err) =>
         log.error({ err }, 'call cleanup failed'),
       );
     });
@@ -285,19 +287,35 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       if (pending >= MAX_PENDING_FRAMES) {
         return c.send(errorFrame(new AppError('rate_limited', 'Too many frames in flight'), ref, 1000, frame.id));
       }
-      // Frames of one socket run in order: a client's messages are stored in the order it sent them.
+      // Frames of one socket are handled in order: each starts once the one before has finished.
+      // Sends in a row are the exception: the next starts once this one holds its place in the
+      // send queue (queued()), so a socket has several in flight, stored in the order sent and
+      // acknowledged as each commits. Any other frame waits for every send before it (a ping,
+      // a sync or a read receipt after sends sees them done).
       pending++;
-      chain = track(chain.then(() => dispatch(c, frame, ref, receivedAt)).finally(() => pending--));
+      let queued!: () => void;
+      const after = new Promise<void>((r) => (queued = r));
+      const done = (isSend ? next : settled).then(() => dispatch(c, frame, ref, receivedAt, queued));
+      track(done.finally(() => (pending--, queued())));
+      next = after;
+      settled = Promise.all([settled, done]).then(() => {});
     }
   }
 
-  async function dispatch(conn: Connection, frame: ParsedFrame, ref: string | number | undefined, receivedAt: number) {
+  async function dispatch(
+    conn: Connection,
+    frame: ParsedFrame,
+    ref: string | number | undefined,
+    receivedAt: number,
+    queued: () => void,
+  ) {
     // Queued before the server began closing this socket: not applied, never acked; the client resends.
     if (conn.ws.readyState !== conn.ws.OPEN) return;
     const f: FrameContext = {
       ctx,
       conn,
       typing,
+      queued,
       reply: (out) => {
         ctx.metrics.framesOut.inc({ type: out.type });
         if (out.type === 'message_ack') ctx.metrics.sendAck.observe((performance.now() - receivedAt) / 1000);

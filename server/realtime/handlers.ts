@@ -14,22 +14,31 @@ export interface FrameContext {
   typing: TypingTracker;
   /** Sends a reply that echoes the request frame's id. */
   reply(frame: ServerFrame): void;
+  /**
+   * Lets the socket's next frame start before this one finishes: call it once this frame's
+   * effect holds its place in order (nothing the next frame does can overtake it).
+   */
+  queued(): void;
 }
 
 type Handler<T extends ClientFrameType> = (f: FrameContext, payload: ClientPayload<T>) => Promise<void>;
 
 /** One handler per client frame type (auth is handled by the gateway before any of these). */
 export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } = {
-  async chat_message({ ctx, conn, reply }, p) {
-    const { message } = await sendMessage(ctx, {
-      senderId: conn.userId,
-      conversationId: p.conversation_id,
-      content: p.content,
-      messageType: p.message_type,
-      clientId: p.client_id,
-      replyTo: p.reply_to,
-      attachmentId: p.attachment_id,
-    });
+  async chat_message({ ctx, conn, reply, queued }, p) {
+    const { message } = await sendMessage(
+      ctx,
+      {
+        senderId: conn.userId,
+        conversationId: p.conversation_id,
+        content: p.content,
+        messageType: p.message_type,
+        clientId: p.client_id,
+        replyTo: p.reply_to,
+        attachmentId: p.attachment_id,
+      },
+      queued,
+    );
     // Only now, after commit: acked means durable.
     reply({
       type: 'message_ack',

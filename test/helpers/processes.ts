@@ -80,13 +80,13 @@ export const TEST_NODE_ENV = {
   WS_MAX_CONNECTIONS_PER_IP: '100000',
 };
 
-/** The built server (`node dist/server/main.js`) as its own process. */
-export async function spawnNode(env: Record<string, string>, opts: { nodeArgs?: string[] } = {}) {
+/** The built server (`node dist/server/main.js`, or `opts.entry`) as its own process. */
+export async function spawnNode(env: Record<string, string>, opts: { nodeArgs?: string[]; entry?: string } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = managed(
     process.execPath,
-    [...(opts.nodeArgs ?? []), 'dist/server/main.js'],
+    [...(opts.nodeArgs ?? []), opts.entry ?? 'dist/server/main.js'],
     { ...TEST_NODE_ENV, PORT: String(port), HOST: '127.0.0.1', ...env },
     async () => (await fetch(`${url}/healthz`)).ok,
     `node on ${port}`,
