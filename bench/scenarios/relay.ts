@@ -21,7 +21,7 @@ export async function relay(o: {
   );
   const open = (room: string) =>
     new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false, skipUTF8Validation: true });
       ws.once('open', () => ws.send(JSON.stringify({ join: room })));
       ws.once('message', () => resolve(ws));
       ws.once('error', reject);
