@@ -24,7 +24,7 @@ export async function benchServer(env: Record<string, string> = {}) {
       nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [],
       // BENCH_SERVER=path/to/dist/server/main.js runs another build (A/B runs against a copy of
       // an older dist/ kept inside the project, so its packages resolve).
-      entry: process.env.BENCH_SERVER,
+      entry: process.env.BENCH_SERVER || undefined,
     },
   );
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });

@@ -11,8 +11,9 @@ export interface QueryResult<R> {
 /** Anything that runs one parameterised statement: the database or an open transaction. */
 export interface Queryable {
   /**
-   * `name` prepares the statement once per connection and reuses it (PostgreSQL server only):
-   * for hot statements whose parsing and planning cost more than running them.
+   * `name` prepares the statement once per connection and reuses it with a generic plan
+   * (PostgreSQL server only): for hot statements whose parsing and planning cost more than
+   * running them, and whose best plan does not depend on the values.
    */
   query<R = Record<string, unknown>>(
     text: string,
@@ -99,8 +100,19 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
     keepAlive: true,
   });
+  // Named statements (see Queryable.query) run on a few connections of their own that plan
+  // them once, generically: the hot path skips parsing and planning. (The setting would
+  // also apply to the unnamed statements of the main pool, which are planned for their values.)
+  const hot = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
+    keepAlive: true,
+    options: '-c plan_cache_mode=force_generic_plan',
+  });
   // An idle client that loses its connection emits here; without a listener it would crash the process.
   pool.on('error', () => {});
+  hot.on('error', () => {});
   const stats = { queries: 0 };
   // A circuit breaker: while the database is known to be gone, callers get their error at once
   // instead of each waiting out a timeout (a socket's frames run one after another).
@@ -120,7 +132,7 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
       stats.queries++;
       guard();
       try {
-        const r = await c.query(statement(text, timeoutMs, params, opts?.name));
+        const r = await (opts?.name && c === pool ? hot : c).query(statement(text, timeoutMs, params, opts?.name));
         return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
       } catch (err) {
         throw translate(err);
@@ -170,7 +182,7 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
-      await pool.end();
+      await Promise.all([pool.end(), hot.end()]);
     },
   };
 }
