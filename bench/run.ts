@@ -4,7 +4,7 @@
  *
  *   npm run bench                         the standard set (a few minutes)
  *   npm run bench -- pairs --pairs 50 --rate 40 --seconds 10
- *   npm run bench -- room --members 200 --senders 4 --rate 50
+ *   npm run bench -- room --members 200 --senders 4 --rate 300
  *   npm run bench -- connections --count 15000
  *   npm run bench -- history --messages 10000000
  */
@@ -90,7 +90,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       pairs: 0,
       members: num('members'),
       senders: num('senders'),
-      rate: num('rate', 50),
+      rate: num('rate', 300),
       window: 0,
       seconds: num('seconds'),
     }),

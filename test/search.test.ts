@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createDirect, createGroup, createUser, createUsers, sendText, type TestUser } from './helpers/factories.js';
@@ -109,5 +110,45 @@ describe('GET /api/search', () => {
     expect((await find(alice, 'q=lunch&limit=500')).status).toBe(400);
     expect((await find(alice, 'q=lunch&conversation_id=not-a-uuid')).body.messages).toEqual([]);
     expect((await s.http.get('/api/search?q=lunch')).status).toBe(401);
+  });
+});
+
+describe('a search too broad to finish in time', () => {
+  let slow: TestServer;
+  beforeAll(async () => {
+    // A time limit no search ranking 200,000 matching messages can meet.
+    slow = await startServer({ SEARCH_TIMEOUT_MS: '5' });
+  });
+  afterAll(() => slow?.close());
+
+  it('is stopped by PostgreSQL and answered 503 with a clear message; nothing else notices', async () => {
+    const [dana, erin] = await createUsers(slow.http, 2);
+    const conversation = await createDirect(slow.http, dana, erin);
+    // Seeded over a connection of its own (no statement time limit).
+    const seed = new pg.Client({ connectionString: slow.ctx.config.DATABASE_URL });
+    await seed.connect();
+    try {
+      await seed.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body)
+         SELECT $1, g, $2, 'seed-' || g, 'coffee number ' || g FROM generate_series(1, 200000) AS g`,
+        [conversation, erin.id],
+      );
+      await seed.query('UPDATE conversations SET last_seq = 200000 WHERE id = $1', [conversation]);
+    } finally {
+      await seed.end();
+    }
+
+    const res = await slow.http.get('/api/search?q=coffee', dana.token);
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/too many messages/) });
+    // Not taken for the database being down: the next requests are served at once.
+    const list = await slow.http.get('/api/conversations', dana.token);
+    expect(list.status).toBe(200);
+    expect((await slow.http.get('/readyz')).status).toBe(200);
+    // The pool lost no connection to it: a second one is answered the same way, and so is a page.
+    expect((await slow.http.get('/api/search?q=coffee', dana.token)).status).toBe(503);
+    const page = await slow.http.get(`/api/conversations/${conversation}/messages?limit=5`, dana.token);
+    expect(page.status).toBe(200);
+    expect(page.body.messages[0].seq).toBe(200000);
   });
 });

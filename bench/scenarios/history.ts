@@ -48,6 +48,8 @@ export async function history(o: { messages: number; conversations: number; requ
     }
     // Search over the same messages: a rare word (a seq number), a common word, a prefix.
     const searchMs: number[] = [];
+    const searchTimeouts: Record<string, number> = {};
+    const searchByKind: Record<string, number[]> = {};
     for (let i = 0; i < o.searches; i++) {
       const q = [String(1 + Math.floor(Math.random() * per)), 'coffee', 'meet', 'release build'][i % 4]!;
       const started = performance.now();
@@ -56,10 +58,16 @@ export async function history(o: { messages: number; conversations: number; requ
       });
       await res.arrayBuffer();
       searchMs.push(performance.now() - started);
-      if (res.status !== 200) throw new Error(`search answered ${res.status}`);
+      // 503: stopped at SEARCH_TIMEOUT_MS (counted per query; its time is in search_ms too).
+      const kind = /^\d+$/.test(q) ? 'a seq number' : q;
+      (searchByKind[kind] ??= []).push(performance.now() - started);
+      if (res.status === 503) searchTimeouts[kind] = (searchTimeouts[kind] ?? 0) + 1;
+      else if (res.status !== 200) throw new Error(`search answered ${res.status}`);
     }
     return {
       search_ms: percentiles(searchMs),
+      search_ms_by_query: Object.fromEntries(Object.entries(searchByKind).map(([k, v]) => [k, percentiles(v)])),
+      search_timeouts: searchTimeouts,
       scenario: 'history',
       options: o,
       seeded_messages: per * o.conversations,

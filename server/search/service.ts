@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import { AppError } from '../errors.js';
 import type { SearchQuery, SearchResult } from '../../protocol/search.js';
 import { isUuid } from '../ids.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
@@ -27,7 +28,8 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   let rows: (MessageRow & { rank: number })[];
   if (UNSPACED.test(q.q)) {
     const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    ({ rows } = await ctx.db.query(
+    ({ rows } = await bounded<MessageRow & { rank: number }>(
+      ctx,
       `SELECT ${MESSAGE_FIELDS}, 1::float4 AS rank
          FROM messages m ${MESSAGE_JOINS}
          JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
@@ -49,7 +51,8 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   const tsquery = WEBSEARCH.test(q.q)
     ? { fn: 'websearch_to_tsquery', text: q.q }
     : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
-  ({ rows } = await ctx.db.query(
+  ({ rows } = await bounded<MessageRow & { rank: number }>(
+    ctx,
     `SELECT ${MESSAGE_FIELDS}, ts_rank(m.search_vector, query) AS rank
        FROM ${tsquery.fn}('simple', $2) AS query,
             messages m ${MESSAGE_JOINS}
@@ -64,6 +67,36 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     users,
     messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
   };
+}
+
+/**
+ * Runs a search statement with PostgreSQL's own time limit (SEARCH_TIMEOUT_MS). A search that
+ * matches a great many messages ranks them all, which at millions of messages can take seconds;
+ * stopped by the server, it fails alone with a clear answer. (Left to the client-side statement
+ * timeout instead, it would be taken for the database being down: a 503 for everyone for a
+ * moment and a connection thrown away.)
+ */
+async function bounded<R>(ctx: Ctx, sql: string, params: unknown[]): Promise<{ rows: R[] }> {
+  if (ctx.db.kind !== 'pg') return ctx.db.query<R>(sql, params);
+  const ms = ctx.config.SEARCH_TIMEOUT_MS;
+  try {
+    return await ctx.db.transaction(
+      async (tx) => {
+        await tx.exec(`SET LOCAL statement_timeout = ${ms}`);
+        return tx.query<R>(sql, params);
+      },
+      // The client-side limit must come after the server's own.
+      { queryTimeoutMs: Math.max(ctx.config.DATABASE_QUERY_TIMEOUT_MS, ms + 1_000) },
+    );
+  } catch (err) {
+    if ((err as { code?: unknown }).code === '57014') {
+      throw new AppError(
+        'unavailable',
+        'This search matches too many messages to finish in time: add a word, or search in one conversation',
+      );
+    }
+    throw err;
+  }
 }
 
 /**
