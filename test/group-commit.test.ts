@@ -124,6 +124,13 @@ it('one socket sending without waiting for acks: stored in the order sent, batch
       const live = b.ofType('new_message').filter((f) => f.payload.conversation_id === conversation);
       expect(live.map((f) => f.payload.seq)).toEqual(expected.map((_, n) => firstSeq + n));
     }
+    // Ids are time-ordered (UUIDv7): in a conversation they sort as the seqs do.
+    const ids = answers.filter((f) => f.type === 'message_ack').map((f) => f.payload.id as string);
+    expect(ids.every((id) => id[14] === '7')).toBe(true);
+    const directIds = answers
+      .filter((f, i) => sent[i]!.ok && sent[i]!.conversation === direct)
+      .map((f) => f.payload.id);
+    expect([...directIds].sort()).toEqual(directIds);
     const reply = answers[40]!.payload;
     const stored = await s.http.get(
       `/api/conversations/${direct}/messages?after_seq=${reply.seq - 1}&limit=1`,

@@ -2,6 +2,7 @@ import type { Ctx } from '../context.js';
 import type { Message } from '../../protocol/messages.js';
 import { AppError } from '../errors.js';
 import { isUniqueViolation } from '../db/client.js';
+import { uuidv7 } from '../ids.js';
 import { conversationNotFound } from '../conversations/access.js';
 import { MESSAGE_JOINS, REFERENCE_FIELDS, presentMessage, type MessageRow } from './presenter.js';
 
@@ -131,8 +132,8 @@ export class SendBatcher {
     try {
       ({ rows } = await ctx.db.query<MessageRow & { created: boolean; members: string[] | null }>(
         `WITH input AS MATERIALIZED (
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[])
-             WITH ORDINALITY AS i(conversation_id, sender_id, client_id, kind, body, reply_to, attachment_id, ord)),
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[], $8::uuid[])
+             WITH ORDINALITY AS i(conversation_id, sender_id, client_id, kind, body, reply_to, attachment_id, id, ord)),
          -- Retries: client_ids these senders already used are answered with the stored message.
          -- (LIMIT keeps this a lookup per send by the unique index, whatever the statistics say:
          -- a young table's would make the planner scan all of it.)
@@ -166,8 +167,8 @@ export class SendBatcher {
          -- No ON CONFLICT: a client_id stored meanwhile (another node) fails the statement, which
          -- rolls back whole; the batch runs again and the retry check answers it.
          ins AS (
-           INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
-           SELECT conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id FROM fresh ORDER BY ord
+           INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
+           SELECT id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id FROM fresh ORDER BY ord
            RETURNING *),
          -- Members for the fan-out, once per conversation.
          mem AS (
@@ -192,6 +193,8 @@ export class SendBatcher {
           col((i) => i.input.content),
           col((i) => i.input.replyTo ?? null),
           col((i) => i.input.attachmentId ?? null),
+          // Time-ordered ids: each batch appends to the end of the primary key (see uuidv7).
+          col(() => uuidv7()),
         ],
         { name: 'send_batch' },
       ));
