@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import { isUniqueViolation } from '../db/client.js';
 import { uuidv7 } from '../ids.js';
 import { conversationNotFound } from '../conversations/access.js';
-import { MESSAGE_JOINS, REFERENCE_FIELDS, presentMessage, type MessageRow } from './presenter.js';
+import { MESSAGE_FIELDS, MESSAGE_JOINS, REFERENCE_FIELDS, presentMessage, type MessageRow } from './presenter.js';
 
 export interface SendInput {
   senderId: string;
@@ -175,16 +175,14 @@ export class SendBatcher {
            SELECT conversation_id, array_agg(user_id) AS members FROM conversation_members
             WHERE conversation_id IN (SELECT conversation_id FROM fresh) GROUP BY conversation_id)
          -- A new message: only what the database decided, the rest is the input (see newRow).
-         SELECT true AS created, m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.created_at,
-                NULL AS kind, NULL AS body, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
+         -- (The columns of MESSAGE_FIELDS, in its order, for the UNION.)
+         SELECT true AS created, m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, NULL AS kind, NULL AS body,
+                m.created_at, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
                 NULL::integer AS change_seq, NULL::jsonb AS reactions, ${REFERENCE_FIELDS},
                 CASE WHEN row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.seq) = 1 THEN mem.members END AS members
            FROM ins m JOIN mem ON mem.conversation_id = m.conversation_id ${MESSAGE_JOINS}
          UNION ALL
-         SELECT false AS created, m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.created_at,
-                m.kind, m.body, m.edited_at, m.deleted_at, m.change_seq, m.reactions, ${REFERENCE_FIELDS},
-                NULL AS members
-           FROM existing m ${MESSAGE_JOINS}`,
+         SELECT false AS created, ${MESSAGE_FIELDS}, NULL AS members FROM existing m ${MESSAGE_JOINS}`,
         [
           col((i) => i.input.conversationId),
           col((i) => i.input.senderId),
