@@ -92,7 +92,7 @@ async function bounded<R>(ctx: Ctx, sql: string, params: unknown[]): Promise<{ r
     if ((err as { code?: unknown }).code === '57014') {
       throw new AppError(
         'unavailable',
-        'This search matches too many messages to finish in time: add a word, or search in one conversation',
+        'This search matches too many messages to finish in time: add a word to narrow it down',
       );
     }
     throw err;
