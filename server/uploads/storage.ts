@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -52,11 +52,25 @@ export function createLocalStorage(root: string): Storage {
     },
     async get(key) {
       const file = fileOf(key);
+      let handle;
       try {
-        const { size } = await stat(file);
-        return { body: createReadStream(file), size };
+        // Opened here, not when the stream first reads: a delete racing this download (the
+        // upload's message deleted meanwhile) is a clean "not found" now, and the open file
+        // stays readable to the end after it. A stream opening a vanished file later would
+        // emit an error nobody may be listening for yet (a client gone before the reply).
+        handle = await open(file, 'r');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+      try {
+        const { size } = await handle.stat();
+        const body = handle.createReadStream();
+        // A read error after this point ends the response early; it must never crash the process.
+        body.on('error', () => {});
+        return { body, size };
+      } catch (err) {
+        await handle.close();
         throw err;
       }
     },
