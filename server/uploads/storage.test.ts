@@ -16,7 +16,7 @@ it('a download that has begun survives the upload being deleted; one that has no
   const storage = createLocalStorage(dir);
   const key = randomUUID();
   const bytes = Buffer.alloc(256 * 1024, 7);
-  await storage.put(key, bytes);
+  await storage.put(key, bytes, 'application/octet-stream', bytes.length);
 
   const started = await storage.get(key);
   expect(started?.size).toBe(bytes.length);
