@@ -60,10 +60,11 @@ export async function history(o: { messages: number; conversations: number; requ
         headers: { authorization: `Bearer ${reader!.token}` },
       });
       await res.arrayBuffer();
-      searchMs.push(performance.now() - started);
-      // 503: stopped at SEARCH_TIMEOUT_MS (counted per query; its time is in search_ms too).
+      const ms = performance.now() - started;
       const kind = /^\d+$/.test(q) ? 'a seq number' : q;
-      (searchByKind[kind] ??= []).push(performance.now() - started);
+      searchMs.push(ms);
+      (searchByKind[kind] ??= []).push(ms);
+      // 503: stopped at SEARCH_TIMEOUT_MS (counted per query; its time is in search_ms too).
       if (res.status === 503) searchTimeouts[kind] = (searchTimeouts[kind] ?? 0) + 1;
       else if (res.status !== 200) throw new Error(`search answered ${res.status}`);
     }
