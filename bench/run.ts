@@ -83,7 +83,9 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
   ],
   connections: async () => [await connections({ count: num('count'), concurrency: 100 })],
   list: async () => [await list({ sizes: [1, 10, 100, 500], requests: 50 })],
-  history: async () => [await history({ messages: num('messages'), conversations: 1000, requests: 600, searches: 40 })],
+  history: async () => [
+    await history({ messages: num('messages'), conversations: 1000, requests: 600, searches: 100 }),
+  ],
   room: async () => [
     await messaging({
       shape: 'room',

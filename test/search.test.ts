@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
+import { RECENT_WINDOW } from '../server/search/service.js';
 import { createDirect, createGroup, createUser, createUsers, sendText, type TestUser } from './helpers/factories.js';
 
 let s: TestServer;
@@ -31,15 +32,15 @@ const find = (u: TestUser, query: string) => s.http.get(`/api/search?${query}`, 
 const texts = (res: { body: any }) => res.body.messages.map((m: any) => m.message.content);
 
 describe('GET /api/search', () => {
-  it('finds words by prefix across the caller’s conversations, ranked, with the matches marked', async () => {
+  it('finds words by prefix across the caller’s conversations, newest first, with the matches marked', async () => {
     const res = await find(alice, 'q=lun');
     expect(res.status).toBe(200);
     expect(texts(res).sort()).toEqual([
       'Lunch sounds great, the lunchroom or outside?',
       'Shall we grab lunch at noon?',
     ]);
-    // Two matching words rank above one.
     expect(texts(res)[0]).toMatch(/lunchroom/);
+    expect(res.body.messages[0].rank).toBeGreaterThan(res.body.messages[1].rank);
     const hits = res.body.messages[0].snippet.filter((p: any) => p.hit).map((p: any) => p.text.toLowerCase());
     expect(hits).toEqual(expect.arrayContaining(['lunch', 'lunchroom']));
     expect(res.body.messages[0].snippet.map((p: any) => p.text).join('')).toContain('sounds great');
@@ -113,11 +114,55 @@ describe('GET /api/search', () => {
   });
 });
 
+describe('newest first, past the newest messages', () => {
+  it('finds the newest matches whether they are among the newest messages or older', async () => {
+    const [dana, erin] = await createUsers(s.http, 2);
+    const conversation = await createDirect(s.http, dana, erin);
+    // Seqs 1–30 "zephyr" (old), then RECENT_WINDOW + 100 others, then 3 more "zephyr"
+    // (newest): one clock second per seq.
+    const last = 30 + RECENT_WINDOW + 100 + 3;
+    const seed = new pg.Client({ connectionString: s.ctx.config.DATABASE_URL });
+    await seed.connect();
+    try {
+      await seed.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
+         SELECT $1, g, $2, 'seed-' || g,
+                CASE WHEN g <= 30 OR g > $3 - 3 THEN 'zephyr ' ELSE 'filler ' END || g,
+                now() - make_interval(secs => $3 - g)
+           FROM generate_series(1, $3) AS g`,
+        [conversation, erin.id, last],
+      );
+      await seed.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [conversation, last]);
+    } finally {
+      await seed.end();
+    }
+    const seqs = (res: { body: any }) => res.body.messages.map((m: any) => m.message.seq);
+    const older = Array.from({ length: 17 }, (_, i) => 30 - i);
+    // Three among the newest, the rest from the index: one order.
+    expect(seqs(await find(dana, 'q=zephyr'))).toEqual([last, last - 1, last - 2, ...older]);
+    expect(seqs(await find(dana, `q=zephyr&conversation_id=${conversation}`))).toEqual([
+      last,
+      last - 1,
+      last - 2,
+      ...older,
+    ]);
+    // Enough among the newest.
+    expect(seqs(await find(dana, 'q=zephyr&limit=3'))).toEqual([last, last - 1, last - 2]);
+    expect(seqs(await find(dana, 'q=filler&limit=2'))).toEqual([last - 3, last - 4]);
+    // Only old ones, and a phrase.
+    expect(seqs(await find(dana, 'q=zephyr%2012'))).toEqual([12]);
+    expect(seqs(await find(dana, 'q=%22zephyr%2029%22'))).toEqual([29]);
+    // Still scoped.
+    expect(seqs(await find(alice, 'q=zephyr'))).toEqual([]);
+  });
+});
+
 describe('a search too broad to finish in time', () => {
   let slow: TestServer;
   beforeAll(async () => {
-    // A time limit no search ranking 200,000 matching messages can meet.
-    slow = await startServer({ SEARCH_TIMEOUT_MS: '5' });
+    // A time limit no search that has to read 10,000 messages, or intersect two words of
+    // 100,000 messages each, can meet.
+    slow = await startServer({ SEARCH_TIMEOUT_MS: '2' });
   });
   afterAll(() => slow?.close());
 
@@ -130,7 +175,8 @@ describe('a search too broad to finish in time', () => {
     try {
       await seed.query(
         `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body)
-         SELECT $1, g, $2, 'seed-' || g, 'coffee number ' || g FROM generate_series(1, 200000) AS g`,
+         SELECT $1, g, $2, 'seed-' || g, (ARRAY['coffee', 'tea'])[1 + g % 2] || ' number ' || g
+           FROM generate_series(1, 200000) AS g`,
         [conversation, erin.id],
       );
       await seed.query('UPDATE conversations SET last_seq = 200000 WHERE id = $1', [conversation]);
@@ -138,7 +184,8 @@ describe('a search too broad to finish in time', () => {
       await seed.end();
     }
 
-    const res = await slow.http.get('/api/search?q=coffee', dana.token);
+    // Never in one message: the newest cannot answer it, and the index must intersect both.
+    const res = await slow.http.get('/api/search?q=coffee%20tea', dana.token);
     expect(res.status).toBe(503);
     expect(res.body.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/too many messages/) });
     // Not taken for the database being down: the next requests are served at once.
@@ -146,7 +193,7 @@ describe('a search too broad to finish in time', () => {
     expect(list.status).toBe(200);
     expect((await slow.http.get('/readyz')).status).toBe(200);
     // The pool lost no connection to it: a second one is answered the same way, and so is a page.
-    expect((await slow.http.get('/api/search?q=coffee', dana.token)).status).toBe(503);
+    expect((await slow.http.get('/api/search?q=coffee%20tea', dana.token)).status).toBe(503);
     const page = await slow.http.get(`/api/conversations/${conversation}/messages?limit=5`, dana.token);
     expect(page.status).toBe(200);
     expect(page.body.messages[0].seq).toBe(200000);

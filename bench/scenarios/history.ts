@@ -4,7 +4,8 @@ import { benchServer, percentiles, seedConversation, seedUsers } from '../lib.js
  * `messages` messages over `conversations` conversations of one reader, written by
  * PostgreSQL itself (INSERT ... SELECT generate_series: no rows cross the wire), then
  * random history pages over HTTP (newest page, a page before a random seq, a page after one),
- * then searches over all of them (a rare word, a common word, a prefix, two words).
+ * then searches over all of them (a seq number, a rare code, a common word, a prefix, two
+ * common words never in one message).
  */
 export async function history(o: { messages: number; conversations: number; requests: number; searches: number }) {
   const srv = await benchServer();
@@ -16,14 +17,23 @@ export async function history(o: { messages: number; conversations: number; requ
     }
     const per = Math.floor(o.messages / o.conversations);
     const t0 = performance.now();
-    // In slices of conversations, so one statement never holds everything in memory.
-    for (let i = 0; i < conversationIds.length; i += 50) {
+    // In time order, a minute per seq with the conversations' messages in between, as the
+    // table of a live server is written: the newest messages are the last pages. In slices of
+    // seqs, so one statement never holds everything in memory. Each message also carries a
+    // code (ref10000–ref99999) spread over all of them: a rare word, about one message in
+    // 90,000, anywhere in time.
+    const sliceSeqs = Math.max(1, Math.floor(500_000 / o.conversations));
+    for (let from = 1; from <= per; from += sliceSeqs) {
       await srv.pool.query(
-        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body)
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
          SELECT c, g, $2, c::text || ':' || g,
-                'message ' || g || ' about ' || (ARRAY['lunch','the build','release','coffee','the meeting','holidays'])[1 + g % 6]
-           FROM unnest($1::uuid[]) AS c, generate_series(1, $3) AS g`,
-        [conversationIds.slice(i, i + 50), other!.id, per],
+                'message ' || g || ' about '
+                  || (ARRAY['lunch','the build','release','coffee','the meeting','holidays'])[1 + g % 6]
+                  || ' ref' || (10000 + (hashint8(g::bigint * 100003 + i) & 2147483647) % 90000),
+                now() - make_interval(mins => $4 - g) + make_interval(secs => i * 50.0 / $5)
+           FROM generate_series($3::int, LEAST($3::int + $6::int - 1, $4::int)) AS g,
+                LATERAL unnest($1::uuid[]) WITH ORDINALITY AS x(c, i)`,
+        [conversationIds, other!.id, from, per, conversationIds.length, sliceSeqs],
       );
     }
     await srv.pool.query('UPDATE conversations SET last_seq = $2, last_message_at = now() WHERE id = ANY($1::uuid[])', [
@@ -54,14 +64,15 @@ export async function history(o: { messages: number; conversations: number; requ
     const searchTimeouts: Record<string, number> = {};
     const searchByKind: Record<string, number[]> = {};
     for (let i = 0; i < o.searches; i++) {
-      const q = [String(1 + Math.floor(Math.random() * per)), 'coffee', 'meet', 'release build'][i % 4]!;
+      const code = `ref${10000 + Math.floor(Math.random() * 90000)}`;
+      const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build'][i % 5]!;
       const started = performance.now();
       const res = await fetch(`${srv.url}/api/search?q=${encodeURIComponent(q)}&limit=20`, {
         headers: { authorization: `Bearer ${reader!.token}` },
       });
       await res.arrayBuffer();
       const ms = performance.now() - started;
-      const kind = /^\d+$/.test(q) ? 'a seq number' : q;
+      const kind = /^\d+$/.test(q) ? 'a seq number' : q.startsWith('ref') ? 'a rare code' : q;
       searchMs.push(ms);
       (searchByKind[kind] ??= []).push(ms);
       // 503: stopped at SEARCH_TIMEOUT_MS (counted per query; its time is in search_ms too).

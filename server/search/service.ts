@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import type { Queryable } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { SearchQuery, SearchResult } from '../../protocol/search.js';
 import { isUuid } from '../ids.js';
@@ -13,30 +14,46 @@ const WEBSEARCH = /"|(^|\s)-\S|\sor\s/i;
 /** Words of the query as safe lexemes (letters and digits only), at most 8. */
 const words = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8);
 
+/** The caller ($1) is a member of the message's conversation. */
+const MEMBER =
+  'EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id AND cm.user_id = $1)';
+
 /**
- * Full-text search over the caller's conversations only (the member join is the scope), in the
- * language-neutral `simple` configuration. Plain words match as prefixes (`lun` finds
- * "lunch"); quotes, `-word` and `or` use websearch_to_tsquery. Queries in scripts without
- * spaces (Chinese, Japanese, Korean, Thai) fall back to a substring match. Ranked by
- * ts_rank, newest first among equals; the snippet marks the words that matched.
+ * How many of the newest messages a search reads first. Most searches are for words people
+ * use often, and their newest matches are among the newest messages: found there, by walking
+ * back in time through an index, a search costs the same however many messages match. Only
+ * a search that finds fewer than it asked for there asks the full-text index for every match.
+ */
+export const RECENT_WINDOW = 10_000;
+
+/** work_mem of the full-text index step: 1.7M matches of a prefix need about 40 MB. */
+const SEARCH_WORK_MEM = '64MB';
+
+/**
+ * Full-text search over the caller's conversations only (membership is the scope), in the
+ * language-neutral `simple` configuration, newest first (decision 016). Plain words match as
+ * prefixes (`lun` finds "lunch"); quotes, `-word` and `or` use websearch_to_tsquery. Queries in
+ * scripts without spaces (Chinese, Japanese, Korean, Thai) fall back to a substring match. The
+ * snippet marks the words that matched; `rank` is ts_rank, for information.
  */
 export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<SearchResult> {
   const users = await searchUsers(ctx, userId, q.q.slice(0, 96));
   if (q.conversation_id !== undefined && !isUuid(q.conversation_id)) return { messages: [], users };
   const scope = q.conversation_id ?? null;
 
-  let rows: (MessageRow & { rank: number })[];
   if (UNSPACED.test(q.q)) {
     const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    ({ rows } = await bounded<MessageRow & { rank: number }>(
-      ctx,
-      `SELECT ${MESSAGE_FIELDS}, 1::float4 AS rank
-         FROM messages m ${MESSAGE_JOINS}
-         JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
-        WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
-        ORDER BY m.created_at DESC LIMIT $4`,
-      [userId, pattern, scope, q.limit],
-    ));
+    const ids = await bounded(ctx, async (tx) => {
+      const { rows } = await tx.query<{ id: string }>(
+        `SELECT m.id FROM messages m
+          WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
+            AND ${MEMBER}
+          ORDER BY m.created_at DESC, m.id DESC LIMIT $4`,
+        [userId, pattern, scope, q.limit],
+      );
+      return rows.map((r) => r.id);
+    });
+    const rows = await present(ctx, ids, '1::float4');
     return {
       users,
       messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: substringSnippet(r.body, q.q) })),
@@ -51,39 +68,71 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   const tsquery = WEBSEARCH.test(q.q)
     ? { fn: 'websearch_to_tsquery', text: q.q }
     : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
-  ({ rows } = await bounded<MessageRow & { rank: number }>(
-    ctx,
-    `SELECT ${MESSAGE_FIELDS}, ts_rank(m.search_vector, query) AS rank
-       FROM ${tsquery.fn}('simple', $2) AS query,
-            messages m ${MESSAGE_JOINS}
-       JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
-      WHERE m.search_vector @@ query AND m.deleted_at IS NULL
-        AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
-      ORDER BY rank DESC, m.created_at DESC
-      LIMIT $4`,
-    [userId, tsquery.text, scope, q.limit],
-  ));
+  const query = `${tsquery.fn}('simple', $2) AS query`;
+  const matches = `m.search_vector @@ query AND m.deleted_at IS NULL AND ${MEMBER}`;
+  const ids = await bounded(ctx, async (tx) => {
+    // 1. The newest messages, walked back in time by index (one conversation's by seq).
+    // The outer order is the inner one, so the walk stops at the limit'th match.
+    const [where, order] = scope ? ['WHERE conversation_id = $4', 'seq DESC'] : ['', 'created_at DESC'];
+    const newest = await tx.query<{ id: string }>(
+      `SELECT m.id FROM ${query}, (SELECT * FROM messages ${where} ORDER BY ${order} LIMIT ${RECENT_WINDOW}) m
+        WHERE ${matches} ORDER BY m.${order} LIMIT $3`,
+      scope ? [userId, tsquery.text, q.limit, scope] : [userId, tsquery.text, q.limit],
+    );
+    if (newest.rows.length === q.limit) return newest.rows.map((r) => r.id);
+    // 2. Too few there: every match, from the full-text index, once, checked against the
+    // caller's memberships in a hash. The planner is kept from two plans it picks on bad
+    // estimates: walking the time index again (it expects matches to be spread evenly: for a
+    // rare word that reads the whole table), and a loop over the caller's conversations that
+    // scans the full-text index once for each (it thinks most users are in few). Memory enough
+    // for the matches of common words to stay exact: a lossy bitmap makes PostgreSQL read and
+    // recheck every message of a page. No JIT and no parallel workers: a prefix's matches are
+    // badly estimated, and starting either took 40–50 ms for a search that then ran in 0.3 ms.
+    await tx.exec(
+      `SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${SEARCH_WORK_MEM}';
+       SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`,
+    );
+    const all = await tx.query<{ id: string }>(
+      `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)
+        ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
+      [userId, tsquery.text, q.limit, scope],
+    );
+    return all.rows.map((r) => r.id);
+  });
+  const rows = await present(ctx, ids, `ts_rank(m.search_vector, ${tsquery.fn}('simple', $2))`, [tsquery.text]);
   return {
     users,
     messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
   };
 }
 
+/** The found messages in the order found, with `rank` from `rankSql` (its parameters from $2). */
+async function present(ctx: Ctx, ids: string[], rankSql: string, params: unknown[] = []) {
+  if (ids.length === 0) return [];
+  const { rows } = await ctx.db.query<MessageRow & { rank: number }>(
+    `SELECT ${MESSAGE_FIELDS}, ${rankSql} AS rank FROM messages m ${MESSAGE_JOINS} WHERE m.id = ANY($1::uuid[])`,
+    [ids, ...params],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /**
- * Runs a search statement with PostgreSQL's own time limit (SEARCH_TIMEOUT_MS). A search that
- * matches a great many messages ranks them all, which at millions of messages can take seconds;
- * stopped by the server, it fails alone with a clear answer. (Left to the client-side statement
- * timeout instead, it would be taken for the database being down: a 503 for everyone for a
- * moment and a connection thrown away.)
+ * Runs a search's statements in one transaction, under PostgreSQL's own time limit
+ * (SEARCH_TIMEOUT_MS) for each. A search that matches a great many messages in a way the
+ * newest ones cannot answer can take seconds at millions of messages; stopped by the server,
+ * it fails alone with a clear answer. (Left to the client-side statement timeout instead, it
+ * would be taken for the database being down: a 503 for everyone for a moment and a
+ * connection thrown away.) PGlite has no statement timeout: there it only runs the transaction.
  */
-async function bounded<R>(ctx: Ctx, sql: string, params: unknown[]): Promise<{ rows: R[] }> {
-  if (ctx.db.kind !== 'pg') return ctx.db.query<R>(sql, params);
+async function bounded<T>(ctx: Ctx, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  if (ctx.db.kind !== 'pg') return ctx.db.transaction(fn);
   const ms = ctx.config.SEARCH_TIMEOUT_MS;
   try {
     return await ctx.db.transaction(
       async (tx) => {
         await tx.exec(`SET LOCAL statement_timeout = ${ms}`);
-        return tx.query<R>(sql, params);
+        return fn(tx);
       },
       // The client-side limit must come after the server's own.
       { queryTimeoutMs: Math.max(ctx.config.DATABASE_QUERY_TIMEOUT_MS, ms + 1_000) },
