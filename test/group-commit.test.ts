@@ -145,3 +145,39 @@ it('one socket sending without waiting for acks: stored in the order sent, batch
     await b.close();
   }
 });
+
+it('many sockets over many conversations at once: every conversation stored whole, in the order sent', async () => {
+  // Enough sends waiting that a second batch runs beside the first (PARALLEL_MIN): the two
+  // never share a conversation, and each conversation's seqs follow its sender's order.
+  const users = await createUsers(s.http, 24);
+  const pairs = Array.from({ length: 12 }, (_, i) => [users[2 * i]!, users[2 * i + 1]!] as const);
+  const conversations = await Promise.all(pairs.map(([x, y]) => createDirect(s.http, x, y)));
+  const sockets = await Promise.all(pairs.map(([x]) => WsClient.connect(s.base, x.token)));
+  try {
+    const perSocket = 15;
+    sockets.forEach((ws, p) => {
+      for (let i = 0; i < perSocket; i++) {
+        ws.send('chat_message', { conversation_id: conversations[p], content: `m-${i}`, client_id: `m-${p}-${i}` });
+      }
+    });
+    await Promise.all(
+      sockets.map(async (ws, p) => {
+        const acks = await Promise.all(
+          Array.from({ length: perSocket }, (_, i) =>
+            ws.waitFor((f) => f.type === 'message_ack' && f.payload.client_id === `m-${p}-${i}`),
+          ),
+        );
+        expect(acks.map((f) => f.payload.seq)).toEqual(Array.from({ length: perSocket }, (_, i) => i + 1));
+        const res = await s.http.get(
+          `/api/conversations/${conversations[p]}/messages?after_seq=0&limit=100`,
+          pairs[p]![1].token,
+        );
+        expect(res.body.messages.map((m: any) => m.content)).toEqual(
+          Array.from({ length: perSocket }, (_, i) => `m-${i}`),
+        );
+      }),
+    );
+  } finally {
+    sockets.forEach((ws) => ws.close());
+  }
+});

@@ -30,7 +30,7 @@ export async function sendMessage(ctx: Ctx, input: SendInput, queued?: () => voi
   let batcher = batchers.get(ctx);
   if (!batcher) batchers.set(ctx, (batcher = new SendBatcher(ctx)));
   const result = batcher.send(input);
-  // In its lane's queue: a later send to this conversation is stored after this one.
+  // In the queue: a later send to this conversation is stored after this one.
   queued?.();
   return result;
 }
