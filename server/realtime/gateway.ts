@@ -1,5 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { CLOSE_CODES, WS_LIMITS } from '../../protocol/frames.js';
@@ -9,7 +11,7 @@ import { authenticate, isSessionLive } from '../auth/service.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
 import { deviceGone, sweepStaleRinging } from '../calls/service.js';
-import { Connection, terminateSocket } from './connection.js';
+import { Connection, rawSocket, terminateSocket } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
 import { frameTypeOf } from '../metrics.js';
 import { handlers, type FrameContext } from './handlers.js';
@@ -140,8 +142,10 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   });
 
   function acceptSocket(ws: WebSocket, req: FastifyRequest) {
-    const log = req.log;
+    // Held for the socket's life: the root logger (lines name the socket), not a child per socket.
+    const log = ctx.log;
     const ip = req.ip;
+    releaseUpgrade(ws);
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
     ws.once('close', () => {
       const n = (perIp.get(ip) ?? 1) - 1;
@@ -188,7 +192,11 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     ws.on('pong', () => {
       if (conn) conn.missedPongs = 0;
     });
-    ws.on('error', (err) => log.debug({ err }, 'socket error'));
+    // A client's protocol error (1009 too big, 1007 bad UTF-8) is not a server error: no error-level line.
+    ws.on('error', (err) => {
+      log.info({ err }, 'socket protocol error');
+      terminateSocket(ws);
+    });
     ws.on('close', () => {
       const was = state;
       state = 'closed';
@@ -205,7 +213,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       );
     });
 
-    const authTimer = setTimeout(() => {
+    let authTimer: NodeJS.Timeout | undefined = setTimeout(() => {
       if (state === 'awaiting_auth' || state === 'authenticating') ws.close(CLOSE_CODES.unauthorized, 'auth timeout');
     }, ctx.config.WS_AUTH_TIMEOUT_MS);
     authTimer.unref();
@@ -217,6 +225,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
 
     async function open(claims: { userId: string; sessionId: string }) {
       clearTimeout(authTimer);
+      authTimer = undefined;
       if (state === 'closed') return;
       conn = new Connection(ws, claims.userId, claims.sessionId, ctx.config.WS_MAX_BUFFERED_BYTES, log);
       await registry.add(conn);
@@ -300,6 +309,18 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       next = after;
       settled = Promise.all([settled, done]).then(() => {});
     }
+  }
+
+  /**
+   * Lets the upgrade's HTTP objects go once the socket is open: the plugin's error listener
+   * holds the Fastify request and reply, and the TCP socket holds the upgrade's response (and
+   * through it the request, its headers and the token in its URL), for as long as the socket
+   * lives. acceptSocket adds an error listener of its own that does what errorHandler does.
+   */
+  function releaseUpgrade(ws: WebSocket) {
+    const tcp = rawSocket(ws) as (Socket & { _httpMessage?: ServerResponse | null }) | undefined;
+    tcp?._httpMessage?.detachSocket(tcp);
+    ws.removeAllListeners('error');
   }
 
   async function dispatch(

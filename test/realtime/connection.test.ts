@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { createDirect, createUser, type TestUser } from '../helpers/factories.js';
 import { settle, UpgradeRefused, WsClient } from '../helpers/ws.js';
+import { findGc } from '../hardening/fuzz-kit.js';
 
 let s: TestServer;
 const open: WsClient[] = [];
@@ -132,6 +134,32 @@ describe('bad frames', () => {
   it('a frame over 64 KiB closes the socket with 1009', async () => {
     const u = await createUser(s.http);
     const c = await connect(u);
+    c.sendRaw(JSON.stringify({ type: 'ping', payload: { pad: 'x'.repeat(65 * 1024) } }));
+    expect((await c.closed).code).toBe(1009);
+  });
+
+  it('an open socket keeps nothing of its upgrade request (memory per idle socket)', async () => {
+    const gc = findGc();
+    if (!gc) throw new Error('no way to run the garbage collector in this process');
+    const u = await createUser(s.http);
+    // The upgrade's request: the Fastify request, its reply and the raw response all point at it.
+    let upgrade: WeakRef<IncomingMessage> | undefined;
+    const onUpgrade = (req: IncomingMessage) => (upgrade = new WeakRef(req));
+    s.app.server.prependListener('upgrade', onUpgrade);
+    const c = await connect(u);
+    s.app.server.off('upgrade', onUpgrade);
+    expect(upgrade).toBeDefined();
+    // A WeakRef's target lives to the end of the job that last read it: collect in another job.
+    let kept = true;
+    for (let i = 0; i < 10 && kept; i++) {
+      await settle(20);
+      gc();
+      await settle(20);
+      kept = upgrade!.deref() !== undefined;
+    }
+    expect(kept, 'the upgrade request is still reachable from the open socket').toBe(false);
+    // The socket works, and its protocol errors are still handled (the plugin's listener went).
+    expect((await c.request('ping', {})).type).toBe('pong');
     c.sendRaw(JSON.stringify({ type: 'ping', payload: { pad: 'x'.repeat(65 * 1024) } }));
     expect((await c.closed).code).toBe(1009);
   });
