@@ -9,24 +9,7 @@ import { spawnNode, TEST_NODE_ENV } from '../test/helpers/processes.js';
 /** A server process on a fresh database, tuned for load (no per-user send throttle). */
 export async function benchServer(env: Record<string, string> = {}) {
   const db = await createTestDatabase();
-  const node = await spawnNode(
-    {
-      DATABASE_URL: db.url,
-      LOG_LEVEL: 'warn',
-      WS_SEND_RATE: '1000000',
-      WS_SEND_BURST: '1000000',
-      DATABASE_POOL_SIZE: '20',
-      ...env,
-    },
-    {
-      // BENCH_CPU_PROF=1: the server writes a V8 CPU profile (open it in Chrome DevTools or
-      // speedscope; `npm run bench:profile-summary` prints the top functions).
-      nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [],
-      // BENCH_SERVER=path/to/dist/server/main.js runs another build (A/B runs against a copy of
-      // an older dist/ kept inside the project, so its packages resolve).
-      entry: process.env.BENCH_SERVER || undefined,
-    },
-  );
+  const node = await benchNode(db.url, env);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   // pool.end() resolves before its sockets have closed, and the DROP DATABASE ... WITH (FORCE)
   // that follows can then terminate one: without a listener that error would crash the run.
@@ -43,6 +26,28 @@ export async function benchServer(env: Record<string, string> = {}) {
       await db.drop();
     },
   };
+}
+
+/** One more server process (a node of a cluster) on the given database. */
+export function benchNode(databaseUrl: string, env: Record<string, string> = {}) {
+  return spawnNode(
+    {
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+      WS_SEND_RATE: '1000000',
+      WS_SEND_BURST: '1000000',
+      DATABASE_POOL_SIZE: '20',
+      ...env,
+    },
+    {
+      // BENCH_CPU_PROF=1: the server writes a V8 CPU profile (open it in Chrome DevTools or
+      // speedscope; `npm run bench:profile-summary` prints the top functions).
+      nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [],
+      // BENCH_SERVER=path/to/dist/server/main.js runs another build (A/B runs against a copy of
+      // an older dist/ kept inside the project, so its packages resolve).
+      entry: process.env.BENCH_SERVER || undefined,
+    },
+  );
 }
 export type BenchServer = Awaited<ReturnType<typeof benchServer>>;
 
@@ -116,6 +121,7 @@ export function openSocket(base: string, token: string, opts: { localAddress?: s
     };
     ws.on('message', onReady);
     ws.once('error', reject);
+    ws.once('close', (code) => reject(new Error(`closed with ${code} before ready`)));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
   });
 }

@@ -6,6 +6,7 @@
  *   npm run bench -- pairs --pairs 50 --rate 40 --seconds 10
  *   npm run bench -- room --members 200 --senders 4 --rate 300
  *   npm run bench -- connections --count 15000
+ *   npm run bench -- connections --count 100000 --nodes 6
  *   npm run bench -- history --messages 10000000
  */
 import { execFileSync } from 'node:child_process';
@@ -33,6 +34,7 @@ const { values, positionals } = parseArgs({
     window: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '10' },
     count: { type: 'string', default: '10000' },
+    nodes: { type: 'string', default: '1' },
     messages: { type: 'string', default: '1000000' },
   },
 });
@@ -81,7 +83,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       seconds: num('seconds'),
     }),
   ],
-  connections: async () => [await connections({ count: num('count'), concurrency: 100 })],
+  connections: async () => [await connections({ count: num('count'), concurrency: 100, nodes: num('nodes') })],
   list: async () => [await list({ sizes: [1, 10, 100, 500], requests: 50 })],
   history: async () => [
     await history({ messages: num('messages'), conversations: 1000, requests: 600, searches: 100 }),
