@@ -15,7 +15,7 @@ interface Answer {
 /**
  * C idle authenticated sockets, one user each: connect rate and the servers' resident memory
  * per socket. Source addresses rotate over 127.0.0.x so the ephemeral ports of one address
- * never run out, and the sockets are held by several driver processes (bench/connect-worker.mjs)
+ * never run out, and the sockets are held by several driver processes (bench/connect-worker.ts)
  * so that none runs out of descriptors. The server is held to the same limit, so past about
  * 19,000 sockets they are spread over `nodes` server processes, a cluster sharing PostgreSQL
  * and a private Redis as in production; the figure per socket is then the sum over the nodes.
@@ -43,7 +43,10 @@ export async function connections(o: { count: number; concurrency: number; nodes
     const t0 = performance.now();
     const answers = await Promise.all(
       Array.from({ length: shares }, (_, d) => {
-        const child = fork('bench/connect-worker.mjs', [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork('bench/connect-worker.ts', [], {
+          execArgv: ['--import', 'tsx'],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
         drivers.push(child);
         return new Promise<Answer>((resolve, reject) => {
           child.once('message', (m) => resolve(m as Answer));
