@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, errors } from 'jose';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
 import { AppError } from '../errors.js';
 
 const ALG = 'HS256';
@@ -12,16 +12,29 @@ export interface AccessClaims {
 }
 
 export interface TokenKeys {
-  secret: Uint8Array;
+  /** The HMAC key, imported once per secret (jose would import raw bytes again on every call). */
+  secret: Promise<webcrypto.CryptoKey>;
   ttlSeconds: number;
 }
 
-export const tokenKeys = (secret: string, ttlSeconds: number): TokenKeys => ({
-  secret: new TextEncoder().encode(secret),
-  ttlSeconds,
-});
+const imported = new Map<string, Promise<webcrypto.CryptoKey>>();
 
-export function signAccessToken(keys: TokenKeys, claims: AccessClaims): Promise<string> {
+export function tokenKeys(secret: string, ttlSeconds: number): TokenKeys {
+  let key = imported.get(secret);
+  if (!key) {
+    key = webcrypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    imported.set(secret, key);
+  }
+  return { secret: key, ttlSeconds };
+}
+
+export async function signAccessToken(keys: TokenKeys, claims: AccessClaims): Promise<string> {
   return new SignJWT({ sid: claims.sessionId, typ: 'access' })
     .setProtectedHeader({ alg: ALG, typ: 'JWT' })
     .setSubject(claims.userId)
@@ -29,13 +42,13 @@ export function signAccessToken(keys: TokenKeys, claims: AccessClaims): Promise<
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${keys.ttlSeconds}s`)
-    .sign(keys.secret);
+    .sign(await keys.secret);
 }
 
 /** Verifies signature (HS256 only), exp/nbf, iss and aud; throws `unauthorized` otherwise. */
 export async function verifyAccessToken(keys: TokenKeys, token: string): Promise<AccessClaims> {
   try {
-    const { payload } = await jwtVerify(token, keys.secret, {
+    const { payload } = await jwtVerify(token, await keys.secret, {
       algorithms: [ALG],
       issuer: ISSUER,
       audience: AUDIENCE,
