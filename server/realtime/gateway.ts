@@ -194,7 +194,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     });
     // A client's protocol error (1009 too big, 1007 bad UTF-8) is not a server error: no error-level line.
     ws.on('error', (err) => {
-      log.info({ err }, 'socket protocol error');
+      log.info({ err, userId: conn?.userId, socketId: conn?.id }, 'socket protocol error');
       terminateSocket(ws);
     });
     ws.on('close', () => {
@@ -206,10 +206,12 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       registry.remove(c);
       typing.socketClosed(c.userId, c.id);
       log.info({ userId: c.userId, socketId: c.id }, 'socket closed');
-      track(socketClosed(ctx, c.userId, c.id)).catch((err) => log.error({ err }, 'presence update on close failed'));
+      track(socketClosed(ctx, c.userId, c.id)).catch((err) =>
+        log.error({ err, userId: c.userId, socketId: c.id }, 'presence update on close failed'),
+      );
       // After the socket's queued frames: a call_answer still in the queue must land first.
       track(settled.then(() => deviceGone(ctx, { userId: c.userId, socketId: c.id }))).catch((err) =>
-        log.error({ err }, 'call cleanup failed'),
+        log.error({ err, userId: c.userId, socketId: c.id }, 'call cleanup failed'),
       );
     });
 
@@ -236,7 +238,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
           conn.close(CLOSE_CODES.unauthorized, 'session ended');
         }
       } catch (err) {
-        log.warn({ err }, 'session check on open failed');
+        log.warn({ err, userId: conn.userId, socketId: conn.id }, 'session check on open failed');
         conn.close(CLOSE_CODES.restarting, 'try again');
       }
       if (ws.readyState !== ws.OPEN) {
@@ -249,7 +251,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       try {
         online = await socketOpened(ctx, conn.userId, conn.id);
       } catch (err) {
-        log.error({ err }, 'presence update on open failed');
+        log.error({ err, userId: conn.userId, socketId: conn.id }, 'presence update on open failed');
       }
       // `ready` means: registered, subscribed on the bus, and counted online on every node.
       conn.send({
