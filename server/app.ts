@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Ctx } from './context.js';
-import { connectDb, type Db } from './db/client.js';
+import { connectDb, isConnectionError, type Db } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createMemoryBus, type Bus } from './bus/bus.js';
 import { createMemoryPresence, type Presence } from './presence/presence.js';
@@ -44,6 +44,23 @@ export interface BuildOptions {
   storage?: Storage;
 }
 
+/** How long a starting node waits for its database (started together, it may not be up yet). */
+const STARTUP_WAIT_MS = 30_000;
+
+/** Runs `fn`, again every half second while the database cannot be reached, for STARTUP_WAIT_MS. */
+async function untilReachable<T>(fn: () => Promise<T>, log: Logger): Promise<T> {
+  const deadline = Date.now() + STARTUP_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isConnectionError(err) || Date.now() > deadline) throw err;
+      if (attempt === 1) log.warn({ err }, 'database unreachable; waiting for it');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Builds the whole server: stores, services, routes. Call `app.listen` to serve it. */
 export async function buildApp(config: Config, opts: BuildOptions = {}) {
   const log =
@@ -58,7 +75,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
       connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
     }));
-  const applied = await migrate(db);
+  const applied = await untilReachable(() => migrate(db), log);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   // One node id per process: the bus recognises its own echoes, presence names its entries.

@@ -109,3 +109,24 @@ it('the node logged no crash and kept one process through both outages', () => {
   expect(node.running).toBe(true);
   expect(node.output()).not.toMatch(/uncaught|unhandled/i);
 });
+
+it('a node started while PostgreSQL is unreachable waits for it, then serves', async () => {
+  const url = new URL(db.url);
+  const late = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.host = `127.0.0.1:${late.port}`;
+  late.cut('reset');
+  const starting = spawnNode({ DATABASE_URL: url.toString() });
+  let started: Awaited<typeof starting> | undefined;
+  try {
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(late.connections).toBe(0);
+    late.restore();
+    started = await starting;
+    const [carol] = await createUsers(httpClient(started.url), 1);
+    expect(carol!.token).toEqual(expect.any(String));
+  } finally {
+    late.restore();
+    await (started ?? (await starting.catch(() => undefined)))?.kill('SIGKILL');
+    await late.close();
+  }
+}, 60_000);
