@@ -1,10 +1,10 @@
 // A load-driver process for the `connections` scenario: each process may hold only
 // `ulimit -n` descriptors, so above that many sockets the driver forks several of these.
-// It gets {targets: [[url, token, localAddress], ...], concurrency} over IPC, opens an
+// It says 'ready', then gets {targets: [[url, token, localAddress], ...], concurrency} over IPC, opens an
 // authenticated socket for each (resolved at `ready`), answers {connected, failed, retried,
 // error}, and holds them until the parent disconnects.
 import type WebSocket from 'ws';
-import { openSocket } from './lib.js';
+import { openSocket, sleep } from './lib.js';
 
 const sockets: WebSocket[] = [];
 process.once('message', async (m) => {
@@ -17,7 +17,7 @@ process.once('message', async (m) => {
     Array.from({ length: concurrency }, async () => {
       while (next < targets.length) {
         const [url, token, localAddress] = targets[next++]!;
-        // As a client does: a refused or dropped attempt is tried again (twice).
+        // As a client does: a refused or dropped attempt is tried again (twice), after a pause.
         for (let attempt = 1; ; attempt++) {
           try {
             sockets.push(await openSocket(url, token, { localAddress }));
@@ -26,6 +26,7 @@ process.once('message', async (m) => {
             error ??= String(err);
             if (attempt < 3) {
               retried++;
+              await sleep(250 * attempt + Math.random() * 250);
               continue;
             }
             failed++;
@@ -37,6 +38,7 @@ process.once('message', async (m) => {
   );
   process.send!({ connected: sockets.length, failed, retried, error });
 });
+process.send!('ready');
 process.once('disconnect', () => {
   for (const ws of sockets) ws.terminate();
   process.exit(0);

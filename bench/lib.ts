@@ -122,7 +122,11 @@ export function openSocket(base: string, token: string, opts: { localAddress?: s
     ws.on('message', onReady);
     ws.once('error', reject);
     ws.once('close', (code) => reject(new Error(`closed with ${code} before ready`)));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    ws.once('unexpected-response', (req, res) => {
+      // With this listener ws leaves the refused handshake open: end it here.
+      req.destroy();
+      reject(new Error(`upgrade refused: ${res.statusCode}`));
+    });
   });
 }
 

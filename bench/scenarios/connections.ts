@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { spawnRedis } from '../../test/helpers/processes.js';
-import { benchNode, benchServer, rssBytes, seedUsers, sleep } from '../lib.js';
+import { benchNode, benchServer, rssBytes, seedUsers, sleep, type BenchServer } from '../lib.js';
 
 /** Sockets per driver process: each process may hold at most `ulimit -n` (20,000 here) descriptors. */
 const PER_DRIVER = 15_000;
@@ -29,11 +29,14 @@ export async function connections(o: { count: number; concurrency: number; nodes
   const env: Record<string, string> = redis
     ? { PRESENCE_GROUP_LIMIT: '0', REDIS_URL: redis.url, DATABASE_POOL_SIZE: '8' }
     : { PRESENCE_GROUP_LIMIT: '0' };
-  const srv = await benchServer(env);
-  const extra = await Promise.all(Array.from({ length: o.nodes - 1 }, () => benchNode(srv.db.url, env)));
-  const nodes = [srv.node, ...extra];
+  let srv: BenchServer | undefined;
+  const extra: Awaited<ReturnType<typeof benchNode>>[] = [];
   const drivers: ChildProcess[] = [];
   try {
+    srv = await benchServer(env);
+    const db = srv.db;
+    for (let i = 1; i < o.nodes; i++) extra.push(await benchNode(db.url, env));
+    const nodes = [srv.node, ...extra];
     const users = await seedUsers(srv.pool, o.count);
     await sleep(500);
     const before = nodes.map((n) => rssBytes(n.pid!));
@@ -43,17 +46,20 @@ export async function connections(o: { count: number; concurrency: number; nodes
     const t0 = performance.now();
     const answers = await Promise.all(
       Array.from({ length: shares }, (_, d) => {
-        const child = fork('bench/connect-worker.ts', [], {
+        const child = fork(new URL('../connect-worker.ts', import.meta.url), [], {
           execArgv: ['--import', 'tsx'],
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
         drivers.push(child);
         return new Promise<Answer>((resolve, reject) => {
-          child.once('message', (m) => resolve(m as Answer));
           child.once('exit', (code) => reject(new Error(`driver exited with ${code}`)));
-          child.send({
-            targets: targets.filter((_, i) => i % shares === d),
-            concurrency: Math.ceil(o.concurrency / shares),
+          // The driver says 'ready' once it listens (a message sent before that would be lost).
+          child.once('message', () => {
+            child.once('message', (m) => resolve(m as Answer));
+            child.send({
+              targets: targets.filter((_, i) => i % shares === d),
+              concurrency: Math.ceil(o.concurrency / shares),
+            });
           });
         });
       }),
@@ -89,7 +95,7 @@ export async function connections(o: { count: number; concurrency: number; nodes
   } finally {
     for (const d of drivers) if (d.connected) d.disconnect();
     await Promise.all(extra.map((n) => n.kill('SIGKILL')));
-    await srv.close();
+    await srv?.close();
     await redis?.kill('SIGKILL');
   }
 }

@@ -11,7 +11,7 @@ import { authenticate, isSessionLive } from '../auth/service.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
 import { deviceGone, sweepStaleRinging } from '../calls/service.js';
-import { Connection, rawSocket, terminateSocket } from './connection.js';
+import { Connection, flat, rawSocket, terminateSocket } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
 import { frameTypeOf } from '../metrics.js';
 import { handlers, type FrameContext } from './handlers.js';
@@ -71,8 +71,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     options: { maxPayload: WS_LIMITS.maxFrameBytes, perMessageDeflate: false },
     // A client's protocol error (1009 too big, 1007 bad UTF-8) is not a server error: no error-level line.
     errorHandler(err, socket, req) {
-      req.log.info({ err }, 'socket protocol error');
-      terminateSocket(socket);
+      protocolError(socket, err, { reqId: req.id });
     },
     // Shutdown: 1012 tells clients to reconnect (to another node) and catch up.
     preClose(done) {
@@ -141,10 +140,19 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     });
   });
 
+  /** A client's protocol error (1009 too big, 1007 bad UTF-8) is not a server error: no error-level line. */
+  function protocolError(ws: WebSocket, err: unknown, fields: object) {
+    ctx.log.info({ err, ...fields }, 'socket protocol error');
+    terminateSocket(ws);
+  }
+
   function acceptSocket(ws: WebSocket, req: FastifyRequest) {
-    // Held for the socket's life: the root logger (lines name the socket), not a child per socket.
+    // Held for the socket's life: the root logger, not a child per socket; the upgrade's
+    // request id (flat, and cut short: a client may send its own) ties the socket's lines to
+    // the upgrade's.
     const log = ctx.log;
     const ip = req.ip;
+    const reqId = flat(req.id.slice(0, 64));
     releaseUpgrade(ws);
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
     ws.once('close', () => {
@@ -192,11 +200,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     ws.on('pong', () => {
       if (conn) conn.missedPongs = 0;
     });
-    // A client's protocol error (1009 too big, 1007 bad UTF-8) is not a server error: no error-level line.
-    ws.on('error', (err) => {
-      log.info({ err, userId: conn?.userId, socketId: conn?.id }, 'socket protocol error');
-      terminateSocket(ws);
-    });
+    ws.on('error', (err) => protocolError(ws, err, { reqId, userId: conn?.userId, socketId: conn?.id }));
     ws.on('close', () => {
       const was = state;
       state = 'closed';
@@ -231,7 +235,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       if (state === 'closed') return;
       conn = new Connection(ws, claims.userId, claims.sessionId, ctx.config.WS_MAX_BUFFERED_BYTES, log);
       await registry.add(conn);
-      log.info({ userId: conn.userId, socketId: conn.id }, 'socket open');
+      log.info({ reqId, ip, userId: conn.userId, socketId: conn.id }, 'socket open');
       try {
         // A revocation published between authentication and registration found no socket to close.
         if (!(await isSessionLive(ctx, claims.sessionId, claims.userId))) {
@@ -273,7 +277,10 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       if ((state as string) === 'closed') {
         // Closed while we were opening: the close handler saw no open connection, so undo here.
         registry.remove(conn);
-        socketClosed(ctx, conn.userId, conn.id).catch((err) => log.error({ err }, 'presence cleanup failed'));
+        const { userId, id: socketId } = conn;
+        socketClosed(ctx, userId, socketId).catch((err) =>
+          log.error({ err, userId, socketId }, 'presence cleanup failed'),
+        );
         return;
       }
       state = 'open';
