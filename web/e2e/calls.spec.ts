@@ -161,6 +161,17 @@ test('with relay-only users the call goes through a TURN server (coturn) using t
       expect(ok).toBe(true);
       await p.page.reload();
     }
+    // The caller applies the answer slowly, so the callee's relay candidates arrive while it
+    // is pending (in CI this happened by chance under load). A candidate dropped then is a
+    // call that never connects: a relay-only peer has no other way to learn the path.
+    await alice.page.evaluate(() => {
+      const proto = (globalThis as any).RTCPeerConnection.prototype;
+      const set = proto.setRemoteDescription;
+      proto.setRemoteDescription = async function (this: unknown, ...args: unknown[]) {
+        await new Promise((r) => setTimeout(r, 1500));
+        return set.apply(this, args);
+      };
+    });
     await placeVideoCall(alice, bob);
     await expectMediaFlowing(alice.page);
     await expectMediaFlowing(bob.page);

@@ -129,8 +129,7 @@ export async function acceptCall() {
     answered = true;
     pc = await peer();
     for (const track of local.getTracks()) pc.addTrack(track, local);
-    await pc.setRemoteDescription(c.offer);
-    for (const cand of incomingIce.splice(0)) await pc.addIceCandidate(cand);
+    await applyRemote(pc, c.offer);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     socket.send('call_answer', { call_id: c.callId, answer: pc.localDescription?.toJSON() });
@@ -187,53 +186,69 @@ const NOTICES: Partial<Record<ServerFrame['type'], string>> = {
   call_missed: 'No answer',
 };
 
-/** Routes call frames from the socket into the call state. */
+/**
+ * Sets the other side's description, then adds the candidates that came before it. The
+ * callee can send candidates before its answer arrives, and more arrive while the answer is
+ * being applied; a relay-only peer drops checks from a relay it was never told about, so a
+ * lost candidate is a call that never connects.
+ */
+async function applyRemote(conn: RTCPeerConnection, desc: RTCSessionDescriptionInit) {
+  await conn.setRemoteDescription(desc);
+  for (const cand of incomingIce.splice(0)) await conn.addIceCandidate(cand).catch(() => {});
+}
+
+/** Routes call frames from the socket into the call state, one at a time, in arrival order. */
 export function attachCalls(s: ChatSocket) {
   socket = s;
-  s.onFrame(async (f) => {
-    const c = call.get();
-    if (f.type === 'call_offer') {
-      if (c && c.phase !== 'ended') return; // the server already sends busy for a second call
-      answered = false;
-      outgoingIce = [];
-      incomingIce = [];
-      call.set(() => ({
-        callId: f.payload.call_id,
-        conversationId: f.payload.conversation_id,
-        peerId: f.payload.caller_id,
-        media: f.payload.media,
-        direction: 'incoming',
-        phase: 'ringing',
-        muted: false,
-        cameraOff: false,
-        offer: f.payload.offer as RTCSessionDescriptionInit,
-      }));
-      return;
-    }
-    if (!c || !('call_id' in f.payload) || f.payload.call_id !== c.callId) return;
-    switch (f.type) {
-      case 'call_answer':
-        answered = true;
-        update({ phase: 'connecting' });
-        await pc?.setRemoteDescription(f.payload.answer as RTCSessionDescriptionInit);
-        for (const cand of outgoingIce.splice(0)) socket.send('ice_candidate', { call_id: c.callId, candidate: cand });
-        break;
-      case 'ice_candidate':
-        if (pc?.remoteDescription) await pc.addIceCandidate(f.payload.candidate as RTCIceCandidateInit).catch(() => {});
-        else incomingIce.push(f.payload.candidate as RTCIceCandidateInit);
-        break;
-      case 'call_end':
-        finish(f.payload.reason === 'disconnected' ? 'Call dropped' : 'Call ended');
-        break;
-      case 'call_cancel':
-      case 'call_answered_elsewhere':
-        finish();
-        break;
-      case 'call_decline':
-      case 'call_busy':
-      case 'call_missed':
-        finish(c.direction === 'incoming' && f.type === 'call_decline' ? undefined : NOTICES[f.type]);
-        break;
-    }
+  let queue = Promise.resolve();
+  s.onFrame((f) => {
+    queue = queue.then(() => onCallFrame(f)).catch(() => {});
   });
+}
+
+async function onCallFrame(f: ServerFrame) {
+  const c = call.get();
+  if (f.type === 'call_offer') {
+    if (c && c.phase !== 'ended') return; // the server already sends busy for a second call
+    answered = false;
+    outgoingIce = [];
+    incomingIce = [];
+    call.set(() => ({
+      callId: f.payload.call_id,
+      conversationId: f.payload.conversation_id,
+      peerId: f.payload.caller_id,
+      media: f.payload.media,
+      direction: 'incoming',
+      phase: 'ringing',
+      muted: false,
+      cameraOff: false,
+      offer: f.payload.offer as RTCSessionDescriptionInit,
+    }));
+    return;
+  }
+  if (!c || !('call_id' in f.payload) || f.payload.call_id !== c.callId) return;
+  switch (f.type) {
+    case 'call_answer':
+      answered = true;
+      update({ phase: 'connecting' });
+      for (const cand of outgoingIce.splice(0)) socket.send('ice_candidate', { call_id: c.callId, candidate: cand });
+      if (pc) await applyRemote(pc, f.payload.answer as RTCSessionDescriptionInit);
+      break;
+    case 'ice_candidate':
+      if (pc?.remoteDescription) await pc.addIceCandidate(f.payload.candidate as RTCIceCandidateInit).catch(() => {});
+      else incomingIce.push(f.payload.candidate as RTCIceCandidateInit);
+      break;
+    case 'call_end':
+      finish(f.payload.reason === 'disconnected' ? 'Call dropped' : 'Call ended');
+      break;
+    case 'call_cancel':
+    case 'call_answered_elsewhere':
+      finish();
+      break;
+    case 'call_decline':
+    case 'call_busy':
+    case 'call_missed':
+      finish(c.direction === 'incoming' && f.type === 'call_decline' ? undefined : NOTICES[f.type]);
+      break;
+  }
 }
