@@ -20,6 +20,7 @@ import { metricsRoutes } from './http/metrics.js';
 import { securityPlugins } from './http/security.js';
 import { docsRoutes, openApi } from './http/docs.js';
 import { authRoutes } from './auth/routes.js';
+import { SessionCache } from './auth/session-cache.js';
 import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { messageRoutes } from './messages/routes.js';
@@ -84,14 +85,19 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     ? createRedisPresence(config.REDIS_URL, nodeId, config.PRESENCE_TTL_MS, log)
     : undefined;
   const metrics = createMetrics();
+  const bus = instrumentBus(
+    opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, nodeId, log) : createMemoryBus()),
+    metrics,
+  );
+  // Every revocation, from this node or another, clears the session from this node's cache.
+  const sessions = new SessionCache(bus, config.SESSION_CACHE_SECONDS * 1000);
+  bus.listen({ sessionRevoked: (id) => sessions.forgetSession(id), userDisabled: (id) => sessions.forgetUser(id) });
   const ctx: Ctx = {
     db: instrumentDb(db, metrics),
     config,
     log,
-    bus: instrumentBus(
-      opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, nodeId, log) : createMemoryBus()),
-      metrics,
-    ),
+    bus,
+    sessions,
     metrics,
     presence: opts.presence ?? redisPresence ?? createMemoryPresence(),
     publishOrder: new PublishOrder(),

@@ -32,6 +32,9 @@ const ConfigSchema = z
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_JWT_SECRET),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    // How long a node trusts a session it found live without asking PostgreSQL again; every
+    // revocation clears it at once through the bus (decision 018). 0 asks on every request.
+    SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
     ALLOWED_ORIGINS: csv,
     TRUST_PROXY: z.stringbool().default(false),
     RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().min(1).default(60),

@@ -6,6 +6,7 @@ import type { Presence } from './presence/presence.js';
 import type { PublishOrder } from './messages/publish-order.js';
 import type { Metrics } from './metrics.js';
 import type { Storage } from './uploads/storage.js';
+import type { SessionCache } from './auth/session-cache.js';
 
 /** What every service function gets: plain dependencies, no HTTP or WebSocket. */
 export interface Ctx {
@@ -16,6 +17,8 @@ export interface Ctx {
   presence: Presence;
   /** Keeps this node's new_message events in seq order per conversation. */
   publishOrder: PublishOrder;
+  /** Sessions this node recently found live (decision 018). */
+  sessions: SessionCache;
   now: () => Date;
   metrics: Metrics;
   /** Upload bytes (local disk or S3). */

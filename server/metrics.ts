@@ -152,6 +152,7 @@ export function instrumentBus(bus: Bus, metrics: Metrics): Bus {
     watchUser: (userId) => bus.watchUser(userId),
     unwatchUser: (userId) => bus.unwatchUser(userId),
     isHealthy: () => bus.isHealthy(),
+    generation: () => bus.generation(),
     close: () => bus.close(),
     publishToUsers(userIds, frame, target) {
       metrics.busPublished.inc();
@@ -166,13 +167,18 @@ export function instrumentBus(bus: Bus, metrics: Metrics): Bus {
       bus.publishUserDisabled(userId);
     },
     listen(listener) {
-      bus.listen({
-        ...listener,
-        deliver(userIds, data, target) {
-          metrics.busReceived.inc();
-          listener.deliver(userIds, data, target);
-        },
-      });
+      const deliver = listener.deliver;
+      bus.listen(
+        deliver
+          ? {
+              ...listener,
+              deliver(userIds, data, target) {
+                metrics.busReceived.inc();
+                deliver(userIds, data, target);
+              },
+            }
+          : listener,
+      );
     },
   };
 }

@@ -201,6 +201,7 @@ describe('admin', () => {
     const ws = await WsClient.connect(s.base, u.token);
     expect((await s.http.post(`/api/admin/users/${u.id}/disable`, undefined, admin.token)).status).toBe(204);
     expect((await ws.closed).code).toBe(4403);
+    expect((await s.http.get('/api/users/me', u.token)).status).toBe(401);
     expect((await login(u)).status).toBe(401);
     const listed = await s.http.get(`/api/admin/users?query=${u.username}`, admin.token);
     expect(listed.body.users[0].disabled).toBe(true);

@@ -303,6 +303,8 @@ describe('logout', () => {
 
   it('with the refresh token in the body: 204, then the access and refresh tokens are refused', async () => {
     const u = await createUser(s.http);
+    // The server has now seen this session live (and keeps that for a while, decision 018).
+    expect((await s.http.get('/api/users/me', u.token)).status).toBe(200);
     const res = await s.http.post('/api/auth/logout', { refresh_token: u.refresh_token });
     expect(res.status).toBe(204);
     expect((await s.http.get('/api/users/me', u.token)).status).toBe(401);

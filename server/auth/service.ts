@@ -175,14 +175,22 @@ export async function logoutWithRefreshToken(ctx: Ctx, refreshToken: string): Pr
   if (rows[0] && hashMatches(parsed.secret, rows[0].refresh_token_hash)) await revokeSession(ctx, parsed.sessionId);
 }
 
-/** Whether a session can still be used (not revoked or expired, user enabled). */
+/**
+ * Whether a session can still be used (not revoked or expired, user enabled): from this node's
+ * cache of sessions it recently found live, which every revocation clears (decision 018), or
+ * from the database.
+ */
 export async function isSessionLive(ctx: Ctx, sessionId: string, userId: string): Promise<boolean> {
-  const { rowCount } = await ctx.db.query(
-    `SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+  if (ctx.sessions.isLive(sessionId, userId)) return true;
+  const remember = ctx.sessions.begin(sessionId, userId);
+  const { rows } = await ctx.db.query<{ expires_at: Date }>(
+    `SELECT s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`,
     [sessionId, userId],
   );
-  return rowCount > 0;
+  if (!rows[0]) return false;
+  remember(rows[0].expires_at);
+  return true;
 }
 
 /**

@@ -11,7 +11,10 @@ export interface DeliveryTarget {
   exceptSocket?: string;
 }
 
-/** What a node does with events that reach it (the realtime gateway implements this). */
+/**
+ * What a node does with events that reach it: the realtime gateway delivers frames and closes
+ * sockets; the session cache forgets revoked sessions. Each part listens to what it needs.
+ */
 export interface BusListener {
   /** `data` is the frame serialized once; deliver it to the local sockets of `userIds`. */
   deliver(userIds: readonly string[], data: string, target?: DeliveryTarget): void;
@@ -30,26 +33,40 @@ export interface Bus {
   /** The node's local sockets now include / no longer include this user. Resolves once subscribed. */
   watchUser(userId: string): Promise<void>;
   unwatchUser(userId: string): void;
-  listen(listener: BusListener): void;
+  /** Adds a listener (every one hears every event). */
+  listen(listener: Partial<BusListener>): void;
   isHealthy(): boolean;
+  /**
+   * Counts the times this node (re)subscribed to other nodes' events. Events published while
+   * it was away never arrive, so whatever a node learned under an older generation (a session
+   * it saw live) may have been revoked since.
+   */
+  generation(): number;
   close(): Promise<void>;
 }
 
 /** Single node: events go straight to this process's gateway. */
 export function createMemoryBus(): Bus {
-  let listener: BusListener | undefined;
+  const listeners: Partial<BusListener>[] = [];
   return {
     publishToUsers(userIds, frame, target) {
-      if (userIds.length > 0) listener?.deliver(userIds, JSON.stringify(frame), target);
+      if (userIds.length === 0) return;
+      const data = JSON.stringify(frame);
+      for (const l of listeners) l.deliver?.(userIds, data, target);
     },
-    publishSessionRevoked: (sessionId) => listener?.sessionRevoked(sessionId),
-    publishUserDisabled: (userId) => listener?.userDisabled(userId),
+    publishSessionRevoked(sessionId) {
+      for (const l of listeners) l.sessionRevoked?.(sessionId);
+    },
+    publishUserDisabled(userId) {
+      for (const l of listeners) l.userDisabled?.(userId);
+    },
     watchUser: async () => {},
     unwatchUser() {},
     listen(l) {
-      listener = l;
+      listeners.push(l);
     },
     isHealthy: () => true,
+    generation: () => 0,
     close: async () => {},
   };
 }

@@ -30,12 +30,14 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     conn.on('ready', () => log.info(`redis ${name} ready`));
     conn.on('end', () => log.debug(`redis ${name} closed`));
   }
-  let listener: BusListener | undefined;
+  const listeners: Partial<BusListener>[] = [];
+  let generation = 0;
+  sub.on('ready', () => generation++);
   const prefix = `${nodeId}|`;
 
   // A message is `<node id>|<only socket>|<except socket>|<frame JSON>`; ids never contain '|'.
   sub.on('message', (channel: string, message: string) => {
-    if (message.startsWith(prefix) || !listener) return;
+    if (message.startsWith(prefix)) return;
     const a = message.indexOf('|');
     const b = message.indexOf('|', a + 1);
     const c = message.indexOf('|', b + 1);
@@ -44,12 +46,16 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       exceptSocket: message.slice(b + 1, c) || undefined,
     };
     const data = message.slice(c + 1);
-    if (channel.startsWith(USER_CHANNEL)) return listener.deliver([channel.slice(USER_CHANNEL.length)], data, target);
+    if (channel.startsWith(USER_CHANNEL)) {
+      const userIds = [channel.slice(USER_CHANNEL.length)];
+      for (const l of listeners) l.deliver?.(userIds, data, target);
+      return;
+    }
     if (channel !== CONTROL_CHANNEL) return;
     try {
       const control = JSON.parse(data) as { kind: string; id: string };
-      if (control.kind === 'session_revoked') listener.sessionRevoked(control.id);
-      if (control.kind === 'user_disabled') listener.userDisabled(control.id);
+      if (control.kind === 'session_revoked') for (const l of listeners) l.sessionRevoked?.(control.id);
+      if (control.kind === 'user_disabled') for (const l of listeners) l.userDisabled?.(control.id);
     } catch (err) {
       log.warn({ err }, 'bad control message on the bus');
     }
@@ -72,7 +78,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     publishToUsers(userIds, frame, target) {
       if (userIds.length === 0) return;
       const data = JSON.stringify(frame);
-      listener?.deliver(userIds, data, target);
+      for (const l of listeners) l.deliver?.(userIds, data, target);
       publish(
         userIds.map((id) => USER_CHANNEL + id),
         data,
@@ -80,11 +86,11 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       );
     },
     publishSessionRevoked(sessionId) {
-      listener?.sessionRevoked(sessionId);
+      for (const l of listeners) l.sessionRevoked?.(sessionId);
       control('session_revoked', sessionId);
     },
     publishUserDisabled(userId) {
-      listener?.userDisabled(userId);
+      for (const l of listeners) l.userDisabled?.(userId);
       control('user_disabled', userId);
     },
     async watchUser(userId) {
@@ -97,9 +103,10 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       sub.unsubscribe(USER_CHANNEL + userId).catch((err) => log.debug({ err: err.message }, 'unsubscribe failed'));
     },
     listen(l) {
-      listener = l;
+      listeners.push(l);
     },
     isHealthy: () => pub.status === 'ready' && sub.status === 'ready',
+    generation: () => generation,
     async close() {
       pub.disconnect();
       sub.disconnect();

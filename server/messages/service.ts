@@ -62,35 +62,45 @@ async function checkReferences(ctx: Ctx, input: SendInput) {
   }
 }
 
-/** A page of history: newest first by offset or before_seq, oldest first after after_seq. */
+/**
+ * A page of history: newest first by offset or before_seq, oldest first after after_seq. The
+ * page's statement also proves membership (one round trip; the check and the page read one
+ * snapshot); only an empty page asks again, to tell a non-member (404) from an empty page.
+ */
 export async function listMessages(
   ctx: Ctx,
   userId: string,
   conversationId: string,
   q: HistoryQuery,
 ): Promise<Message[]> {
-  await requireMember(ctx.db, conversationId, userId);
-  const base = `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS} WHERE m.conversation_id = $1`;
+  if (!isUuid(conversationId)) throw conversationNotFound();
+  const base = `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS}
+    WHERE m.conversation_id = $1
+      AND EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = $1 AND cm.user_id = $2)`;
   let result;
   if (q.after_seq !== undefined) {
-    result = await ctx.db.query<MessageRow>(`${base} AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3`, [
+    result = await ctx.db.query<MessageRow>(`${base} AND m.seq > $3 ORDER BY m.seq ASC LIMIT $4`, [
       conversationId,
+      userId,
       q.after_seq,
       q.limit,
     ]);
   } else if (q.before_seq !== undefined) {
-    result = await ctx.db.query<MessageRow>(`${base} AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
+    result = await ctx.db.query<MessageRow>(`${base} AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`, [
       conversationId,
+      userId,
       q.before_seq,
       q.limit,
     ]);
   } else {
-    result = await ctx.db.query<MessageRow>(`${base} ORDER BY m.seq DESC LIMIT $2 OFFSET $3`, [
+    result = await ctx.db.query<MessageRow>(`${base} ORDER BY m.seq DESC LIMIT $3 OFFSET $4`, [
       conversationId,
+      userId,
       q.limit,
       q.offset,
     ]);
   }
+  if (result.rows.length === 0) await requireMember(ctx.db, conversationId, userId);
   return result.rows.map(presentMessage);
 }
 

@@ -24,6 +24,8 @@ const nodeEnv = () => ({
   PRESENCE_TTL_MS: '1500',
   WS_SEND_RATE: '1000',
   WS_SEND_BURST: '1000',
+  // Long enough that only a revocation heard on the bus (or a lost bus) can end a cached session.
+  SESSION_CACHE_SECONDS: '300',
 });
 
 beforeAll(async () => {
@@ -144,6 +146,18 @@ describe('two nodes', () => {
     expect((await s2.closed).code).toBe(4401);
   });
 
+  it('a session ended on one node is refused on the other at once, though that node had it cached', async () => {
+    const u = await createUser(http1());
+    const signedIn = await http1().post('/api/auth/login', { email: u.email, password: u.password });
+    const other = { token: signedIn.body.token as string };
+    const http2 = httpClient(node2.url);
+    expect((await http2.get('/api/users/me', u.token)).status).toBe(200);
+    expect((await http2.get('/api/users/me', other.token)).status).toBe(200);
+    expect((await http1().post('/api/auth/logout', undefined, u.token)).status).toBe(204);
+    await expect.poll(async () => (await http2.get('/api/users/me', u.token)).status, { timeout: 2_000 }).toBe(401);
+    expect((await http2.get('/api/users/me', other.token)).status).toBe(200);
+  });
+
   it('a node killed with SIGKILL: its users go offline for their contacts within the presence TTL', async () => {
     const watcher = await createUser(http1());
     const victim = await createUser(http1());
@@ -182,8 +196,19 @@ describe('Redis outage', () => {
     const b1 = await connect(node1.url, bob.token);
     const b2 = await connect(node2.url, bob.token);
 
+    // Sessions node 2 has seen live (cached for 300 s here); their logouts happen during the outage.
+    const [carol, dave] = [await createUser(http1()), await createUser(http1())];
+    const http2 = httpClient(node2.url);
+    for (const u of [carol, dave]) expect((await http2.get('/api/users/me', u.token)).status).toBe(200);
+
     await redis.kill('SIGKILL');
     await waitFor(async () => (await readiness(node1.url)) === 'degraded', 'degraded readiness');
+    await waitFor(async () => (await readiness(node2.url)) === 'degraded', 'degraded readiness on node 2');
+    for (const u of [carol, dave]) {
+      expect((await http1().post('/api/auth/logout', undefined, u.token)).status).toBe(204);
+    }
+    // The bus that would have told node 2 is down: it asks PostgreSQL instead of trusting its cache.
+    expect((await http2.get('/api/users/me', carol.token)).status).toBe(401);
     const during = [];
     for (let i = 0; i < 5; i++) {
       const ack = await a1.request('chat_message', {
@@ -202,6 +227,9 @@ describe('Redis outage', () => {
       'both nodes ready again',
       20_000,
     );
+    // The revocation published during the outage never reached node 2: it trusts nothing it
+    // learned before its bus reconnected.
+    expect((await http2.get('/api/users/me', dave.token)).status).toBe(401);
     // Cross-node delivery resumes...
     const after = await a1.request('chat_message', {
       conversation_id: conversationId,
