@@ -78,9 +78,7 @@ export async function seedUsers(pool: pg.Pool, n: number): Promise<SeededUser[]>
     );
   }
   const keys = tokenKeys(TEST_NODE_ENV.JWT_SECRET, 900);
-  return Promise.all(
-    users.map(async (u) => ({ id: u.id, token: await signAccessToken(keys, { userId: u.id, sessionId: u.session }) })),
-  );
+  return users.map((u) => ({ id: u.id, token: signAccessToken(keys, { userId: u.id, sessionId: u.session }) }));
 }
 
 /** A direct conversation (or a group) with its members, straight into the database. */

@@ -98,7 +98,7 @@ async function issueSession(ctx: Ctx, tx: Queryable, user: UserRow, meta: Client
   );
   const sessionId = rows[0]!.id;
   return {
-    token: await signAccessToken(keysOf(ctx), { userId: user.id, sessionId }),
+    token: signAccessToken(keysOf(ctx), { userId: user.id, sessionId }),
     refresh_token: `${sessionId}.${secret}`,
     expires_in: ctx.config.ACCESS_TOKEN_TTL_SECONDS,
     user: presentSelf(user),
@@ -143,7 +143,7 @@ export async function refresh(ctx: Ctx, refreshToken: string, meta: ClientMeta):
       [parsed.sessionId, next.hash, meta.userAgent?.slice(0, 256) ?? null],
     );
     const response: AuthResponse = {
-      token: await signAccessToken(keysOf(ctx), { userId: row.id, sessionId: parsed.sessionId }),
+      token: signAccessToken(keysOf(ctx), { userId: row.id, sessionId: parsed.sessionId }),
       refresh_token: `${parsed.sessionId}.${next.secret}`,
       expires_in: ctx.config.ACCESS_TOKEN_TTL_SECONDS,
       user: presentSelf(row),
@@ -198,7 +198,7 @@ export async function isSessionLive(ctx: Ctx, sessionId: string, userId: string)
  * disabling take effect at once rather than when the token expires.
  */
 export async function authenticate(ctx: Ctx, token: string): Promise<AccessClaims> {
-  const claims = await verifyAccessToken(keysOf(ctx), token);
+  const claims = verifyAccessToken(keysOf(ctx), token);
   if (!isUuid(claims.sessionId) || !isUuid(claims.userId)) throw new AppError('unauthorized', 'Invalid access token');
   if (!(await isSessionLive(ctx, claims.sessionId, claims.userId))) {
     throw new AppError('unauthorized', 'Session has ended; sign in again');

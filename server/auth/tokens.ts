@@ -1,8 +1,6 @@
-import { SignJWT, jwtVerify, errors } from 'jose';
-import { createHash, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
 
-const ALG = 'HS256';
 export const ISSUER = 'chatify';
 export const AUDIENCE = 'chatify';
 
@@ -12,57 +10,79 @@ export interface AccessClaims {
 }
 
 export interface TokenKeys {
-  /** The HMAC key, imported once per secret (jose would import raw bytes again on every call). */
-  secret: Promise<webcrypto.CryptoKey>;
+  secret: Buffer;
   ttlSeconds: number;
 }
 
-const imported = new Map<string, Promise<webcrypto.CryptoKey>>();
-
 export function tokenKeys(secret: string, ttlSeconds: number): TokenKeys {
-  let key = imported.get(secret);
-  if (!key) {
-    key = webcrypto.subtle.importKey(
-      'raw',
-      new TextEncoder().encode(secret),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['sign', 'verify'],
-    );
-    imported.set(secret, key);
-  }
-  return { secret: key, ttlSeconds };
+  return { secret: Buffer.from(secret, 'utf8'), ttlSeconds };
 }
 
-export async function signAccessToken(keys: TokenKeys, claims: AccessClaims): Promise<string> {
-  return new SignJWT({ sid: claims.sessionId, typ: 'access' })
-    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
-    .setSubject(claims.userId)
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(`${keys.ttlSeconds}s`)
-    .sign(await keys.secret);
+/**
+ * Access tokens are JWTs (RFC 7519) signed with HS256 and nothing else. Signing and verifying
+ * are a few lines over node:crypto, synchronous: jose does them through WebCrypto, whose every
+ * call is a round trip to the thread pool (decision 019). The tests check these tokens against
+ * jose's, both ways.
+ */
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+
+const hmac = (keys: TokenKeys, signingInput: string) => createHmac('sha256', keys.secret).update(signingInput).digest();
+
+export function signAccessToken(keys: TokenKeys, claims: AccessClaims): string {
+  const iat = Math.floor(Date.now() / 1000);
+  const payload = {
+    sid: claims.sessionId,
+    typ: 'access',
+    sub: claims.userId,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat,
+    exp: iat + keys.ttlSeconds,
+  };
+  const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${signingInput}.${hmac(keys, signingInput).toString('base64url')}`;
 }
 
-/** Verifies signature (HS256 only), exp/nbf, iss and aud; throws `unauthorized` otherwise. */
-export async function verifyAccessToken(keys: TokenKeys, token: string): Promise<AccessClaims> {
+const invalid = () => new AppError('unauthorized', 'Invalid access token');
+
+/** A JSON object from a base64url segment, or null. */
+function segment(part: string): Record<string, unknown> | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(part)) return null;
   try {
-    const { payload } = await jwtVerify(token, await keys.secret, {
-      algorithms: [ALG],
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      requiredClaims: ['exp', 'sub', 'sid'],
-    });
-    if (payload.typ !== 'access' || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
-      throw new AppError('unauthorized', 'Invalid access token');
-    }
-    return { userId: payload.sub, sessionId: payload.sid };
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    const expired = err instanceof errors.JWTExpired;
-    throw new AppError('unauthorized', expired ? 'Access token expired' : 'Invalid access token');
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
   }
+}
+
+/**
+ * Verifies the signature (HS256 only: the header must say so, so no other algorithm and no
+ * "none" is ever tried), then exp (required) and nbf against the clock, iss, aud, and that it
+ * is an access token naming a user and a session; throws `unauthorized` otherwise.
+ */
+export function verifyAccessToken(keys: TokenKeys, token: string): AccessClaims {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw invalid();
+  const [head, body, signature] = parts as [string, string, string];
+  const header = segment(head);
+  // `crit` names extensions a verifier must understand; this one understands none.
+  if (!header || header.alg !== 'HS256' || 'crit' in header) throw invalid();
+  const given = /^[A-Za-z0-9_-]+$/.test(signature) ? Buffer.from(signature, 'base64url') : Buffer.alloc(0);
+  const expected = hmac(keys, `${head}.${body}`);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+  const payload = segment(body);
+  if (!payload) throw invalid();
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof payload.exp !== 'number') throw invalid();
+  if (payload.exp <= now) throw new AppError('unauthorized', 'Access token expired');
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) throw invalid();
+  const audience = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (payload.iss !== ISSUER || !audience.includes(AUDIENCE)) throw invalid();
+  if (payload.typ !== 'access' || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw invalid();
+  return { userId: payload.sub, sessionId: payload.sid };
 }
 
 /** Refresh tokens are `<session id>.<random secret>`; only sha256(secret) is stored. */
