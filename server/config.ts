@@ -34,7 +34,7 @@ const ConfigSchema = z
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     // How long a node trusts a session it found live without asking PostgreSQL again; every
     // revocation clears it at once through the bus (decision 018). 0 asks on every request.
-    SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+    SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
     ALLOWED_ORIGINS: csv,
     TRUST_PROXY: z.stringbool().default(false),
     RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().min(1).default(60),

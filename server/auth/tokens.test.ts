@@ -15,6 +15,9 @@ const forge = (header: unknown, payload: unknown) => {
 const now = () => Math.floor(Date.now() / 1000);
 const good = () => ({ sub: claims.userId, sid: claims.sessionId, typ: 'access', iss: 'chatify', aud: 'chatify' });
 const HS256 = { alg: 'HS256', typ: 'JWT' };
+/** The same 6 bits but for the last 2, which a 43-character base64url string does not use. */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const otherSpelling = (last: string) => ALPHABET[ALPHABET.indexOf(last) ^ 1]!;
 
 describe('access tokens', () => {
   it('ours verify in jose, with the claims and lifetime we set', async () => {
@@ -55,6 +58,8 @@ describe('access tokens', () => {
       `${h}.${p}.`,
       `${h}.${p}.${sig.slice(0, -2)}`,
       `${h}.${p}.${sig}=`, // not base64url
+      `${h}.${p}.${sig.slice(0, -1)}${sig.endsWith('A') ? 'Q' : 'A'}`, // last character changed
+      `${h}.${p}.${sig.slice(0, -1)}${otherSpelling(sig.at(-1)!)}`, // same bytes, not canonical
       `${h}.${b64({ ...good(), exp: now() + 60, sub: randomUUID() })}.${sig}`, // payload changed
       signAccessToken(tokenKeys('another-secret-0123456789', 900), claims),
       forge({ alg: 'none' }, { ...good(), exp: now() + 60 }),
@@ -72,8 +77,10 @@ describe('access tokens', () => {
       forge(HS256, { ...good(), exp: now() + 60, aud: 'other' }),
       forge(HS256, { ...good(), exp: now() + 60, typ: 'refresh' }),
       forge(HS256, { ...good(), exp: now() + 60, sid: 7 }),
+      forge(HS256, { ...good(), exp: now() + 60, iat: 'now' }),
       forge(HS256, { ...good(), exp: now() + 60, sub: undefined }),
     ];
+    expect(() => verifyAccessToken(keys, 42 as unknown as string)).toThrow('Invalid access token');
     for (const t of refused) {
       expect(() => verifyAccessToken(keys, t), t).toThrow('Invalid access token');
     }

@@ -60,17 +60,21 @@ function segment(part: string): Record<string, unknown> | null {
 
 /**
  * Verifies the signature (HS256 only: the header must say so, so no other algorithm and no
- * "none" is ever tried), then exp (required) and nbf against the clock, iss, aud, and that it
- * is an access token naming a user and a session; throws `unauthorized` otherwise.
+ * "none" is ever tried; the signature in its one canonical spelling), then exp (required) and
+ * nbf against the clock, iat's type, iss, aud, and that it is an access token naming a user
+ * and a session; throws `unauthorized` otherwise.
  */
 export function verifyAccessToken(keys: TokenKeys, token: string): AccessClaims {
+  if (typeof token !== 'string') throw invalid();
   const parts = token.split('.');
   if (parts.length !== 3) throw invalid();
   const [head, body, signature] = parts as [string, string, string];
   const header = segment(head);
   // `crit` names extensions a verifier must understand; this one understands none.
   if (!header || header.alg !== 'HS256' || 'crit' in header) throw invalid();
-  const given = /^[A-Za-z0-9_-]+$/.test(signature) ? Buffer.from(signature, 'base64url') : Buffer.alloc(0);
+  // Only the canonical spelling (base64url ignores a last character's unused bits).
+  const given = Buffer.from(signature, 'base64url');
+  if (given.toString('base64url') !== signature) throw invalid();
   const expected = hmac(keys, `${head}.${body}`);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
   const payload = segment(body);
@@ -79,6 +83,7 @@ export function verifyAccessToken(keys: TokenKeys, token: string): AccessClaims 
   if (typeof payload.exp !== 'number') throw invalid();
   if (payload.exp <= now) throw new AppError('unauthorized', 'Access token expired');
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) throw invalid();
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') throw invalid();
   const audience = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (payload.iss !== ISSUER || !audience.includes(AUDIENCE)) throw invalid();
   if (payload.typ !== 'access' || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw invalid();

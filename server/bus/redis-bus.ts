@@ -5,6 +5,8 @@ import type { Bus, BusListener, DeliveryTarget } from './bus.js';
 export const USER_CHANNEL = 'chatify:u:';
 export const CONTROL_CHANNEL = 'chatify:control';
 
+const MAX_PENDING_CONTROLS = 100_000;
+
 export const redisOptions = {
   // Reconnect forever, at most every 2 s; ioredis resubscribes by itself.
   retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
@@ -31,8 +33,12 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     conn.on('end', () => log.debug(`redis ${name} closed`));
   }
   const listeners: Partial<BusListener>[] = [];
+  // Counts the subscriber's connections, and its losses: anything learned before a loss may
+  // have missed an event (decision 018). Counting the loss too covers the moment between
+  // ioredis calling the connection ready and saying so.
   let generation = 0;
   sub.on('ready', () => generation++);
+  sub.on('close', () => generation++);
   const prefix = `${nodeId}|`;
 
   // A message is `<node id>|<only socket>|<except socket>|<frame JSON>`; ids never contain '|'.
@@ -70,8 +76,36 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     pipeline.exec().catch((err) => log.debug({ err: err.message }, 'bus publish failed'));
   }
 
+  // Revocations must reach every node (their sockets and session caches): unlike the live
+  // path, they wait here while this node cannot reach Redis and go when it can. Bounded, the
+  // oldest dropped first (the session caches' TTL bounds what a dropped one costs).
+  const controls: string[] = [];
+  let flushing = false;
+  function flushControls() {
+    if (flushing || controls.length === 0 || pub.status !== 'ready') return;
+    flushing = true;
+    const sending = controls.slice(0, 1_000);
+    const pipeline = pub.pipeline();
+    for (const m of sending) pipeline.publish(CONTROL_CHANNEL, m);
+    pipeline
+      .exec()
+      .then((results) => {
+        if (results?.every(([err]) => !err)) controls.splice(0, sending.length);
+      })
+      .catch((err) => log.debug({ err: err.message }, 'control publish failed'))
+      .finally(() => {
+        flushing = false;
+        if (controls.length > 0) setTimeout(flushControls, pub.status === 'ready' ? 0 : 500).unref();
+      });
+  }
+  pub.on('ready', flushControls);
+
   function control(kind: string, id: string) {
-    publish([CONTROL_CHANNEL], JSON.stringify({ kind, id }));
+    if (controls.length >= MAX_PENDING_CONTROLS) {
+      log.error({ dropped: controls.shift() }, 'too many revocations waiting for Redis; dropped the oldest');
+    }
+    controls.push(`${prefix}||${JSON.stringify({ kind, id })}`);
+    flushControls();
   }
 
   return {

@@ -189,21 +189,21 @@ const NOTICES: Partial<Record<ServerFrame['type'], string>> = {
 /**
  * Sets the other side's description, then adds the candidates that came before it. The
  * callee can send candidates before its answer arrives, and more arrive while the answer is
- * being applied; a relay-only peer drops checks from a relay it was never told about, so a
- * lost candidate is a call that never connects.
+ * being applied (they wait in `incomingIce`: the connection has no remote description yet);
+ * a relay-only peer drops checks from a relay it was never told about, so a lost candidate
+ * is a call that never connects. (A connection closed meanwhile never settles this: the
+ * call has ended, and nothing waits for it.)
  */
 async function applyRemote(conn: RTCPeerConnection, desc: RTCSessionDescriptionInit) {
   await conn.setRemoteDescription(desc);
+  if (conn !== pc) return; // another call since: its candidates are not ours
   for (const cand of incomingIce.splice(0)) await conn.addIceCandidate(cand).catch(() => {});
 }
 
-/** Routes call frames from the socket into the call state, one at a time, in arrival order. */
+/** Routes call frames from the socket into the call state. */
 export function attachCalls(s: ChatSocket) {
   socket = s;
-  let queue = Promise.resolve();
-  s.onFrame((f) => {
-    queue = queue.then(() => onCallFrame(f)).catch(() => {});
-  });
+  s.onFrame((f) => void onCallFrame(f));
 }
 
 async function onCallFrame(f: ServerFrame) {
@@ -232,7 +232,12 @@ async function onCallFrame(f: ServerFrame) {
       answered = true;
       update({ phase: 'connecting' });
       for (const cand of outgoingIce.splice(0)) socket.send('ice_candidate', { call_id: c.callId, candidate: cand });
-      if (pc) await applyRemote(pc, f.payload.answer as RTCSessionDescriptionInit);
+      if (pc) {
+        await applyRemote(pc, f.payload.answer as RTCSessionDescriptionInit).catch(() => {
+          socket.send('call_end', { call_id: c.callId });
+          finish('The call could not be connected');
+        });
+      }
       break;
     case 'ice_candidate':
       if (pc?.remoteDescription) await pc.addIceCandidate(f.payload.candidate as RTCIceCandidateInit).catch(() => {});

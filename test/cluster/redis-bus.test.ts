@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createRedisBus } from '../../server/bus/redis-bus.js';
+import type { Bus } from '../../server/bus/bus.js';
+import { spawnRedis, waitFor } from '../helpers/processes.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
+
+// Two nodes' buses on a private Redis; node A reaches it through a proxy the test can cut.
+let redis: Awaited<ReturnType<typeof spawnRedis>>;
+let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+let a: Bus;
+let b: Bus;
+const heardByB: string[] = [];
+
+beforeAll(async () => {
+  redis = await spawnRedis();
+  proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+  const log = pino({ level: 'silent' });
+  a = createRedisBus(`redis://127.0.0.1:${proxy.port}`, 'node-a', log);
+  b = createRedisBus(redis.url, 'node-b', log);
+  b.listen({
+    sessionRevoked: (id) => heardByB.push(`session ${id}`),
+    userDisabled: (id) => heardByB.push(`user ${id}`),
+  });
+  await waitFor(async () => a.isHealthy() && b.isHealthy(), 'both buses ready');
+}, 30_000);
+
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await proxy?.close();
+  await redis?.kill('SIGKILL');
+});
+
+it('a revocation published while its node cannot reach Redis reaches the other nodes once it can', async () => {
+  a.publishSessionRevoked('s-before');
+  await waitFor(async () => heardByB.includes('session s-before'), 'B hears a revocation');
+
+  const generationA = a.generation();
+  const generationB = b.generation();
+  proxy.cut('reset');
+  await waitFor(async () => !a.isHealthy(), 'A notices Redis is gone');
+  a.publishSessionRevoked('s-during');
+  a.publishUserDisabled('u-during');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(heardByB).toEqual(['session s-before']);
+
+  proxy.restore();
+  await waitFor(
+    async () => heardByB.includes('session s-during') && heardByB.includes('user u-during'),
+    'B hears what A published while cut off',
+    15_000,
+  );
+  // A's subscriber lost its connection, so what A had learned before is suspect; B's did not.
+  expect(a.generation()).toBeGreaterThan(generationA);
+  expect(b.generation()).toBe(generationB);
+}, 30_000);
