@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createDirect, createGroup, createUsers } from './helpers/factories.js';
 import { WsClient } from './helpers/ws.js';
+import { SendBatcher, type SendInput, type SendResult } from '../server/messages/batcher.js';
 
 // Group commit (server/messages/batcher.ts): concurrent sends share a transaction, and each
 // still gets exactly its own answer.
@@ -180,4 +181,33 @@ it('many sockets over many conversations at once: every conversation stored whol
   } finally {
     sockets.forEach((ws) => ws.close());
   }
+});
+
+it('an upload that vanished before its batch fails only the send attaching it, not the batch', async () => {
+  const [alice, bob] = await createUsers(s.http, 2);
+  const direct = await createDirect(s.http, alice, bob);
+  const group = await createGroup(s.http, alice, [bob]);
+  // Straight to a batcher: the route checks the upload first, and the race is an upload
+  // deleted after that check (its message deleted for everyone, or housekeeping).
+  const batcher = new SendBatcher(s.ctx);
+  const input = (conversationId: string, content: string, attachmentId?: string): SendInput => ({
+    senderId: alice.id,
+    conversationId,
+    content,
+    messageType: attachmentId ? 'file' : 'text',
+    clientId: randomUUID(),
+    attachmentId,
+  });
+  // The first send runs alone; the next two wait and then share one batch.
+  const first = batcher.send(input(group, 'first'));
+  const good = batcher.send(input(direct, 'good'));
+  const orphan = batcher.send(input(direct, 'orphan', randomUUID()));
+  await first;
+  const [stored, refused] = await Promise.allSettled([good, orphan]);
+  expect(stored.status).toBe('fulfilled');
+  expect((stored as PromiseFulfilledResult<SendResult>).value.message).toMatchObject({ content: 'good', seq: 1 });
+  expect(refused.status).toBe('rejected');
+  expect((refused as PromiseRejectedResult).reason).toMatchObject({ code: 'validation_failed' });
+  const history = await s.http.get(`/api/conversations/${direct}/messages`, alice.token);
+  expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['good']);
 });

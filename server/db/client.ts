@@ -231,3 +231,8 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string } | null;
   return !!e && e.code === '23505' && (constraint === undefined || e.constraint === constraint);
 }
+
+export function isForeignKeyViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string } | null;
+  return !!e && e.code === '23503' && e.constraint === constraint;
+}

@@ -1,7 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Message } from '../../protocol/messages.js';
 import { AppError } from '../errors.js';
-import { isUniqueViolation } from '../db/client.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/client.js';
 import { uuidv7 } from '../ids.js';
 import { conversationNotFound } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, REFERENCE_FIELDS, presentMessage, type MessageRow } from './presenter.js';
@@ -112,12 +112,34 @@ export class SendBatcher {
         return await this.store(batch);
       } catch (err) {
         // A client_id stored by another node since our statement's snapshot: run the batch
-        // again, and the retry check answers it. Anything else fails every send of the batch.
+        // again, and the retry check answers it.
         if (isUniqueViolation(err, 'messages_sender_client_id_key') && attempt < 3) continue;
+        // An upload deleted since its send was checked (its message deleted for everyone, or
+        // housekeeping): only the sends attaching it fail, the rest run again.
+        if (isForeignKeyViolation(err, 'messages_attachment_id_fkey') && attempt < 3) {
+          batch = await this.withoutVanishedUploads(batch).catch(() => batch);
+          if (batch.length === 0) return;
+          continue;
+        }
+        // Anything else fails every send of the batch.
         for (const item of batch) item.reject(err);
         return;
       }
     }
+  }
+
+  /** Rejects the sends whose upload is gone; returns the others. */
+  private async withoutVanishedUploads(batch: Item[]): Promise<Item[]> {
+    const ids = [...new Set(batch.flatMap((i) => (i.input.attachmentId ? [i.input.attachmentId] : [])))];
+    const { rows } = await this.ctx.db.query<{ id: string }>('SELECT id FROM uploads WHERE id = ANY($1::uuid[])', [
+      ids,
+    ]);
+    const present = new Set(rows.map((r) => r.id));
+    return batch.filter((item) => {
+      if (!item.input.attachmentId || present.has(item.input.attachmentId)) return true;
+      item.reject(new AppError('validation_failed', 'This attachment is no longer available: upload it again'));
+      return false;
+    });
   }
 
   /**
