@@ -5,7 +5,7 @@ import { benchServer, percentiles, seedConversation, seedUsers } from '../lib.js
  * PostgreSQL itself (INSERT ... SELECT generate_series: no rows cross the wire), then
  * random history pages over HTTP (newest page, a page before a random seq, a page after one),
  * then searches over all of them (a seq number, a rare code, a common word, a prefix, two
- * common words never in one message).
+ * common words never in one message). `healthz_ms` is the machine's floor in the same run.
  */
 export async function history(o: { messages: number; conversations: number; requests: number; searches: number }) {
   const srv = await benchServer();
@@ -47,6 +47,9 @@ export async function history(o: { messages: number; conversations: number; requ
     const seedSeconds = (performance.now() - t0) / 1000;
 
     const latencies: number[] = [];
+    // The floor in the same run: an unauthenticated request that touches nothing (/healthz),
+    // sent after each page, so both see the same moments of the machine.
+    const floor: number[] = [];
     for (let i = 0; i < o.requests; i++) {
       const id = conversationIds[Math.floor(Math.random() * conversationIds.length)]!;
       const seq = 1 + Math.floor(Math.random() * per);
@@ -58,6 +61,9 @@ export async function history(o: { messages: number; conversations: number; requ
       await res.arrayBuffer();
       latencies.push(performance.now() - started);
       if (res.status !== 200) throw new Error(`history page answered ${res.status}`);
+      const t = performance.now();
+      await (await fetch(`${srv.url}/healthz`)).arrayBuffer();
+      floor.push(performance.now() - t);
     }
     // Search over the same messages: a rare word (a seq number), a common word, a prefix.
     const searchMs: number[] = [];
@@ -89,6 +95,7 @@ export async function history(o: { messages: number; conversations: number; requ
       seed_seconds: Math.round(seedSeconds),
       seed_rows_per_second: Math.round((per * o.conversations) / seedSeconds),
       page_ms: percentiles(latencies),
+      healthz_ms: percentiles(floor),
     };
   } finally {
     await srv.close();
