@@ -79,7 +79,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   // Revocations must reach every node (their sockets and session caches): unlike the live
   // path, they wait here while this node cannot reach Redis and go when it can. Bounded, the
   // oldest dropped first (the session caches' TTL bounds what a dropped one costs).
-  const controls: string[] = [];
+  let controls: string[] = [];
   let flushing = false;
   function flushControls() {
     if (flushing || controls.length === 0 || pub.status !== 'ready') return;
@@ -90,7 +90,10 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     pipeline
       .exec()
       .then((results) => {
-        if (results?.every(([err]) => !err)) controls.splice(0, sending.length);
+        if (!results?.every(([err]) => !err)) return;
+        // By identity: the oldest may have been dropped meanwhile (a repeat is harmless to lose).
+        const sent = new Set(sending);
+        controls = controls.filter((m) => !sent.has(m));
       })
       .catch((err) => log.debug({ err: err.message }, 'control publish failed'))
       .finally(() => {
