@@ -26,6 +26,8 @@ export const ReplyPreview = z.object({
   message_type: z.string(),
   /** The original was deleted for everyone: show "message deleted", not its text. */
   deleted: z.boolean(),
+  /** The original's attachment's name (a file or a photo), so the quote can show it. */
+  filename: z.string().nullable().optional(),
 });
 export type ReplyPreview = z.infer<typeof ReplyPreview>;
 

@@ -211,6 +211,7 @@ describe('replies', () => {
       content: original.content.slice(0, 200),
       message_type: 'text',
       deleted: false,
+      filename: null,
     });
 
     await remove(a, original.id);

@@ -462,6 +462,21 @@ describe('uploads on local disk', () => {
       expect(await storedFiles(dataDir)).not.toEqual(expect.arrayContaining([expect.stringContaining(body.id)]));
     });
 
+    it('a reply to a file names the file in its quote, live and in history', async () => {
+      const { body } = await upload(alice, Buffer.from('quarterly figures\n'), 'q3-report.txt');
+      const file = await sendAttachment(s, alice, direct, body.id, 'file');
+      expect(file.status).toBe(201);
+      const reply = await postMessage(s.http, bob, direct, {
+        content: 'thanks',
+        reply_to: file.body.id,
+        client_id: randomUUID(),
+      });
+      expect(reply.status).toBe(201);
+      expect(reply.body.reply_to).toMatchObject({ id: file.body.id, message_type: 'file', filename: 'q3-report.txt' });
+      const history = await s.http.get(`/api/conversations/${direct}/messages?limit=1`, alice.token);
+      expect(history.body.messages[0].reply_to).toMatchObject({ filename: 'q3-report.txt' });
+    });
+
     it('an upload sent to two conversations stays where its message is still shown', async () => {
       const elsewhere = await createDirect(s.http, alice, carol);
       const { body } = await upload(alice, Buffer.from('minutes of the meeting\n'), 'minutes.txt');

@@ -19,6 +19,7 @@ export interface MessageRow {
   reply_sender_id: string | null;
   reply_body: string | null;
   reply_kind: string | null;
+  reply_filename: string | null;
   reply_deleted_at: Date | null;
   upload_id: string | null;
   upload_filename: string | null;
@@ -35,6 +36,7 @@ export const REPLY_PREVIEW_CHARS = 200;
 /** The answered message's preview and the attachment's metadata (needs MESSAGE_JOINS). */
 export const REFERENCE_FIELDS = `r.id AS reply_id, r.seq AS reply_seq, r.sender_id AS reply_sender_id,
   left(r.body, ${REPLY_PREVIEW_CHARS}) AS reply_body, r.kind AS reply_kind, r.deleted_at AS reply_deleted_at,
+  ru.filename AS reply_filename,
   u.id AS upload_id, u.filename AS upload_filename, u.content_type AS upload_content_type,
   u.size::float8 AS upload_size, u.width AS upload_width, u.height AS upload_height,
   (u.thumbnail_key IS NOT NULL) AS upload_has_thumbnail`;
@@ -46,8 +48,9 @@ export const REFERENCE_FIELDS = `r.id AS reply_id, r.seq AS reply_seq, r.sender_
 export const MESSAGE_FIELDS = `m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.body, m.created_at,
   m.edited_at, m.deleted_at, m.change_seq, m.reactions, ${REFERENCE_FIELDS}`;
 
-/** The answered message and the attachment: two primary-key lookups per row. */
-export const MESSAGE_JOINS = `LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN uploads u ON u.id = m.attachment_id`;
+/** The answered message (and its attachment's name) and the attachment: primary-key lookups, none without a key. */
+export const MESSAGE_JOINS = `LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN uploads ru ON ru.id = r.attachment_id
+  LEFT JOIN uploads u ON u.id = m.attachment_id`;
 
 const presentReactions = (list: MessageRow['reactions']): Reaction[] =>
   list.map((r) => ({ emoji: r.emoji, count: r.user_ids.length, user_ids: r.user_ids }));
@@ -71,6 +74,7 @@ export const presentMessage = (m: MessageRow): Message => ({
         content: m.reply_deleted_at ? '' : m.reply_body!,
         message_type: m.reply_kind!,
         deleted: m.reply_deleted_at !== null,
+        filename: m.reply_deleted_at ? null : m.reply_filename,
       }
     : null,
   reactions: presentReactions(m.reactions ?? []),

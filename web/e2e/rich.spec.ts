@@ -89,6 +89,16 @@ test('photos, edits, deletes, replies and reactions reach the other side live', 
     card.getByRole('button', { name: 'Download notes.txt' }).click(),
   ]);
   expect(download.suggestedFilename()).toBe('notes.txt');
+  // A reply to the file names it in the quote, on both sides. (On phones the bubble is tapped
+  // beside the card: the card itself downloads.)
+  const fileBubble = theirs(ben, 'notes.txt');
+  if (phone()) await fileBubble.click({ position: { x: 3, y: 3 } });
+  const fileMenu = phone() ? ben.page.getByRole('menu', { name: 'Message actions' }) : await actions(ben, fileBubble);
+  await fileMenu.getByRole('menuitem', { name: 'Reply' }).click();
+  await send(ben, 'Got the notes');
+  await expect(own(ben, 'Got the notes').getByTestId('reply-quote')).toContainText('📎 notes.txt');
+  await expect(theirs(ada, 'Got the notes').getByTestId('reply-quote')).toContainText('📎 notes.txt');
+  await ada.page.screenshot({ path: `test-results/screens/${info.project.name}-reply-to-file.png` });
 
   // Edit: Ben sees the new text, marked "edited".
   await send(ada, 'Meet at 6');

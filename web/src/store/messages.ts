@@ -96,6 +96,7 @@ export const previewOf = (m: Message): ReplyPreview => ({
   content: m.deleted_at ? '' : m.content.slice(0, 200),
   message_type: m.message_type,
   deleted: m.deleted_at !== null,
+  filename: m.deleted_at ? null : (m.attachment?.filename ?? null),
 });
 
 /**

@@ -18,5 +18,8 @@ describe('snippetOf', () => {
     expect(snippetOf({ message_type: 'image', content: 'sunset' })).toBe('📷 sunset');
     expect(snippetOf({ message_type: 'file', content: 'see this', attachment: file })).toBe('📎 report.pdf');
     expect(snippetOf({ message_type: 'text', content: 'gone', deleted: true })).toBe('Message deleted');
+    // A quote of a file message names the file, as the message itself does.
+    expect(snippetOf({ message_type: 'file', content: '', filename: 'report.pdf' })).toBe('📎 report.pdf');
+    expect(snippetOf({ message_type: 'file', content: '' })).toBe('📎 File');
   });
 });

@@ -5,11 +5,13 @@ export function snippetOf(m: {
   message_type: string;
   content: string;
   attachment?: Attachment | null;
+  /** A quote's: the original's attachment's name. */
+  filename?: string | null | undefined;
   deleted?: boolean;
 }): string {
   if (m.deleted) return 'Message deleted';
   const text = m.content.replace(/\s+/g, ' ').trim();
   if (m.message_type === 'image') return `📷 ${text || 'Photo'}`;
-  if (m.message_type === 'file') return `📎 ${m.attachment?.filename ?? (text || 'File')}`;
+  if (m.message_type === 'file') return `📎 ${m.attachment?.filename ?? m.filename ?? (text || 'File')}`;
   return text;
 }
