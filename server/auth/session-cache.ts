@@ -47,8 +47,8 @@ export class SessionCache {
     const forgets = this.forgets;
     const generation = this.bus.generation();
     return (expiresAt) => {
-      if (this.ttlMs <= 0 || forgets !== this.forgets || generation !== this.bus.generation()) return;
-      if (!this.bus.isHealthy()) return;
+      const stale = forgets !== this.forgets || generation !== this.bus.generation() || !this.bus.isHealthy();
+      if (this.ttlMs <= 0 || stale) return;
       if (this.entries.size >= this.maxEntries) {
         // The oldest first: Map keeps insertion order.
         const oldest = this.entries.keys().next().value;

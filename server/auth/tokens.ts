@@ -10,13 +10,12 @@ export interface AccessClaims {
 }
 
 export interface TokenKeys {
-  secret: Buffer;
+  /** The HMAC key (its UTF-8 bytes). */
+  secret: string;
   ttlSeconds: number;
 }
 
-export function tokenKeys(secret: string, ttlSeconds: number): TokenKeys {
-  return { secret: Buffer.from(secret, 'utf8'), ttlSeconds };
-}
+export const tokenKeys = (secret: string, ttlSeconds: number): TokenKeys => ({ secret, ttlSeconds });
 
 /**
  * Access tokens are JWTs (RFC 7519) signed with HS256 and nothing else. Signing and verifying

@@ -45,21 +45,31 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** One listener that hands every event to each of `listeners` (which may grow later). */
+export function allOf(listeners: readonly Partial<BusListener>[]): BusListener {
+  return {
+    deliver(userIds, data, target) {
+      for (const l of listeners) l.deliver?.(userIds, data, target);
+    },
+    sessionRevoked(sessionId) {
+      for (const l of listeners) l.sessionRevoked?.(sessionId);
+    },
+    userDisabled(userId) {
+      for (const l of listeners) l.userDisabled?.(userId);
+    },
+  };
+}
+
 /** Single node: events go straight to this process's gateway. */
 export function createMemoryBus(): Bus {
   const listeners: Partial<BusListener>[] = [];
+  const local = allOf(listeners);
   return {
     publishToUsers(userIds, frame, target) {
-      if (userIds.length === 0) return;
-      const data = JSON.stringify(frame);
-      for (const l of listeners) l.deliver?.(userIds, data, target);
+      if (userIds.length > 0) local.deliver(userIds, JSON.stringify(frame), target);
     },
-    publishSessionRevoked(sessionId) {
-      for (const l of listeners) l.sessionRevoked?.(sessionId);
-    },
-    publishUserDisabled(userId) {
-      for (const l of listeners) l.userDisabled?.(userId);
-    },
+    publishSessionRevoked: (sessionId) => local.sessionRevoked(sessionId),
+    publishUserDisabled: (userId) => local.userDisabled(userId),
     watchUser: async () => {},
     unwatchUser() {},
     listen(l) {

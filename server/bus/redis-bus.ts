@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Bus, BusListener, DeliveryTarget } from './bus.js';
+import { allOf, type Bus, type BusListener, type DeliveryTarget } from './bus.js';
 
 export const USER_CHANNEL = 'chatify:u:';
 export const CONTROL_CHANNEL = 'chatify:control';
@@ -33,6 +33,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     conn.on('end', () => log.debug(`redis ${name} closed`));
   }
   const listeners: Partial<BusListener>[] = [];
+  const local = allOf(listeners);
   // Counts the subscriber's connections, and its losses: anything learned before a loss may
   // have missed an event (decision 018). Counting the loss too covers the moment between
   // ioredis calling the connection ready and saying so.
@@ -52,16 +53,12 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       exceptSocket: message.slice(b + 1, c) || undefined,
     };
     const data = message.slice(c + 1);
-    if (channel.startsWith(USER_CHANNEL)) {
-      const userIds = [channel.slice(USER_CHANNEL.length)];
-      for (const l of listeners) l.deliver?.(userIds, data, target);
-      return;
-    }
+    if (channel.startsWith(USER_CHANNEL)) return local.deliver([channel.slice(USER_CHANNEL.length)], data, target);
     if (channel !== CONTROL_CHANNEL) return;
     try {
       const control = JSON.parse(data) as { kind: string; id: string };
-      if (control.kind === 'session_revoked') for (const l of listeners) l.sessionRevoked?.(control.id);
-      if (control.kind === 'user_disabled') for (const l of listeners) l.userDisabled?.(control.id);
+      if (control.kind === 'session_revoked') local.sessionRevoked(control.id);
+      if (control.kind === 'user_disabled') local.userDisabled(control.id);
     } catch (err) {
       log.warn({ err }, 'bad control message on the bus');
     }
@@ -115,7 +112,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     publishToUsers(userIds, frame, target) {
       if (userIds.length === 0) return;
       const data = JSON.stringify(frame);
-      for (const l of listeners) l.deliver?.(userIds, data, target);
+      local.deliver(userIds, data, target);
       publish(
         userIds.map((id) => USER_CHANNEL + id),
         data,
@@ -123,11 +120,11 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       );
     },
     publishSessionRevoked(sessionId) {
-      for (const l of listeners) l.sessionRevoked?.(sessionId);
+      local.sessionRevoked(sessionId);
       control('session_revoked', sessionId);
     },
     publishUserDisabled(userId) {
-      for (const l of listeners) l.userDisabled?.(userId);
+      local.userDisabled(userId);
       control('user_disabled', userId);
     },
     async watchUser(userId) {

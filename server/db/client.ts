@@ -227,12 +227,12 @@ export function wrapPglite(lite: PGliteType): Db {
 }
 
 /** True when `err` is PostgreSQL's unique violation (optionally on the named constraint). */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+/** Whether `err` is PostgreSQL's error `code`, on `constraint` when one is named. */
+function violates(err: unknown, code: string, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string } | null;
-  return !!e && e.code === '23505' && (constraint === undefined || e.constraint === constraint);
+  return !!e && e.code === code && (constraint === undefined || e.constraint === constraint);
 }
 
-export function isForeignKeyViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint?: string } | null;
-  return !!e && e.code === '23503' && e.constraint === constraint;
-}
+export const isUniqueViolation = (err: unknown, constraint?: string) => violates(err, '23505', constraint);
+
+export const isForeignKeyViolation = (err: unknown, constraint: string) => violates(err, '23503', constraint);
