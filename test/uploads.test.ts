@@ -2,178 +2,34 @@
  * Uploads, black-box: what a client sends is stored under a name and a type the server chose,
  * images lose their metadata and get a thumbnail, limits refuse without leaving anything behind,
  * only the uploader and members of a conversation that shows the upload may download it, and
- * deleting the message (or never sending it) removes the bytes, on local disk and on S3.
+ * deleting the message (or never sending it) removes the bytes; here on local disk, and on S3 in
+ * uploads-s3.test.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { housekeeping } from '../server/jobs/housekeeping.js';
-import { createTestDatabase } from './helpers/db.js';
 import { createDirect, createUsers, postMessage, type TestUser } from './helpers/factories.js';
-import { startServer, type TestServer } from './helpers/server.js';
-
-const MAX_BYTES = 64 * 1024;
-
-/**
- * A server whose uploads live in a directory of this file's own. Passing DATA_DIR alone would
- * make `startServer` use PGlite, so the PostgreSQL database is made here too; without DATA_DIR
- * the files would land in the shared `./data` that other test files write to at the same time.
- */
-async function startUploadServer(env: Record<string, string> = {}) {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'chatify-uploads-'));
-  const database = await createTestDatabase();
-  const server = await startServer({
-    DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
-    UPLOAD_MAX_BYTES: String(MAX_BYTES),
-    JOB_POLL_MS: '100',
-    ...env,
-  });
-  return {
-    server,
-    dataDir,
-    async close() {
-      await server.close();
-      await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers: files, requests, storage.
-// ---------------------------------------------------------------------------------------------
-
-const image = (width: number, height: number, background = '#3a7') =>
-  sharp({ create: { width, height, channels: 3, background } });
-const png = (width = 4, height = 4) => image(width, height).png().toBuffer();
-
-/**
- * A PNG of `width` × `height` one-bit pixels, all zero: a few kilobytes that decode to far
- * more pixels than the server accepts (a decompression bomb).
- */
-function blankPng(width: number, height: number) {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 1; // bit depth
-  ihdr[9] = 0; // greyscale
-  const rows = Buffer.alloc((1 + Math.ceil(width / 8)) * height); // filter byte 0 + zero pixels per row
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows, { level: 9 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-interface UploadResult {
-  status: number;
-  body: any;
-}
-
-async function postForm(base: string, user: TestUser | null, form: FormData | string | Buffer, contentType?: string) {
-  const headers: Record<string, string> = {};
-  if (user) headers.authorization = `Bearer ${user.token}`;
-  if (contentType) headers['content-type'] = contentType;
-  const body = Buffer.isBuffer(form) ? new Uint8Array(form) : form;
-  const res = await fetch(`${base}/api/uploads`, { method: 'POST', headers, body });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined } as UploadResult;
-}
-
-const fileForm = (bytes: Buffer, filename = 'file.bin', type = 'application/octet-stream', field = 'file') => {
-  const form = new FormData();
-  form.append(field, new Blob([new Uint8Array(bytes)], { type }), filename);
-  return form;
-};
-
-/** A multipart body written by hand: the file's name exactly as given (RFC 5987), which FormData would escape. */
-function handMadeForm(filename: string, bytes: Buffer) {
-  const boundary = `chatify-${randomUUID()}`;
-  const head =
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8''${encodeURIComponent(filename)}\r\n` +
-    'Content-Type: text/plain\r\n\r\n';
-  return {
-    body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    contentType: `multipart/form-data; boundary=${boundary}`,
-  };
-}
-
-async function download(base: string, user: TestUser, urlPath: string) {
-  const res = await fetch(base + urlPath, { headers: { authorization: `Bearer ${user.token}` } });
-  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
-}
-
-/** A GET with the path sent exactly as written (fetch would resolve `..` and `%2e%2e`). */
-function rawGet(base: string, user: TestUser, rawPath: string) {
-  const { hostname, port } = new URL(base);
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request({ hostname, port, path: rawPath, headers: { authorization: `Bearer ${user.token}` } });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('latin1');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const sendAttachment = (s: TestServer, user: TestUser, conversationId: string, id: string, type = 'image') =>
-  postMessage(s.http, user, conversationId, { message_type: type, attachment_id: id, client_id: randomUUID() });
-
-/** Whether storage holds `key` (the stream it opens is closed again). */
-async function isStored(s: TestServer, key: string) {
-  const got = await s.ctx.storage.get(key);
-  got?.body.destroy();
-  return got !== null;
-}
-
-async function uploadRow(s: TestServer, id: string) {
-  const { rows } = await s.ctx.db.query<{ storage_key: string; thumbnail_key: string | null; filename: string }>(
-    'SELECT storage_key, thumbnail_key, filename FROM uploads WHERE id = $1',
-    [id],
-  );
-  return rows[0] ?? null;
-}
-
-async function uploadIds(s: TestServer) {
-  const { rows } = await s.ctx.db.query<{ id: string }>('SELECT id FROM uploads ORDER BY id');
-  return rows.map((r) => r.id);
-}
-
-/** Every file under DATA_DIR/uploads and DATA_DIR/tmp, relative to DATA_DIR. */
-async function storedFiles(dataDir: string) {
-  const files: string[] = [];
-  for (const dir of ['uploads', 'tmp']) {
-    const entries = await readdir(path.join(dataDir, dir), { recursive: true, withFileTypes: true }).catch(
-      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)),
-    );
-    for (const e of entries) if (e.isFile()) files.push(path.relative(dataDir, path.join(e.parentPath, e.name)));
-  }
-  return files.sort();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Local storage
-// ---------------------------------------------------------------------------------------------
+import type { TestServer } from './helpers/server.js';
+import {
+  MAX_BYTES,
+  startUploadServer,
+  image,
+  png,
+  blankPng,
+  postForm,
+  fileForm,
+  handMadeForm,
+  download,
+  rawGet,
+  sendAttachment,
+  isStored,
+  uploadRow,
+  uploadIds,
+  storedFiles,
+} from './helpers/uploads.js';
 
 describe('uploads on local disk', () => {
   let s: TestServer;
@@ -590,120 +446,5 @@ describe('uploads on local disk', () => {
       expect(await uploadRow(s, fresh.id)).not.toBeNull();
       expect(await isStored(s, fresh.id)).toBe(true);
     });
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// S3 storage, against a real S3-compatible server
-// ---------------------------------------------------------------------------------------------
-
-describe('uploads on S3', () => {
-  const BUCKET = 'chatify-test';
-  const PREFIX = 'tenant-a/uploads/';
-  let s3rver: S3rver;
-  let s3Dir: string;
-  let client: S3Client;
-  let s: TestServer;
-  let dataDir: string;
-  let closeServer: () => Promise<void>;
-  let alice: TestUser, bob: TestUser, carol: TestUser;
-  let direct: string;
-
-  beforeAll(async () => {
-    s3Dir = await mkdtemp(path.join(tmpdir(), 'chatify-s3rver-'));
-    s3rver = new S3rver({
-      port: 0,
-      address: '127.0.0.1',
-      silent: true,
-      directory: s3Dir,
-      configureBuckets: [{ name: BUCKET, configs: [] }],
-    });
-    const { port } = await s3rver.run();
-    const endpoint = `http://127.0.0.1:${port}`;
-    client = new S3Client({
-      endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
-    const started = await startUploadServer({
-      UPLOAD_STORAGE: 's3',
-      S3_BUCKET: BUCKET,
-      S3_ENDPOINT: endpoint,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-      S3_PREFIX: PREFIX,
-    });
-    ({ server: s, dataDir, close: closeServer } = started);
-    [alice, bob, carol] = await createUsers(s.http, 3);
-    direct = await createDirect(s.http, alice, bob);
-  });
-  afterAll(async () => {
-    await closeServer?.();
-    client?.destroy();
-    await s3rver?.close();
-    await rm(s3Dir, { recursive: true, force: true });
-  });
-
-  const keysInBucket = async () => {
-    const out = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-    return (out.Contents ?? []).map((o) => o.Key!).sort();
-  };
-  const objectBytes = async (key: string) => {
-    const out = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    return Buffer.from(await out.Body!.transformToByteArray());
-  };
-
-  it('stores, serves and deletes through the bucket, under S3_PREFIX, and nothing on local disk', async () => {
-    const before = await keysInBucket();
-    const bytes = await png(900, 600);
-    const res = await postForm(s.base, alice, fileForm(bytes, 'harbour.png', 'image/png'));
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body).toMatchObject({ content_type: 'image/png', width: 900, height: 600, has_thumbnail: true });
-    const id: string = res.body.id;
-
-    expect(await keysInBucket()).toEqual([...before, `${PREFIX}${id}`, `${PREFIX}${id}.thumb`].sort());
-    expect((await storedFiles(dataDir)).filter((f) => f.startsWith('uploads/'))).toEqual([]);
-
-    const sent = await sendAttachment(s, alice, direct, id);
-    expect(sent.status).toBe(201);
-    const original = await download(s.base, bob, `/api/uploads/${id}`);
-    expect(original.status).toBe(200);
-    expect(original.headers.get('content-type')).toBe('image/png');
-    expect(original.bytes.equals(await objectBytes(`${PREFIX}${id}`))).toBe(true);
-    expect(await sharp(original.bytes).metadata()).toMatchObject({ format: 'png', width: 900, height: 600 });
-    const thumb = await download(s.base, bob, `/api/uploads/${id}/thumbnail`);
-    expect(thumb.status).toBe(200);
-    expect(thumb.bytes.equals(await objectBytes(`${PREFIX}${id}.thumb`))).toBe(true);
-    expect(await sharp(thumb.bytes).metadata()).toMatchObject({ format: 'webp', width: 480, height: 320 });
-    expect((await download(s.base, carol, `/api/uploads/${id}`)).status).toBe(404);
-
-    const text = Buffer.from('streamed to the bucket as it came\n');
-    const file = await postForm(s.base, alice, fileForm(text, 'notes.txt', 'text/plain'));
-    expect(file.status).toBe(201);
-    expect((await objectBytes(`${PREFIX}${file.body.id}`)).equals(text)).toBe(true);
-    expect((await download(s.base, alice, `/api/uploads/${file.body.id}`)).bytes.equals(text)).toBe(true);
-
-    expect((await s.http.del(`/api/messages/${sent.body.id}`, alice.token)).status).toBe(200);
-    expect((await download(s.base, bob, `/api/uploads/${id}`)).status).toBe(404);
-    await expect
-      .poll(async () => (await keysInBucket()).filter((k) => k.includes(id)), { timeout: 10_000, interval: 100 })
-      .toEqual([]);
-    expect(await uploadRow(s, id)).toBeNull();
-    expect(await keysInBucket()).toContain(`${PREFIX}${file.body.id}`);
-  });
-
-  it('a refused upload leaves nothing in the bucket', async () => {
-    const before = await keysInBucket();
-    const rowsBefore = await uploadIds(s);
-    const damaged = Buffer.concat([(await png(64, 64)).subarray(0, 8), randomBytes(300)]);
-    const res = await postForm(s.base, alice, fileForm(damaged, 'broken.png'));
-    expect(res.status).toBe(415);
-    const big = await postForm(s.base, alice, fileForm(Buffer.alloc(MAX_BYTES + 1), 'big.bin'));
-    expect(big.status).toBe(413);
-    expect(await keysInBucket()).toEqual(before);
-    expect(await uploadIds(s)).toEqual(rowsBefore);
-    expect(await storedFiles(dataDir)).toEqual([]);
   });
 });

@@ -12,7 +12,8 @@ import {
 } from './conversations';
 import type { Message } from '../../../protocol/messages.js';
 import { CLOSE_CODES } from '../../../protocol/frames.js';
-import { addMessages, createOutboxSender, fetchAfter, lastSeqOf, messages, resetMessages } from './messages';
+import { addMessages, fetchAfter, lastSeqOf, messages, resetMessages } from './messages';
+import { createOutboxSender } from './outbox';
 import { receiveUpdate, resyncThreads } from './changes';
 import { raiseCursor } from './cursors';
 import { setServerLimits } from './limits';

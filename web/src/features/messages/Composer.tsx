@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } 
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { CheckIcon, PaperclipIcon, SendIcon } from '../../components/Icons';
-import { messages, previewOf, queueMessage } from '../../store/messages';
+import { messages, previewOf } from '../../store/messages';
+import { queueMessage } from '../../store/outbox';
 import { sendTyping } from '../../store/chat';
 import { canEdit, editMessage } from '../../store/actions';
 import { compose, setIntent, stageFiles, takeReady, type Staged } from '../../store/compose';

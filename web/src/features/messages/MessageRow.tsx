@@ -2,7 +2,7 @@ import type { MouseEvent } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { Message } from '../../../../protocol/messages.js';
 import type { Pending } from '../../store/messages';
-import { discardMessage, retryMessage } from '../../store/messages';
+import { discardMessage, retryMessage } from '../../store/outbox';
 import { Avatar } from '../../components/Avatar';
 import { BanIcon, MenuIcon } from '../../components/Icons';
 import { clock, dayLabel } from '../../components/format';
