@@ -35,11 +35,29 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   const listeners: Partial<BusListener>[] = [];
   const local = allOf(listeners);
   // Counts the subscriber's connections, and its losses: anything learned before a loss may
-  // have missed an event (decision 018). Counting the loss too covers the moment between
-  // ioredis calling the connection ready and saying so.
+  // have missed an event (decision 018). A new connection counts only once Redis has answered
+  // its subscription to the control channel: ioredis calls it ready when it has sent its
+  // resubscriptions, not when Redis has taken them, and a revocation published in between
+  // would never arrive. Until then the bus is not healthy.
   let generation = 0;
-  sub.on('ready', () => generation++);
-  sub.on('close', () => generation++);
+  let connection = 0;
+  let controlLive = false;
+  sub.on('ready', () => {
+    const mine = ++connection;
+    sub.subscribe(CONTROL_CHANNEL).then(
+      () => {
+        if (mine !== connection || sub.status !== 'ready') return;
+        controlLive = true;
+        generation++;
+      },
+      (err) => log.debug({ err: err.message }, 'control channel subscribe failed'),
+    );
+  });
+  sub.on('close', () => {
+    connection++;
+    controlLive = false;
+    generation++;
+  });
   const prefix = `${nodeId}|`;
 
   // A message is `<node id>|<only socket>|<except socket>|<frame JSON>`; ids never contain '|'.
@@ -63,8 +81,6 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       log.warn({ err }, 'bad control message on the bus');
     }
   });
-  sub.subscribe(CONTROL_CHANNEL).catch((err) => log.error({ err }, 'control channel subscribe failed'));
-
   function publish(channels: string[], data: string, target: DeliveryTarget = {}) {
     if (pub.status !== 'ready' || channels.length === 0) return;
     const message = `${prefix}${target.onlySocket ?? ''}|${target.exceptSocket ?? ''}|${data}`;
@@ -139,7 +155,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     listen(l) {
       listeners.push(l);
     },
-    isHealthy: () => pub.status === 'ready' && sub.status === 'ready',
+    isHealthy: () => pub.status === 'ready' && sub.status === 'ready' && controlLive,
     generation: () => generation,
     async close() {
       pub.disconnect();

@@ -55,3 +55,26 @@ it('a revocation published while its node cannot reach Redis reaches the other n
   expect(a.generation()).toBeGreaterThan(generationA);
   expect(b.generation()).toBe(generationB);
 }, 30_000);
+
+it('a reconnected bus is healthy only once Redis has answered its subscription to revocations', async () => {
+  proxy.cut('reset');
+  await waitFor(async () => !a.isHealthy(), 'A notices Redis is gone');
+  // Redis takes A's subscriptions again, but its answer is slow to come back: until it does,
+  // a revocation published now may never reach A, so A must not trust anything it learns.
+  proxy.holdReplies((chunk) => chunk.includes('\r\nsubscribe\r\n'));
+  proxy.restore();
+  await waitFor(async () => proxy.connections >= 2, 'A reconnects', 15_000);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(a.isHealthy()).toBe(false);
+  const during = a.generation();
+
+  proxy.releaseReplies();
+  await waitFor(async () => a.isHealthy(), 'A is healthy once answered', 15_000);
+  // What A learned while waiting (say, a session found live) is from an older generation.
+  expect(a.generation()).toBeGreaterThan(during);
+  // And it hears revocations again.
+  const heardByA: string[] = [];
+  a.listen({ sessionRevoked: (id) => heardByA.push(id) });
+  b.publishSessionRevoked('s-after-listen');
+  await waitFor(async () => heardByA.includes('s-after-listen'), 'A hears B');
+}, 30_000);

@@ -10,14 +10,19 @@ export type CutMode = 'reset' | 'blackhole';
 export async function startTcpProxy(target: { host: string; port: number }) {
   let mode: CutMode | null = null;
   const pairs = new Set<[Socket, Socket]>();
+  // Replies held back (see holdReplies), in order, with the connection each is for.
+  let holding: ((chunk: Buffer) => boolean) | null = null;
+  let held: [Socket, Buffer][] = [];
   const server = createServer((client) => {
     if (mode === 'reset') return client.resetAndDestroy();
     const upstream = connect(target.port, target.host);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const forward = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => {
-        if (mode === null) to.write(chunk);
+      from.on('data', (chunk: Buffer) => {
+        if (mode !== null) return;
+        if (from === upstream && holding && (held.some(([c]) => c === to) || holding(chunk))) held.push([to, chunk]);
+        else to.write(chunk);
       });
     forward(client, upstream);
     forward(upstream, client);
@@ -51,6 +56,19 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     restore() {
       if (mode === 'blackhole') destroyAll();
       mode = null;
+    },
+    /**
+     * Holds back the server's bytes on a connection from the first chunk that `match` accepts
+     * (and everything after it on that connection, in order) until `releaseReplies`: the
+     * server has taken a request, but its answer is slow to arrive.
+     */
+    holdReplies(match: (chunk: Buffer) => boolean) {
+      holding = match;
+    },
+    releaseReplies() {
+      holding = null;
+      for (const [to, chunk] of held) if (!to.destroyed) to.write(chunk);
+      held = [];
     },
     async close() {
       destroyAll();
