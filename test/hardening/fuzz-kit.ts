@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-// The fuzzer's tools (test/hardening/fuzz.test.ts): seeded randomness, JSON with raw tokens,
-// hostile values, and checks on the process (prototypes, garbage collection).
+// The fuzzer's tools (test/hardening/fuzz-ws.test.ts, fuzz-rest.test.ts): seeded randomness,
+// JSON with raw tokens, hostile values, and checks on the process (prototypes, garbage collection).
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness (mulberry32).
@@ -243,6 +243,34 @@ export const INVALID_UTF8 = [
   [0xf4, 0x90, 0x80, 0x80],
   [0xe2, 0x82],
   [0xf0, 0x9f, 0x98],
+];
+
+/** JSON texts that are not JSON (or not the JSON they seem), for frames and bodies alike. */
+export const MALFORMED_CONSTANTS = [
+  '',
+  ' ',
+  '{',
+  '[',
+  '}',
+  '{"type":',
+  'NaN',
+  'Infinity',
+  'undefined',
+  '{type:"ping"}',
+  "{'type':'ping'}",
+  '{"type":"ping",}',
+  '{"type":"ping" "payload":{}}',
+  '{"type":"ping"}{"type":"ping"}',
+  '{"type":"ping","payload":{"a":01}}',
+  '{"type":"ping","payload":{"a":.5}}',
+  '{"type":"ping","payload":{"a":+1}}',
+  '{"type":"ping","payload":{"a":0x10}}',
+  '{"type":"ping","payload":{"a":NaN}}',
+  '{"type":"ping","payload":{"a":"\\x41"}}',
+  '{"type":"ping","payload":{"a":"\\u12"}}',
+  '{"type":"ping","payload":{"a":"tab\there"}}',
+  '{"type":"ping"/*c*/}',
+  '\ufeff{"type":"ping"}',
 ];
 
 // Object.prototype and friends, to prove nothing was added or replaced.
