@@ -34,6 +34,7 @@ import { createStorage, type Storage } from './uploads/storage.js';
 import { deleteStoredJob } from './uploads/service.js';
 import { uploadRoutes } from './uploads/routes.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
+import { startSearchWords } from './search/words.js';
 import { createMailer, type Mail } from './mail/mailer.js';
 
 export interface BuildOptions {
@@ -113,6 +114,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   );
   ctx.jobs = worker;
   const stopHousekeeping = startHousekeeping(ctx);
+  const stopSearchWords = startSearchWords(ctx);
   // Users of a node that died go offline when their entries expire.
   redisPresence?.onExpired((userId) => {
     userWentOffline(ctx, userId).catch((err) => log.error({ err }, 'offline after expiry failed'));
@@ -170,6 +172,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     // Sockets are closed by now (1012); let their frames and presence updates finish first.
     await realtime?.drain();
     stopHousekeeping();
+    await stopSearchWords();
     await worker.stop();
     closeSecurity();
     mailer.close();

@@ -41,6 +41,7 @@ const ConfigSchema = z
     RATE_LIMIT_SEARCH_PER_MINUTE: z.coerce.number().int().min(1).default(60),
     // How long one search may run in PostgreSQL before it is stopped and answered 503.
     SEARCH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(1_000),
+    SEARCH_WORDS_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
     RATE_LIMIT_SEND_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     WS_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(200),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),

@@ -5,6 +5,7 @@ import type { SearchQuery, SearchResult } from '../../protocol/search.js';
 import { isUuid } from '../ids.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { searchUsers } from '../users/service.js';
+import { expandPrefixes } from './words.js';
 
 // Scripts written without spaces between words: full-text lexemes do not split them.
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
@@ -92,10 +93,39 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
       `SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${SEARCH_WORK_MEM}';
        SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`,
     );
+    // Prefixes are expanded into the whole words they begin (decision 020): the full-text
+    // index streams and intersects whole words' lists, but gathers every match of a prefix
+    // into a bitmap first (two words in 1.7M messages each: 35 ms as words, 220 ms as prefixes).
+    const expansion = tsquery.fn === 'to_tsquery' ? await expandPrefixes(tx, lexemes) : null;
+    if (!expansion) {
+      const all = await tx.query<{ id: string }>(
+        `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)
+          ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
+        [userId, tsquery.text, q.limit, scope],
+      );
+      return all.rows.map((r) => r.id);
+    }
+    // The words cover the messages created and edited before `through`; the few since are
+    // read by time and matched as prefixes (materialized: never through the full-text index),
+    // less those the words found already (one message is in both when edited since).
+    const [covered, notCovered] = expansion.words
+      ? [
+          `SELECT m.id, m.created_at FROM messages m
+            WHERE m.search_vector @@ $6::tsquery AND m.deleted_at IS NULL AND ${MEMBER}
+              AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)
+           UNION ALL `,
+          'AND NOT m.search_vector @@ $6::tsquery',
+        ]
+      : ['', ''];
     const all = await tx.query<{ id: string }>(
-      `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)
-        ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
-      [userId, tsquery.text, q.limit, scope],
+      `WITH recent AS MATERIALIZED (
+         SELECT id, created_at, conversation_id, deleted_at, search_vector FROM messages
+          WHERE created_at >= $5 OR edited_at >= $5)
+       SELECT id FROM (
+         ${covered}SELECT m.id, m.created_at FROM ${query}, recent m
+          WHERE ${matches} ${notCovered} AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)) found
+        ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [userId, tsquery.text, q.limit, scope, expansion.through, ...(expansion.words ? [expansion.words] : [])],
     );
     return all.rows.map((r) => r.id);
   });

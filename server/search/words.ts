@@ -1,0 +1,149 @@
+import type { Ctx } from '../context.js';
+import type { Queryable } from '../db/client.js';
+
+/**
+ * Messages read per pass. A pass that reads this many runs again at once: after an import or
+ * an upgrade the words catch up at full speed (10M messages in under a minute here).
+ */
+const CHUNK = 20_000;
+/**
+ * A transaction takes its start time (a message's created_at, an edit's edited_at) a moment
+ * before it shows in pg_stat_activity: the horizon stays this far behind the clock.
+ */
+const MARGIN = '2 seconds';
+/**
+ * The words kept: those that do not begin with a digit. Numbers, dates, codes and ids are most
+ * of the words only one message has, and a query word that begins with a digit is matched as
+ * a prefix anyway (such prefixes are rarely common).
+ */
+const WORD = `left(w, 1) COLLATE "C" NOT BETWEEN '0' AND '9'`;
+const DIGIT_FIRST = /^[0-9]/;
+/** Words a prefix may expand to; a shorter prefix is matched as a prefix (see expandPrefixes). */
+export const MAX_COMPLETIONS = 100;
+/** Words further behind than this leave too much to search the slow way: prefixes are matched instead. */
+const MAX_LAG_SECONDS = 60;
+
+/**
+ * Adds the words of the messages created or edited since `through` to search_words, and moves
+ * `through` up to the horizon: the oldest start of a transaction still running in this
+ * database (less MARGIN), read before the messages are. A transaction that began before the
+ * horizon has committed (and is read below) or rolled back, so nothing it wrote is skipped,
+ * however long it took. One node at a time (the state row is locked; the others skip).
+ * Returns how many messages were read.
+ */
+export async function indexSearchWords(ctx: Ctx): Promise<number> {
+  return ctx.db.transaction(async (tx) => {
+    const { rows: horizon } = await tx.query<{ at: Date }>(
+      `SELECT least(statement_timestamp(), min(xact_start)) - interval '${MARGIN}' AS at
+         FROM pg_stat_activity WHERE datname = current_database()`,
+    );
+    const { rows: state } = await tx.query<{ through: Date }>(
+      'SELECT through FROM search_words_state FOR UPDATE SKIP LOCKED',
+    );
+    const from = state[0]?.through;
+    const to = horizon[0]!.at;
+    if (!from || from >= to) return 0;
+    const { rows } = await tx.query<{ n: number; last: Date | null }>(
+      `WITH fresh AS (
+         SELECT created_at, search_vector FROM messages
+          WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at LIMIT ${CHUNK}),
+       edited AS (SELECT search_vector FROM messages WHERE edited_at >= $1 AND edited_at < $2),
+       words AS (
+         INSERT INTO search_words
+         SELECT DISTINCT w FROM (SELECT search_vector FROM fresh UNION ALL SELECT search_vector FROM edited) v,
+                LATERAL unnest(tsvector_to_array(v.search_vector)) w
+          WHERE ${WORD}
+         ON CONFLICT DO NOTHING)
+       SELECT count(*)::int AS n, max(created_at) AS last FROM fresh`,
+      [from, to],
+    );
+    const { n, last } = rows[0]!;
+    let through = to;
+    if (n === CHUNK) {
+      // Cut at the last message read: those created at that same moment are read again next time.
+      through = last!;
+      if (through.getTime() === from.getTime()) {
+        // More than a whole pass created at one moment: all of them now, then past it.
+        await tx.query(
+          `INSERT INTO search_words SELECT DISTINCT w FROM messages m, LATERAL unnest(tsvector_to_array(m.search_vector)) w
+            WHERE m.created_at = $1 AND ${WORD} ON CONFLICT DO NOTHING`,
+          [from],
+        );
+        await tx.query(`UPDATE search_words_state SET through = $1::timestamptz + interval '1 microsecond'`, [from]);
+        return n;
+      }
+    }
+    await tx.query('UPDATE search_words_state SET through = $1', [through]);
+    return n;
+  });
+}
+
+/**
+ * Runs indexSearchWords every `everyMs`, and again at once while it has more to read. The
+ * returned stop waits for a pass under way (so it never meets a closed database).
+ */
+export function startSearchWords(ctx: Ctx, everyMs = ctx.config.SEARCH_WORDS_INTERVAL_MS) {
+  if (everyMs === 0) return async () => {};
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const run = () => {
+    running = indexSearchWords(ctx)
+      .then(
+        (n) => n === CHUNK,
+        (err) => {
+          ctx.log.warn({ err }, 'indexing search words failed');
+          return false;
+        },
+      )
+      .then((more) => {
+        if (!stopped) timer = setTimeout(run, more ? 0 : everyMs).unref();
+      });
+  };
+  timer = setTimeout(run, everyMs).unref();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}
+
+/** A lexeme as a tsquery operand, quoted. */
+const operand = (word: string) => `'${word.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+export interface Expansion {
+  /**
+   * The query over whole words (a tsquery's text): each prefix replaced by the words that begin
+   * with it, or kept as a prefix when it has more than MAX_COMPLETIONS; null when a prefix
+   * begins no known word (then only messages not yet covered can match).
+   */
+  words: string | null;
+  /** Messages created or edited since this moment are not covered by `words`. */
+  through: Date;
+}
+
+/**
+ * Expands query words (lowercase letters and digits) read as prefixes, in one statement that
+ * also reads `through`, so both come from the same moment. Null when the words are too far
+ * behind for this to pay (the caller then matches prefixes in the full-text index).
+ */
+export async function expandPrefixes(tx: Queryable, prefixes: string[]): Promise<Expansion | null> {
+  const { rows } = await tx.query<{ prefix: string; words: string[] | null; through: Date; current: boolean }>(
+    `SELECT p.prefix, c.words, s.through, s.through > now() - interval '${MAX_LAG_SECONDS} seconds' AS current
+       FROM search_words_state s, unnest($1::text[]) AS p(prefix),
+            LATERAL (SELECT array_agg(word) AS words FROM (
+                       SELECT word FROM search_words
+                        WHERE word >= p.prefix AND word < p.prefix || chr(1114111)
+                        ORDER BY word LIMIT ${MAX_COMPLETIONS + 1}) x) c`,
+    [prefixes],
+  );
+  const through = rows[0]?.through;
+  if (!through || !rows[0]!.current) return null;
+  const terms: string[] = [];
+  for (const { prefix, words } of rows) {
+    if (DIGIT_FIRST.test(prefix) || (words && words.length > MAX_COMPLETIONS)) terms.push(`${operand(prefix)}:*`);
+    else if (!words) return { words: null, through };
+    else terms.push(`(${words.map(operand).join(' | ')})`);
+  }
+  return { words: terms.join(' & '), through };
+}

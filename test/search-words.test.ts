@@ -1,0 +1,189 @@
+import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './helpers/server.js';
+import { createGroup, createUsers, sendText, type TestUser } from './helpers/factories.js';
+import { expandPrefixes, indexSearchWords, MAX_COMPLETIONS } from '../server/search/words.js';
+
+// Prefix search through the words index (decision 020): whatever the index covers at the
+// moment of a search, the answer is the one a prefix match over every message gives.
+let s: TestServer;
+let alice: TestUser;
+let bob: TestUser;
+let room: string;
+beforeAll(async () => {
+  s = await startServer();
+  [alice, bob] = await createUsers(s.http, 2);
+  room = await createGroup(s.http, alice, [bob], 'Words');
+});
+afterAll(() => s?.close());
+
+const find = async (u: TestUser, q: string) => {
+  const res = await s.http.get(`/api/search?q=${encodeURIComponent(q)}&limit=50`, u.token);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return (res.body.messages as { message: { content: string } }[]).map((m) => m.message.content);
+};
+
+/** What a prefix match over all of the user's messages finds, newest first: the reference. */
+async function reference(u: TestUser, q: string) {
+  const query = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map((w) => `${w}:*`).join(' & ');
+  const { rows } = await s.ctx.db.query<{ body: string }>(
+    `SELECT m.body FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
+      WHERE m.search_vector @@ to_tsquery('simple', $2) AND m.deleted_at IS NULL
+      ORDER BY m.created_at DESC, m.id DESC LIMIT 50`,
+    [u.id, query],
+  );
+  return rows.map((r) => r.body);
+}
+
+/**
+ * Indexes until the words cover everything sent so far (the server's own passes run too: a
+ * pass that finds another one under way returns at once).
+ */
+async function indexAll() {
+  const target = Date.now() - 2_000;
+  for (let i = 0; i < 200 && (await through()).getTime() < target; i++) {
+    if ((await indexSearchWords(s.ctx)) === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  expect((await through()).getTime()).toBeGreaterThanOrEqual(target);
+}
+const through = async () =>
+  (await s.ctx.db.query<{ through: Date }>('SELECT through FROM search_words_state')).rows[0]!.through;
+/** Moves the clock past the horizon's margin, so what was sent so far can be covered. */
+const pastMargin = () => new Promise((r) => setTimeout(r, 2_100));
+
+describe('prefix search over the words index', () => {
+  const syllables = ['ka', 'ri', 'bo', 'ne', 'tu', 'sa', 'lo', 'mi'];
+  const word = (n: number) => syllables[n % 8]! + syllables[(n >> 3) % 8]! + syllables[(n >> 6) % 8]!;
+  const queries = [
+    'ka',
+    'kari',
+    'karibo',
+    'ri bo',
+    'sa lo',
+    'tu',
+    'mine',
+    'nesa tu',
+    'k',
+    'zz',
+    'release',
+    'rel bu',
+    '1',
+    '12',
+    'ka 3',
+  ];
+
+  it('finds what a prefix match over every message finds, before, while and after the words catch up', async () => {
+    for (let i = 0; i < 60; i++) {
+      const n = (i * 37) % 512;
+      await sendText(s.http, i % 2 ? alice : bob, room, `${word(n)} ${word(n + 5)} ${word(n * 3)} ${i}`);
+    }
+    await sendText(s.http, alice, room, 'The release build is green');
+    await sendText(s.http, bob, room, 'releases are out; building blocks next');
+    // Nothing covered: prefixes are matched in the full-text index. (The server's own passes
+    // skip the state row while this test holds it.)
+    const hold = new pg.Client({ connectionString: s.config.DATABASE_URL });
+    await hold.connect();
+    try {
+      await hold.query(`UPDATE search_words_state SET through = '-infinity'`);
+      await hold.query('BEGIN');
+      await hold.query('SELECT 1 FROM search_words_state FOR UPDATE');
+      for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
+      expect(await through()).toEqual(-Infinity);
+    } finally {
+      await hold.end();
+    }
+
+    await pastMargin();
+    await indexAll();
+    expect(Date.now() - (await through()).getTime()).toBeLessThan(5_000);
+    const { rows } = await s.ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM search_words WHERE word IN ('release', 'releases', 'build', 'building')`,
+    );
+    expect(rows[0]!.n).toBe(4);
+    // Words that begin with a digit are left out (such query words are matched as prefixes).
+    const digits = await s.ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM search_words WHERE word ~ '^[0-9]'`,
+    );
+    expect(digits.rows[0]!.n).toBe(0);
+    const expansion = await s.ctx.db.transaction((tx) => expandPrefixes(tx, ['rel', 'bu', 'zzz']));
+    expect(expansion!.words).toBeNull(); // no word begins with zzz
+    expect((await s.ctx.db.transaction((tx) => expandPrefixes(tx, ['rel', 'bu'])))!.words).toBe(
+      "('release' | 'releases') & ('build' | 'building')",
+    );
+    // Covered, and then some sent since (read by time).
+    for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
+    await sendText(s.http, alice, room, 'relish the kariboka build');
+    for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
+    expect(await find(alice, 'rel bu')).toEqual([
+      'relish the kariboka build',
+      'releases are out; building blocks next',
+      'The release build is green',
+    ]);
+  });
+
+  it('finds an edited message by its new words, covered or not, and not by the words it lost', async () => {
+    const m = await sendText(s.http, alice, room, 'a plain wombat');
+    await pastMargin();
+    await indexAll();
+    expect(await find(bob, 'womb')).toEqual(['a plain wombat']);
+    const edit = await s.http.request('PATCH', `/api/messages/${m.id}`, {
+      token: alice.token,
+      body: { content: 'a plain quetzal' },
+    });
+    expect(edit.status, JSON.stringify(edit.body)).toBe(200);
+    expect(await find(bob, 'quetz')).toEqual(['a plain quetzal']);
+    expect(await find(bob, 'womb')).toEqual([]);
+    await pastMargin();
+    await indexAll();
+    expect(await find(bob, 'quetz')).toEqual(['a plain quetzal']);
+    expect(await find(bob, 'womb')).toEqual([]);
+    // Edited again, keeping a covered word: found by the words and among the edits, listed once.
+    const again = await s.http.request('PATCH', `/api/messages/${m.id}`, {
+      token: alice.token,
+      body: { content: 'a plain quetzal again' },
+    });
+    expect(again.status).toBe(200);
+    expect(await find(bob, 'quetz')).toEqual(['a plain quetzal again']);
+  });
+
+  it('never skips a message whose transaction was still open while the words moved on', async () => {
+    // A send that began before the index pass and committed after it: its created_at is
+    // older than the pass, yet the pass could not see it.
+    const client = new pg.Client({ connectionString: s.config.DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body)
+         VALUES ($1, 100000, $2, $3, 'a late quokka')`,
+        [room, alice.id, randomUUID()],
+      );
+      const { rows } = await client.query<{ started: Date }>('SELECT now() AS started');
+      await pastMargin();
+      for (let i = 0; i < 3; i++) await indexSearchWords(s.ctx);
+      // The words stop short of the open transaction's start.
+      expect((await through()).getTime()).toBeLessThan(rows[0]!.started.getTime());
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    expect(await find(bob, 'quok')).toEqual(['a late quokka']);
+    await pastMargin();
+    await indexAll();
+    expect(await find(bob, 'quok')).toEqual(['a late quokka']);
+  });
+
+  it('matches a prefix of more than MAX_COMPLETIONS words as a prefix, and words that need quoting', async () => {
+    const many = Array.from({ length: MAX_COMPLETIONS + 5 }, (_, i) => `zeta${String(i).padStart(4, '0')}`);
+    await sendText(s.http, alice, room, many.join(' '));
+    await sendText(s.http, alice, room, String.raw`see example.com/it's and /usr/a'b/c\d`);
+    await pastMargin();
+    await indexAll();
+    for (const q of ['zeta', 'zeta00', 'zeta0104', 'example', 'usr', 'it']) {
+      expect(await find(alice, q), q).toEqual(await reference(alice, q));
+    }
+    expect(await find(alice, 'zeta')).toHaveLength(1);
+    expect(await find(alice, 'example')).toHaveLength(1);
+  });
+});
