@@ -187,3 +187,39 @@ describe('prefix search over the words index', () => {
     expect(await find(alice, 'example')).toHaveLength(1);
   });
 });
+
+describe('the background pass', () => {
+  it('reads in chunks, and past more messages created at one moment than a chunk holds', async () => {
+    // Its own server with no passes of its own: every pass here is the test's.
+    const quiet = await startServer({ SEARCH_WORDS_INTERVAL_MS: '0' });
+    try {
+      const [u] = await createUsers(quiet.http, 1);
+      const conversation = await createGroup(quiet.http, u!, [], 'Chunks');
+      // 12 messages created at one moment (as a batch's are), then 7 a second apart.
+      await quiet.ctx.db.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
+         SELECT $1, g, $2, 'c' || g, CASE WHEN g <= 12 THEN 'tieword' || g ELSE 'laterword' || g END,
+                date_trunc('second', now()) - interval '1 minute' + make_interval(secs => greatest(g - 12, 0))
+           FROM generate_series(1, 19) AS g`,
+        [conversation, u!.id],
+      );
+      await quiet.ctx.db.query(`UPDATE search_words_state SET through = '-infinity'`);
+      const passes: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const n = await indexSearchWords(quiet.ctx, 5);
+        if (n === 0) break;
+        passes.push(n);
+      }
+      // From the start to the moment (5 of 12), the rest of that moment at once, then on.
+      expect(passes).toEqual([5, 5, 5, 3]);
+      const { rows } = await quiet.ctx.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM search_words WHERE word LIKE 'tieword%' OR word LIKE 'laterword%'`,
+      );
+      expect(rows[0]!.n).toBe(19);
+      const res = await quiet.http.get('/api/search?q=tiewor&limit=50', u!.token);
+      expect(res.body.messages).toHaveLength(12);
+    } finally {
+      await quiet.close();
+    }
+  });
+});

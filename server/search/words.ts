@@ -18,35 +18,37 @@ const MARGIN = '2 seconds';
  */
 const WORD = `left(w, 1) COLLATE "C" NOT BETWEEN '0' AND '9'`;
 const DIGIT_FIRST = /^[0-9]/;
-/** Words a prefix may expand to; a shorter prefix is matched as a prefix (see expandPrefixes). */
+/** Words a prefix may expand to; a prefix that begins more stays a prefix (see expandPrefixes). */
 export const MAX_COMPLETIONS = 100;
 /** Words further behind than this leave too much to search the slow way: prefixes are matched instead. */
 const MAX_LAG_SECONDS = 60;
 
 /**
  * Adds the words of the messages created or edited since `through` to search_words, and moves
- * `through` up to the horizon: the oldest start of a transaction still running in this
- * database (less MARGIN), read before the messages are. A transaction that began before the
- * horizon has committed (and is read below) or rolled back, so nothing it wrote is skipped,
- * however long it took. One node at a time (the state row is locked; the others skip).
+ * `through` up to the horizon: the oldest start of a client's transaction still running in
+ * this database (less MARGIN), read before the messages are (autovacuum's, which can run for
+ * minutes, writes no messages). A transaction that began before the horizon has committed
+ * (and is read below) or rolled back, so nothing it wrote is skipped, however long it took. One node at a time (the state row is locked; the others skip).
  * Returns how many messages were read.
  */
-export async function indexSearchWords(ctx: Ctx): Promise<number> {
+export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number> {
+  // Timestamps stay text here: a Date would cut them to the millisecond.
   return ctx.db.transaction(async (tx) => {
-    const { rows: horizon } = await tx.query<{ at: Date }>(
-      `SELECT least(statement_timestamp(), min(xact_start)) - interval '${MARGIN}' AS at
-         FROM pg_stat_activity WHERE datname = current_database()`,
+    const { rows: horizon } = await tx.query<{ at: string }>(
+      `SELECT (least(statement_timestamp(), min(xact_start)) - interval '${MARGIN}')::text AS at
+         FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
     );
-    const { rows: state } = await tx.query<{ through: Date }>(
-      'SELECT through FROM search_words_state FOR UPDATE SKIP LOCKED',
-    );
-    const from = state[0]?.through;
     const to = horizon[0]!.at;
-    if (!from || from >= to) return 0;
-    const { rows } = await tx.query<{ n: number; last: Date | null }>(
+    const { rows: state } = await tx.query<{ from: string; behind: boolean }>(
+      'SELECT through::text AS from, through < $1::timestamptz AS behind FROM search_words_state FOR UPDATE SKIP LOCKED',
+      [to],
+    );
+    if (!state[0]?.behind) return 0;
+    const { from } = state[0];
+    const { rows } = await tx.query<{ n: number; last: string | null; stuck: boolean }>(
       `WITH fresh AS (
          SELECT created_at, search_vector FROM messages
-          WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at LIMIT ${CHUNK}),
+          WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at LIMIT ${chunk}),
        edited AS (SELECT search_vector FROM messages WHERE edited_at >= $1 AND edited_at < $2),
        words AS (
          INSERT INTO search_words
@@ -54,26 +56,24 @@ export async function indexSearchWords(ctx: Ctx): Promise<number> {
                 LATERAL unnest(tsvector_to_array(v.search_vector)) w
           WHERE ${WORD}
          ON CONFLICT DO NOTHING)
-       SELECT count(*)::int AS n, max(created_at) AS last FROM fresh`,
+       SELECT count(*)::int AS n, max(created_at)::text AS last, max(created_at) = $1 AS stuck FROM fresh`,
       [from, to],
     );
-    const { n, last } = rows[0]!;
-    let through = to;
-    if (n === CHUNK) {
+    const { n, last, stuck } = rows[0]!;
+    if (n < chunk) {
+      await tx.query('UPDATE search_words_state SET through = $1', [to]);
+    } else if (!stuck) {
       // Cut at the last message read: those created at that same moment are read again next time.
-      through = last!;
-      if (through.getTime() === from.getTime()) {
-        // More than a whole pass created at one moment: all of them now, then past it.
-        await tx.query(
-          `INSERT INTO search_words SELECT DISTINCT w FROM messages m, LATERAL unnest(tsvector_to_array(m.search_vector)) w
-            WHERE m.created_at = $1 AND ${WORD} ON CONFLICT DO NOTHING`,
-          [from],
-        );
-        await tx.query(`UPDATE search_words_state SET through = $1::timestamptz + interval '1 microsecond'`, [from]);
-        return n;
-      }
+      await tx.query('UPDATE search_words_state SET through = $1', [last]);
+    } else {
+      // More than a whole pass created at one moment: all of them now, then past it.
+      await tx.query(
+        `INSERT INTO search_words SELECT DISTINCT w FROM messages m, LATERAL unnest(tsvector_to_array(m.search_vector)) w
+          WHERE m.created_at = $1 AND ${WORD} ON CONFLICT DO NOTHING`,
+        [from],
+      );
+      await tx.query(`UPDATE search_words_state SET through = $1::timestamptz + interval '1 microsecond'`, [from]);
     }
-    await tx.query('UPDATE search_words_state SET through = $1', [through]);
     return n;
   });
 }
