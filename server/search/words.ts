@@ -18,6 +18,10 @@ const MARGIN = '2 seconds';
  */
 const WORD = `left(w, 1) COLLATE "C" NOT BETWEEN '0' AND '9'`;
 const DIGIT_FIRST = /^[0-9]/;
+/** The advisory lock of a pass (any number no other lock of ours uses: 020 is the decision). */
+export const PASS_LOCK = 8_020_001;
+/** How far behind `through` may fall while nothing new arrives, before a pass writes it anyway. */
+const IDLE_WRITE = '20 seconds';
 /** Words a prefix may expand to; a prefix that begins more stays a prefix (see expandPrefixes). */
 export const MAX_COMPLETIONS = 100;
 /** Words further behind than this leave too much to search the slow way: prefixes are matched instead. */
@@ -28,24 +32,30 @@ const MAX_LAG_SECONDS = 60;
  * `through` up to the horizon: the oldest start of a client's transaction still running in
  * this database (less MARGIN), read before the messages are (autovacuum's, which can run for
  * minutes, writes no messages). A transaction that began before the horizon has committed
- * (and is read below) or rolled back, so nothing it wrote is skipped, however long it took. One node at a time (the state row is locked; the others skip).
- * Returns how many messages were read.
+ * (and is read below) or rolled back, so nothing it wrote is skipped, however long it took.
+ * One node at a time (the others skip). Returns how many messages were read.
  */
 export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number> {
   // Timestamps stay text here: a Date would cut them to the millisecond.
   return ctx.db.transaction(async (tx) => {
+    // One pass at a time over all nodes. (An advisory lock, not a row lock: a pass that finds
+    // nothing to do writes nothing, so an idle server does not flush its log every second.)
+    const { rows: lock } = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [PASS_LOCK]);
+    if (!lock[0]!.got) return 0;
     const { rows: horizon } = await tx.query<{ at: string }>(
       `SELECT (least(statement_timestamp(), min(xact_start)) - interval '${MARGIN}')::text AS at
          FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
     );
     const to = horizon[0]!.at;
-    const { rows: state } = await tx.query<{ from: string; behind: boolean }>(
-      'SELECT through::text AS from, through < $1::timestamptz AS behind FROM search_words_state FOR UPDATE SKIP LOCKED',
+    const { rows: state } = await tx.query<{ from: string; behind: boolean; stale: boolean }>(
+      `SELECT through::text AS from, through < $1::timestamptz AS behind,
+              through < $1::timestamptz - interval '${IDLE_WRITE}' AS stale
+         FROM search_words_state`,
       [to],
     );
     if (!state[0]?.behind) return 0;
-    const { from } = state[0];
-    const { rows } = await tx.query<{ n: number; last: string | null; stuck: boolean }>(
+    const { from, stale } = state[0];
+    const { rows } = await tx.query<{ n: number; edits: number; last: string | null; stuck: boolean }>(
       `WITH fresh AS (
          SELECT created_at, search_vector FROM messages
           WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at LIMIT ${chunk}),
@@ -56,15 +66,22 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
                 LATERAL unnest(tsvector_to_array(v.search_vector)) w
           WHERE ${WORD}
          ON CONFLICT DO NOTHING)
-       SELECT count(*)::int AS n, max(created_at)::text AS last, max(created_at) = $1 AS stuck FROM fresh`,
+       SELECT count(*)::int AS n, (SELECT count(*)::int FROM edited) AS edits,
+              max(created_at)::text AS last, max(created_at) = $1 AS stuck
+         FROM fresh`,
       [from, to],
     );
-    const { n, last, stuck } = rows[0]!;
+    const { n, edits, last, stuck } = rows[0]!;
+    // Nothing new: `through` moves up only now and then (a search reads the moments since by time).
+    if (n === 0 && edits === 0 && !stale) return 0;
+    // Only from where this pass began: a reset meanwhile (after an import) stands.
+    const move = (sql: string, at: string) =>
+      tx.query(`UPDATE search_words_state SET through = ${sql} WHERE through = $2::timestamptz`, [at, from]);
     if (n < chunk) {
-      await tx.query('UPDATE search_words_state SET through = $1', [to]);
+      await move('$1', to);
     } else if (!stuck) {
       // Cut at the last message read: those created at that same moment are read again next time.
-      await tx.query('UPDATE search_words_state SET through = $1', [last]);
+      await move('$1', last!);
     } else {
       // More than a whole pass created at one moment: all of them now, then past it.
       await tx.query(
@@ -72,7 +89,7 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
           WHERE m.created_at = $1 AND ${WORD} ON CONFLICT DO NOTHING`,
         [from],
       );
-      await tx.query(`UPDATE search_words_state SET through = $1::timestamptz + interval '1 microsecond'`, [from]);
+      await move(`$1::timestamptz + interval '1 microsecond'`, from);
     }
     return n;
   });
