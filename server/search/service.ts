@@ -95,7 +95,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     );
     // Prefixes are expanded into the whole words they begin (decision 020): the full-text
     // index streams and intersects whole words' lists, but gathers every match of a prefix
-    // into a bitmap first (two words in 1.7M messages each: 35 ms as words, 220 ms as prefixes).
+    // into a bitmap first (two words in 1.7M of 10M messages each: 81 ms, against 219 ms as prefixes).
     const expansion = tsquery.fn === 'to_tsquery' ? await expandPrefixes(tx, lexemes) : null;
     if (!expansion) {
       const all = await tx.query<{ id: string }>(
