@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createDirect, createUser, sendText } from './helpers/factories.js';
+import { expandPrefixes, indexSearchWords } from '../server/search/words.js';
 
 // PGlite takes several seconds to initialise a data directory: one test, two server lifetimes.
 const dataDir = mkdtempSync(join(tmpdir(), 'chatify-pglite-'));
@@ -55,5 +56,15 @@ describe('embedded PGlite (DATA_DIR, no DATABASE_URL)', () => {
     // The restarted server keeps working on the same data: the next message continues the sequence.
     const next = await sendText(second.http, { ...bob, token: login.body.token }, conv, 'after restart');
     expect(next.seq).toBe(2);
+
+    // Prefix search through the words index (decision 020) works here too.
+    await new Promise((r) => setTimeout(r, 2_100));
+    await indexSearchWords(second.ctx);
+    const expansion = await second.ctx.db.transaction((tx) => expandPrefixes(tx, ['pgl', 'resta']));
+    expect(expansion?.words).toBe("('pglite') & ('restart')");
+    const found = await second.http.get('/api/search?q=pgl', login.body.token);
+    expect(found.body.messages.map((m: { message: { content: string } }) => m.message.content)).toEqual([
+      'stored in PGlite',
+    ]);
   });
 });
