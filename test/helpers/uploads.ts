@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createTestDatabase } from './db.js';
-import { postMessage, type TestUser } from './factories.js';
+import { createDirect, createUsers, postMessage, type TestUser } from './factories.js';
 import { startServer, type TestServer } from './server.js';
 
 export const MAX_BYTES = 64 * 1024;
@@ -170,3 +171,49 @@ export async function storedFiles(dataDir: string) {
 // ---------------------------------------------------------------------------------------------
 // Local storage
 // ---------------------------------------------------------------------------------------------
+
+/** One uploads test file's server on local disk, its users and a direct chat between Alice and Bob. */
+export interface LocalUploads {
+  s: TestServer;
+  dataDir: string;
+  alice: TestUser;
+  bob: TestUser;
+  carol: TestUser;
+  direct: string;
+  upload(user: TestUser, bytes: Buffer, filename?: string, type?: string): Promise<UploadResult>;
+  /** Uploads `form` as Alice and asserts that it was refused with `status`/`code` and left nothing anywhere. */
+  expectRefused(form: FormData | string, status: number, code: string, contentType?: string): Promise<string>;
+}
+
+/**
+ * Call inside a `describe`: starts a server with uploads on local disk before its tests and
+ * closes it after them. The fields are set once the `beforeAll` it registers has run.
+ */
+export function useLocalUploads(): LocalUploads {
+  let close: (() => Promise<void>) | undefined;
+  const t = {
+    upload: (user: TestUser, bytes: Buffer, filename?: string, type?: string) =>
+      postForm(t.s.base, user, fileForm(bytes, filename, type)),
+    async expectRefused(form: FormData | string, status: number, code: string, contentType?: string) {
+      const filesBefore = await storedFiles(t.dataDir);
+      const rowsBefore = await uploadIds(t.s);
+      const res = await postForm(t.s.base, t.alice, form, contentType);
+      expect(res.status, JSON.stringify(res.body)).toBe(status);
+      expect(res.body.error.code).toBe(code);
+      expect(await uploadIds(t.s)).toEqual(rowsBefore);
+      expect(await storedFiles(t.dataDir)).toEqual(filesBefore);
+      return res.body.error.message as string;
+    },
+  } as LocalUploads;
+
+  beforeAll(async () => {
+    const started = await startUploadServer();
+    ({ server: t.s, dataDir: t.dataDir, close } = started);
+    [t.alice, t.bob, t.carol] = await createUsers(t.s.http, 3);
+    t.direct = await createDirect(t.s.http, t.alice, t.bob);
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+  return t;
+}

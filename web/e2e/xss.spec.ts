@@ -1,8 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
-import { randomUUID } from 'node:crypto';
 import { LIMITS } from '../../protocol/limits.js';
 import { startAppServer } from './app-server.js';
 import { uniq } from './helpers.js';
+import { messages, names, titles, typed } from './xss-corpus.js';
+import { domProblems, readAndScroll, restApi, type ApiUser } from './xss-kit.js';
 
 /**
  * Hardening item 10: an XSS corpus in message contents, display names and group titles runs
@@ -10,6 +11,7 @@ import { uniq } from './helpers.js';
  * the page, or `alert(n)` caught as a dialog); the victim's browser renders every surface that
  * shows user text, and the test asserts that no sentinel fired, no page error happened, the text
  * shows literally, and the DOM holds no element, handler attribute or URL made from user content.
+ * The payloads are in xss-corpus.ts; the in-page checks and the REST calls in xss-kit.ts.
  */
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
@@ -20,248 +22,9 @@ test.afterAll(async () => {
   await server?.close();
 });
 
-type Payload = (n: number) => string;
-
-/** Fills `s` up to exactly `len` characters with more payload text. */
-const fillTo = (s: string, len: number, filler: string) =>
-  (s + filler.repeat(Math.ceil(len / filler.length))).slice(0, len);
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-/** Message contents (up to LIMITS.contentMax). Numbered 1.. in the order below. */
-const MESSAGE_PAYLOADS: Payload[] = [
-  (n) => `<script>__xss(${n})</script>`,
-  (n) => `<img src=x onerror=__xss(${n})>`,
-  (n) => `<svg onload=__xss(${n})>`,
-  (n) => `<svg><script>__xss(${n})</script></svg>`,
-  (n) => `<iframe srcdoc="<script>parent.__xss(${n})</script>"></iframe>`,
-  (n) => `<iframe src="javascript:parent.__xss(${n})"></iframe>`,
-  (n) => `<a href="javascript:__xss(${n})">click me</a>`,
-  (n) => `javascript:__xss(${n})`,
-  (n) => `JaVaScRiPt:alert(${n})`,
-  (n) => `[click me](javascript:__xss(${n}))`,
-  (n) => `[x](javascript:alert(${n}))`,
-  (n) => `![img](javascript:__xss(${n}))`,
-  (n) => `<javascript:__xss(${n})>`,
-  (n) => `data:text/html;base64,${b64(`<script>parent.__xss(${n})</script>`)}`,
-  (n) => `<a href="data:text/html,<script>__xss(${n})</script>">data link</a>`,
-  (n) => `vbscript:msgbox(${n})`,
-  (n) => `<body onload=__xss(${n})>`,
-  (n) => `<div onmouseover="__xss(${n})" style="position:fixed;inset:0">hover me</div>`,
-  (n) => `<input autofocus onfocus=__xss(${n})>`,
-  (n) => `<details open ontoggle=__xss(${n})>`,
-  (n) => `<video><source onerror="__xss(${n})"></video>`,
-  (n) => `<audio src=x onerror=__xss(${n})>`,
-  (n) => `<object data="javascript:__xss(${n})"></object>`,
-  (n) => `<embed src="javascript:__xss(${n})">`,
-  (n) => `<svg><animate onbegin=__xss(${n}) attributeName=x dur=1s>`,
-  (n) => `<svg><a xlink:href="javascript:__xss(${n})"><text x=20 y=20>svg link</text></a></svg>`,
-  (n) => `<marquee onstart=__xss(${n})>`,
-  (n) => `<x contenteditable onblur=__xss(${n})>lose focus`,
-  (n) => `<a href="mailto:x@example.com" onclick="__xss(${n})">mail</a>`,
-  // mXSS: markup that mutates when parsed and serialized again.
-  (n) => `<math><mtext><table><mglyph><style><img src=x onerror=__xss(${n})>`,
-  (n) => `<noscript><p title="</noscript><img src=x onerror=__xss(${n})>">`,
-  (n) => `<svg></p><style><a id="</style><img src=1 onerror=__xss(${n})>">`,
-  (n) => `<form><math><mtext></form><form><mglyph><style></math><img src onerror=__xss(${n})>`,
-  (n) => `<!--<img src="--><img src=x onerror=__xss(${n})//">`,
-  (n) => `<template><script>__xss(${n})</script></template>`,
-  // HTML entities and other encodings.
-  (n) => `&lt;img src=x onerror=__xss(${n})&gt;`,
-  (n) => `&#60;script&#62;__xss(${n})&#60;/script&#62;`,
-  (n) => `%3Cscript%3E__xss(${n})%3C%2Fscript%3E`,
-  (n) => `\\u003cimg src=x onerror=__xss(${n})\\u003e`,
-  (n) => `<img src=x onerror=&#95;&#95;xss(${n})>`,
-  (n) => `<a href="&#106;avascript:__xss(${n})">entity link</a>`,
-  (n) => `<a href="java\tscript:__xss(${n})">tab link</a>`,
-  (n) => `<img src=x:alert(${n}) onerror=eval(src)>`,
-  (n) => `<IMG SRC=javascript:__xss(${n})>`,
-  (n) => `<scr<script>ipt>__xss(${n})</scr</script>ipt>`,
-  (n) => `<<script>__xss(${n})//<</script>`,
-  (n) => `<scr\u200Bipt>__xss(${n})</scr\u200Bipt>`,
-  // Breaking out of attributes, text areas and templates.
-  (n) => `"><script>__xss(${n})</script>`,
-  (n) => `'><img src=x onerror=__xss(${n})>`,
-  (n) => `</textarea><script>__xss(${n})</script>`,
-  (n) => `</span></div><script>__xss(${n})</script>`,
-  (n) => `{{constructor.constructor('__xss(${n})')()}}`,
-  (n) => `{{constructor.constructor('alert(${n})')()}}`,
-  (n) => `\${__xss(${n})}`,
-  (n) => `<%= __xss(${n}) %>`,
-  (n) => `<style>@import 'javascript:__xss(${n})';</style>`,
-  (n) => `<link rel=import href="data:text/html,<script>__xss(${n})</script>">`,
-  (n) => `<meta http-equiv="refresh" content="0;url=javascript:__xss(${n})">`,
-  (n) => `<base href="javascript:__xss(${n})//">`,
-  // URLs the client turns into links: only the http(s) part may become an href.
-  (n) => `https://example.com/"><img src=x onerror=__xss(${n})>`,
-  (n) => `https://example.com/?q=<script>__xss(${n})</script>`,
-  (n) => `see javascript:__xss(${n})//https://example.com/x then https://example.com/ok`,
-  (n) => `https://example.com/" onmouseover="__xss(${n})`,
-  (n) => `javascript://https://example.com/%0a__xss(${n})`,
-  // Right-to-left overrides and other invisible characters.
-  (n) => `\u202Egnp.exe<img src=x onerror=__xss(${n})>`,
-  (n) => `\u202E\u2066<script>__xss(${n})</script>\u2069 \u200F\u061C`,
-  // The classic polyglot.
-  (n) =>
-    `jaVasCript:/*-/*\`/*\\\`/*'/*"/**/(/* */oNcliCk=__xss(${n}) )//%0D%0A%0d%0a//</stYle/</titLe/</teXtarEa/</scRipt/--!>\\x3csVg/<sVg/oNloAd=__xss(${n})//>\\x3e`,
-  // As long as a message may be.
-  (n) =>
-    fillTo(
-      `<img src=x onerror=__xss(${n})>`,
-      LIMITS.contentMax,
-      `<script>__xss(${n})</script><svg onload=__xss(${n})> javascript:__xss(${n}) `,
-    ),
-];
-
-/** Display names (trimmed, up to LIMITS.displayNameMax). Numbered 101.. */
-const NAME_PAYLOADS: Payload[] = [
-  (n) => `<img src=x onerror=__xss(${n})>`,
-  (n) => `<script>__xss(${n})</script>`,
-  (n) => `<svg onload=alert(${n})>`,
-  (n) => `"><b onmouseover=__xss(${n})>Mallory</b>`,
-  (n) => `javascript:__xss(${n})`,
-  (n) => `[me](javascript:alert(${n}))`,
-  (n) => `{{constructor.constructor('__xss(${n})')()}}`,
-  (n) => `&lt;b&gt;&#60;i&#62; <iframe srcdoc=x onload=__xss(${n})>`,
-  (n) => `\u202Egnp.<img src=x onerror=__xss(${n})>`,
-  (n) => `<iframe src=javascript:__xss(${n})>`,
-  (n) => `<a href="data:text/html,<script>__xss(${n})</script>">d</a>`,
-  (n) => `https://e.example/"><img src=x onerror=__xss(${n})>`,
-  (n) => `<details open ontoggle=__xss(${n})>`,
-  (n) => fillTo(`<img src=x onerror=__xss(${n})>`, LIMITS.displayNameMax, `<svg onload=__xss(${n})>`),
-];
-
-/** Group titles (trimmed, up to LIMITS.titleMax). Numbered 201.. */
-const TITLE_PAYLOADS: Payload[] = [
-  (n) => `<script>__xss(${n})</script> corpus`,
-  (n) => `<img src=x onerror=alert(${n})> team`,
-  (n) => `<iframe srcdoc="<script>parent.__xss(${n})</script>"></iframe>`,
-  (n) => `{{constructor.constructor('alert(${n})')()}}`,
-  (n) => `javascript:__xss(${n})`,
-  (n) => `[group](javascript:__xss(${n}))`,
-  (n) => `\u202E<svg/onload=__xss(${n})>`,
-  (n) => `<math><mtext><table><mglyph><style><img src=x onerror=__xss(${n})>`,
-  (n) => `&lt;script&gt;__xss(${n})&lt;/script&gt; &#x3C;img src=x onerror=__xss(${n})&#x3E;`,
-  (n) =>
-    fillTo(
-      `<svg><animate onbegin=__xss(${n}) attributeName=x dur=1s>`,
-      LIMITS.titleMax,
-      `<img src=x onerror=__xss(${n})>`,
-    ),
-];
-
-/** Typed in the victim's own composer (which trims). Numbered 301.. */
-const COMPOSER_PAYLOADS: Payload[] = [
-  (n) => `<img src=x onerror=__xss(${n})>`,
-  (n) => `[x](javascript:alert(${n}))`,
-  (n) => `javascript:__xss(${n}) https://example.com/ok${n}`,
-];
-
-const numbered = (list: Payload[], from: number) => list.map((p, i) => p(from + i));
-const messages = numbered(MESSAGE_PAYLOADS, 1);
-const names = numbered(NAME_PAYLOADS, 101).map((s) => s.trim());
-const titles = numbered(TITLE_PAYLOADS, 201).map((s) => s.trim());
-const typed = numbered(COMPOSER_PAYLOADS, 301);
-
-/**
- * Runs in the page: what user content could have turned into markup. The app itself renders no
- * such elements, no `on*` attributes, no script URLs, and links only inside message text.
- */
-function domProblems(): string[] {
-  const doc = (globalThis as any).document;
-  const problems: string[] = [];
-  const show = (el: any) => String(el.outerHTML).slice(0, 160);
-  const scriptUrl = /^(javascript|data|vbscript):/i;
-  const urlAttrs = ['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'poster', 'background', 'srcset'];
-  for (const el of doc.body.querySelectorAll('*')) {
-    for (const a of el.attributes) {
-      const name = String(a.name).toLowerCase();
-      if (name.startsWith('on')) problems.push(`event handler attribute ${name}: ${show(el)}`);
-      if (name === 'srcdoc') problems.push(`srcdoc: ${show(el)}`);
-      // Browsers ignore whitespace and control characters in a scheme: so does this check.
-      if (
-        urlAttrs.includes(name) &&
-        scriptUrl.test([...String(a.value)].filter((c) => c.charCodeAt(0) > 0x20).join(''))
-      )
-        problems.push(`script URL in ${name}: ${show(el)}`);
-    }
-  }
-  const forbidden =
-    'script, iframe, frame, frameset, object, embed, applet, img, image, picture, source, video, audio, style, link, meta, base, math, template, marquee, details, noscript, xmp, isindex, animate, set, foreignObject, use';
-  for (const el of doc.body.querySelectorAll(forbidden)) problems.push(`element from user content: ${show(el)}`);
-  // The app's own scripts: only the built bundle, from this origin.
-  for (const s of doc.querySelectorAll('script')) {
-    const src = String(s.getAttribute('src') ?? '');
-    if (!src.startsWith('/assets/')) problems.push(`script not from the bundle: ${show(s)}`);
-  }
-  for (const a of doc.querySelectorAll('a')) {
-    const href = a.getAttribute('href');
-    if (href === null) continue;
-    if (!/^(https?:|mailto:)/i.test(href)) problems.push(`link that is not http(s) or mailto: ${show(a)}`);
-    if (!a.closest('[data-testid="message-text"]')) problems.push(`link outside a message: ${show(a)}`);
-    if (!/\bnoopener\b/.test(String(a.getAttribute('rel') ?? ''))) problems.push(`link without noopener: ${show(a)}`);
-  }
-  if (doc.title !== 'Chatify') problems.push(`document.title changed: ${doc.title}`);
-  return problems;
-}
-
-/**
- * Runs in the page: reads the rendered message texts and sender names, then scrolls the message
- * list by `screens` (negative: up) and waits two frames so the virtualized list renders the rows.
- */
-async function readAndScroll(screens: number) {
-  const g = globalThis as any;
-  const doc = g.document;
-  const texts = [...doc.querySelectorAll('[data-testid="message-text"]')].map((e: any) => String(e.textContent));
-  const senders = [...doc.querySelectorAll('[data-testid="their-message"] [data-testid="sender-name"]')].map((e: any) =>
-    String(e.textContent),
-  );
-  const scroller = doc.querySelector('section [data-testid="virtuoso-scroller"]');
-  const atTop = scroller.scrollTop <= 0;
-  const atBottom = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 2;
-  scroller.scrollTop += Math.round(scroller.clientHeight * screens);
-  for (let i = 0; i < 2; i++) await new Promise((r) => g.requestAnimationFrame(r));
-  return { texts, senders, atTop, atBottom };
-}
-
-interface ApiUser {
-  id: string;
-  username: string;
-  token: string;
-}
-
-async function api<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  expect(res.ok, `${method} ${path} -> ${res.status} ${text}`).toBe(true);
-  return JSON.parse(text) as T;
-}
-
-async function register(username: string): Promise<ApiUser> {
-  const body = await api<{ token: string; user: { id: string } }>('POST', '/api/auth/register', null, {
-    username,
-    email: `${username}@example.test`,
-    password: 'correct horse battery',
-    display_name: username,
-  });
-  return { id: body.user.id, username, token: body.token };
-}
-
-const post = (from: ApiUser, conversationId: string, content: string) =>
-  api('POST', `/api/conversations/${conversationId}/messages`, from.token, {
-    content,
-    message_type: 'text',
-    client_id: randomUUID(),
-  });
-
 test('an XSS corpus in messages, names and titles renders as text and runs nothing', async ({ browser }, info) => {
   test.setTimeout(90_000);
+  const { api, register, post } = restApi(server.url);
   expect(messages.length).toBeGreaterThanOrEqual(40);
   expect(messages.at(-1)).toHaveLength(LIMITS.contentMax);
   for (const s of names) expect(s.length).toBeLessThanOrEqual(LIMITS.displayNameMax);
