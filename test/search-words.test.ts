@@ -182,13 +182,15 @@ describe('prefix search over the words index', () => {
     const many = Array.from({ length: MAX_COMPLETIONS + 5 }, (_, i) => `zeta${String(i).padStart(4, '0')}`);
     await sendText(s.http, alice, room, many.join(' '));
     await sendText(s.http, alice, room, String.raw`see example.com/it's and /usr/a'b/c\d`);
+    await sendText(s.http, alice, room, 'Über große Äpfel');
     await pastMargin();
     await indexAll();
-    for (const q of ['zeta', 'zeta00', 'zeta0104', 'example', 'usr', 'it']) {
+    for (const q of ['zeta', 'zeta00', 'zeta0104', 'example', 'usr', 'it', 'ÜBER', 'äpf', 'GROSS']) {
       expect(await find(alice, q), q).toEqual(await reference(alice, q));
     }
     expect(await find(alice, 'zeta')).toHaveLength(1);
     expect(await find(alice, 'example')).toHaveLength(1);
+    expect(await find(alice, 'ÄPF')).toEqual(['Über große Äpfel']);
   });
 });
 
