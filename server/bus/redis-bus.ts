@@ -40,13 +40,13 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   // resubscriptions, not when Redis has taken them, and a revocation published in between
   // would never arrive. Until then the bus is not healthy.
   let generation = 0;
-  let connection = 0;
   let controlLive = false;
   sub.on('ready', () => {
-    const mine = ++connection;
+    // A loss meanwhile moves the generation: that answer is then for a connection gone.
+    const mine = generation;
     sub.subscribe(CONTROL_CHANNEL).then(
       () => {
-        if (mine !== connection || sub.status !== 'ready') return;
+        if (mine !== generation || sub.status !== 'ready') return;
         controlLive = true;
         generation++;
       },
@@ -54,7 +54,6 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     );
   });
   sub.on('close', () => {
-    connection++;
     controlLive = false;
     generation++;
   });

@@ -70,7 +70,10 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     ? { fn: 'websearch_to_tsquery', text: q.q }
     : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
   const query = `${tsquery.fn}('simple', $2) AS query`;
-  const matches = `m.search_vector @@ query AND m.deleted_at IS NULL AND ${MEMBER}`;
+  // A live message of the caller's that `tsq` matches; `inScope`: in the asked conversation, if any.
+  const matching = (tsq: string) => `m.search_vector @@ ${tsq} AND m.deleted_at IS NULL AND ${MEMBER}`;
+  const matches = matching('query');
+  const inScope = '($4::uuid IS NULL OR m.conversation_id = $4::uuid)';
   const ids = await bounded(ctx, async (tx) => {
     // 1. The newest messages, walked back in time by index (one conversation's by seq).
     // The outer order is the inner one, so the walk stops at the limit'th match.
@@ -99,7 +102,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     const expansion = tsquery.fn === 'to_tsquery' ? await expandPrefixes(tx, lexemes) : null;
     if (!expansion) {
       const all = await tx.query<{ id: string }>(
-        `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)
+        `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ${inScope}
           ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
         [userId, tsquery.text, q.limit, scope],
       );
@@ -110,9 +113,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     // less those the words found already (one message is in both when edited since).
     const [covered, notCovered] = expansion.words
       ? [
-          `SELECT m.id, m.created_at FROM messages m
-            WHERE m.search_vector @@ $6::tsquery AND m.deleted_at IS NULL AND ${MEMBER}
-              AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)
+          `SELECT m.id, m.created_at FROM messages m WHERE ${matching('$6::tsquery')} AND ${inScope}
            UNION ALL `,
           'AND NOT m.search_vector @@ $6::tsquery',
         ]
@@ -123,7 +124,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
           WHERE created_at >= $5 OR edited_at >= $5)
        SELECT id FROM (
          ${covered}SELECT m.id, m.created_at FROM ${query}, recent m
-          WHERE ${matches} ${notCovered} AND ($4::uuid IS NULL OR m.conversation_id = $4::uuid)) found
+          WHERE ${matches} ${notCovered} AND ${inScope}) found
         ORDER BY created_at DESC, id DESC LIMIT $3`,
       [userId, tsquery.text, q.limit, scope, expansion.through, ...(expansion.words ? [expansion.words] : [])],
     );

@@ -17,6 +17,11 @@ const MARGIN = '2 seconds';
  * a prefix anyway (such prefixes are rarely common).
  */
 const WORD = `left(w, 1) COLLATE "C" NOT BETWEEN '0' AND '9'`;
+/** Adds the words (WORD) of the messages `source` yields (a FROM item with a search_vector). */
+const addWords = (source: string) =>
+  `INSERT INTO search_words
+   SELECT DISTINCT w FROM ${source} v, LATERAL unnest(tsvector_to_array(v.search_vector)) w WHERE ${WORD}
+   ON CONFLICT DO NOTHING`;
 const DIGIT_FIRST = /^[0-9]/;
 /** The advisory lock of a pass (any number no other lock of ours uses: 020 is the decision). */
 export const PASS_LOCK = 8_020_001;
@@ -60,12 +65,7 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
          SELECT created_at, search_vector FROM messages
           WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at LIMIT ${chunk}),
        edited AS (SELECT search_vector FROM messages WHERE edited_at >= $1 AND edited_at < $2),
-       words AS (
-         INSERT INTO search_words
-         SELECT DISTINCT w FROM (SELECT search_vector FROM fresh UNION ALL SELECT search_vector FROM edited) v,
-                LATERAL unnest(tsvector_to_array(v.search_vector)) w
-          WHERE ${WORD}
-         ON CONFLICT DO NOTHING)
+       words AS (${addWords('(SELECT search_vector FROM fresh UNION ALL SELECT search_vector FROM edited)')})
        SELECT count(*)::int AS n, (SELECT count(*)::int FROM edited) AS edits,
               max(created_at)::text AS last, max(created_at) = $1 AS stuck
          FROM fresh`,
@@ -84,11 +84,7 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
       await move('$1', last!);
     } else {
       // More than a whole pass created at one moment: all of them now, then past it.
-      await tx.query(
-        `INSERT INTO search_words SELECT DISTINCT w FROM messages m, LATERAL unnest(tsvector_to_array(m.search_vector)) w
-          WHERE m.created_at = $1 AND ${WORD} ON CONFLICT DO NOTHING`,
-        [from],
-      );
+      await tx.query(addWords('(SELECT search_vector FROM messages WHERE created_at = $1)'), [from]);
       await move(`$1::timestamptz + interval '1 microsecond'`, from);
     }
     return n;
