@@ -117,10 +117,11 @@ export const frameTypeOf = (data: string) => /^\{"(?:id":[^,]*,")?type":"([a-z_]
 /** The same database, timing every statement. */
 export function instrumentDb(db: Db, metrics: Metrics): Db {
   const timed = (q: Queryable): Queryable => ({
-    async query(text, params) {
+    // The options go through: a named statement is prepared once and planned generically.
+    async query(text, params, opts) {
       const end = metrics.dbQuery.startTimer();
       try {
-        return await q.query(text, params);
+        return await q.query(text, params, opts);
       } finally {
         end();
       }
