@@ -24,6 +24,7 @@ import { SessionCache } from './auth/session-cache.js';
 import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { messageRoutes } from './messages/routes.js';
+import { warmSends } from './messages/service.js';
 import { callRoutes } from './calls/routes.js';
 import { realtimeGateway } from './realtime/gateway.js';
 import { accountRoutes } from './accounts/routes.js';
@@ -113,6 +114,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     { pollMs: config.JOB_POLL_MS },
   );
   ctx.jobs = worker;
+  // Before the first socket: the send path's connections prepare their statement now.
+  await warmSends(ctx).catch((err: unknown) => log.warn({ err }, 'readying the send path failed'));
   const stopHousekeeping = startHousekeeping(ctx);
   const stopSearchWords = startSearchWords(ctx);
   // Users of a node that died go offline when their entries expire.

@@ -14,6 +14,15 @@ beforeAll(async () => {
 });
 afterAll(() => s?.close());
 
+it('the send statement is ready on its connections before the first send', async () => {
+  // SendBatcher.warm at start: as many connections as batches may use at once have run it.
+  const { rows } = await s.ctx.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND query LIKE 'WITH input AS MATERIALIZED%'`,
+  );
+  expect(rows[0]!.n).toBe(2);
+});
+
 it('a burst mixing conversations, repeats and a stranger: each send gets its own right answer', async () => {
   const [alice, bob, carol, mallory] = await createUsers(s.http, 4);
   const direct = await createDirect(s.http, alice, bob);

@@ -106,6 +106,9 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
   const hot = new pg.Pool({
     connectionString: url,
     max: 4,
+    // Kept open when idle: a new connection would parse and plan again (tens of milliseconds),
+    // and the first send after every quiet spell would wait for it.
+    idleTimeoutMillis: 0,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
     keepAlive: true,
     options: '-c plan_cache_mode=force_generic_plan',

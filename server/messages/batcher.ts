@@ -73,6 +73,15 @@ export class SendBatcher {
     private readonly maxInFlight = 2,
   ) {}
 
+  /**
+   * Runs the batch statement, for no sends, on as many connections as batches may use at once:
+   * each prepares and plans it now (about 30 ms on a new connection) rather than during the
+   * first sends after a start.
+   */
+  async warm(): Promise<void> {
+    await Promise.all(Array.from({ length: this.maxInFlight }, () => this.store([])));
+  }
+
   send(input: SendInput): Promise<SendResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });

@@ -10,6 +10,14 @@ import { SendBatcher, type SendInput, type SendResult } from './batcher.js';
 export type { SendInput, SendResult } from './batcher.js';
 
 const batchers = new WeakMap<Ctx, SendBatcher>();
+const batcherOf = (ctx: Ctx) => {
+  let batcher = batchers.get(ctx);
+  if (!batcher) batchers.set(ctx, (batcher = new SendBatcher(ctx)));
+  return batcher;
+};
+
+/** Readies the send path's database connections (see SendBatcher.warm). */
+export const warmSends = (ctx: Ctx) => batcherOf(ctx).warm();
 
 /**
  * Stores a message and fans it out. `created` is false when this sender already sent this
@@ -27,9 +35,7 @@ export async function sendMessage(ctx: Ctx, input: SendInput, queued?: () => voi
     if (rowCount === 0) throw new AppError('forbidden', 'Confirm your email address before sending messages');
   }
   if (input.replyTo !== undefined || input.attachmentId !== undefined) await checkReferences(ctx, input);
-  let batcher = batchers.get(ctx);
-  if (!batcher) batchers.set(ctx, (batcher = new SendBatcher(ctx)));
-  const result = batcher.send(input);
+  const result = batcherOf(ctx).send(input);
   // In the queue: a later send to this conversation is stored after this one.
   queued?.();
   return result;
