@@ -25,6 +25,8 @@ const addWords = (source: string) =>
 const DIGIT_FIRST = /^[0-9]/;
 /** The advisory lock of a pass (any number no other lock of ours uses: 020 is the decision). */
 export const PASS_LOCK = 8_020_001;
+/** The advisory lock of mergeSearchIndex (decision 021). */
+export const MERGE_LOCK = 8_021_001;
 /** How far behind `through` may fall while nothing new arrives, before a pass writes it anyway. */
 const IDLE_WRITE = '20 seconds';
 /** Words a prefix may expand to; a prefix that begins more stays a prefix (see expandPrefixes). */
@@ -92,26 +94,57 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
 }
 
 /**
- * Runs indexSearchWords every `everyMs`, and again at once while it has more to read. The
- * returned stop waits for a pass under way (so it never meets a closed database).
+ * Merges the full-text index's pending entries into the index (decision 021). A new message's
+ * words go to the end of the GIN index's pending list, which the insert that finds it past
+ * gin_pending_list_limit (4 MB) merges there and then: a send that waited 0.4 s. Merged here
+ * every pass, the list stays short and no send meets it full. One node at a time (the others
+ * skip). Returns the pending pages merged.
+ */
+export async function mergeSearchIndex(ctx: Ctx): Promise<number> {
+  return ctx.db.transaction(async (tx) => {
+    const { rows: lock } = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [
+      MERGE_LOCK,
+    ]);
+    if (!lock[0]!.got) return 0;
+    const { rows } = await tx.query<{ pages: number }>(
+      `SELECT gin_clean_pending_list('messages_search_vector'::regclass)::int AS pages`,
+    );
+    return rows[0]!.pages;
+  });
+}
+
+/**
+ * Runs indexSearchWords every `everyMs`, and again at once while it has more to read, each
+ * time followed by mergeSearchIndex. The returned stop waits for a pass under way (so it never
+ * meets a closed database).
  */
 export function startSearchWords(ctx: Ctx, everyMs = ctx.config.SEARCH_WORDS_INTERVAL_MS) {
   if (everyMs === 0) return async () => {};
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
-  const run = () => {
-    running = indexSearchWords(ctx)
-      .then(
-        (n) => n === CHUNK,
-        (err) => {
-          ctx.log.warn({ err }, 'indexing search words failed');
-          return false;
-        },
-      )
-      .then((more) => {
-        if (!stopped) timer = setTimeout(run, more ? 0 : everyMs).unref();
+  let merging = true;
+  const pass = async () => {
+    let more = false;
+    try {
+      more = (await indexSearchWords(ctx)) === CHUNK;
+    } catch (err) {
+      ctx.log.warn({ err }, 'indexing search words failed');
+    }
+    if (merging) {
+      await mergeSearchIndex(ctx).catch((err: unknown) => {
+        // Only the index's owner may merge (a database role other than the one that migrated):
+        // the sends go on merging it themselves, as PostgreSQL does by default.
+        if ((err as { code?: unknown }).code === '42501') merging = false;
+        ctx.log.warn({ err }, 'merging the search index failed');
       });
+    }
+    return more;
+  };
+  const run = () => {
+    running = pass().then((more) => {
+      if (!stopped) timer = setTimeout(run, more ? 0 : everyMs).unref();
+    });
   };
   timer = setTimeout(run, everyMs).unref();
   return async () => {
