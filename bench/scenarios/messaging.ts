@@ -11,6 +11,11 @@ export interface MessagingOptions {
   /** Messages per second per sender; 0 = as fast as acks allow (a window of `window` in flight). */
   rate: number;
   window: number;
+  /**
+   * Seconds of sending before the measured `seconds` (a cold server's first second, its code
+   * not yet compiled and its caches empty, is reported apart as `warmup`).
+   */
+  warmup: number;
   seconds: number;
 }
 
@@ -50,8 +55,15 @@ export async function messaging(o: MessagingOptions) {
     }
 
     const sentAt = new Map<string, number>();
+    // Latencies of the sends of the measured seconds; those of the warm-up go apart.
+    let measureFrom = Infinity;
     const ackMs: number[] = [];
     const recvMs: number[] = [];
+    const warmAckMs: number[] = [];
+    const warmRecvMs: number[] = [];
+    // The worst receive of each second of the run (by send time): stalls show as a spike, a
+    // slow machine as a raised floor.
+    const worstBySecond: number[] = [];
     let acked = 0;
     let delivered = 0;
     let duplicated = 0;
@@ -71,7 +83,10 @@ export async function messaging(o: MessagingOptions) {
         if (seen.has(clientId)) duplicated++;
         else seen.add(clientId);
         delivered++;
-        recvMs.push(performance.now() - t);
+        const ms = performance.now() - t;
+        (t >= measureFrom ? recvMs : warmRecvMs).push(ms);
+        const second = Math.floor((t - started) / 1000);
+        worstBySecond[second] = Math.max(worstBySecond[second] ?? 0, Math.round(ms));
       });
     }
     let sending = true;
@@ -91,7 +106,8 @@ export async function messaging(o: MessagingOptions) {
         const str = data.toString();
         if (str.startsWith('{"type":"message_ack"')) {
           const clientId = /"client_id":"([^"]+)"/.exec(str)![1]!;
-          ackMs.push(performance.now() - sentAt.get(clientId)!);
+          const t = sentAt.get(clientId)!;
+          (t >= measureFrom ? ackMs : warmAckMs).push(performance.now() - t);
           acked++;
           s.inFlight--;
           if (o.rate === 0 && sending) sendOne(s);
@@ -106,8 +122,8 @@ export async function messaging(o: MessagingOptions) {
       srv.pool
         .query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()')
         .then((r) => Number(r.rows[0]!.n));
+    // Commits over the whole run, warm-up included (the statistics lag up to a second behind).
     const commits0 = await commits();
-    const cpu = cpuBreakdown(srv.node.pid!);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     if (o.rate === 0) {
@@ -127,12 +143,17 @@ export async function messaging(o: MessagingOptions) {
         });
       }, 1);
     }
+    await sleep(o.warmup * 1000);
+    measureFrom = performance.now();
+    const at0 = { acked, delivered };
+    const cpu = cpuBreakdown(srv.node.pid!);
     await sleep(o.seconds * 1000);
     sending = false;
     clearInterval(timer);
-    const elapsed = (performance.now() - started) / 1000;
+    const elapsed = (performance.now() - measureFrom) / 1000;
     const serverCpu = cpu();
-    const ackedInRun = acked;
+    const ackedInRun = acked - at0.acked;
+    const deliveredInRun = delivered - at0.delivered;
     const sent = sentAt.size;
     // Let the tail drain.
     const expectedDeliveries = () => acked * (o.shape === 'pairs' ? 1 : receivers.length);
@@ -141,7 +162,7 @@ export async function messaging(o: MessagingOptions) {
     for (const ws of [...senders.map((s) => s.ws), ...receivers]) ws.terminate();
     await sleep(1100); // PostgreSQL flushes its statistics at most once a second
     const commitCount = (await commits()) - commits0;
-    const deliveriesPerSecond = Math.round(delivered / elapsed);
+    const deliveriesPerSecond = Math.round(deliveredInRun / elapsed);
     return {
       scenario: o.shape,
       options: o,
@@ -152,10 +173,13 @@ export async function messaging(o: MessagingOptions) {
       lost: sent - acked - errors,
       delivered,
       duplicated,
-      acked_per_second: Math.round(acked / elapsed),
+      acked_per_second: Math.round(ackedInRun / elapsed),
       deliveries_per_second: deliveriesPerSecond,
       ack_ms: percentiles(ackMs),
       receive_ms: percentiles(recvMs),
+      // Each second's worst receive, warm-up included (the first `warmup` entries).
+      receive_worst_ms_by_second: Array.from(worstBySecond, (v) => v ?? 0),
+      warmup: { seconds: o.warmup, ack_ms: percentiles(warmAckMs), receive_ms: percentiles(warmRecvMs) },
       cpu_cores: serverCpu,
       // CPU per acked message (µs): steadier than msgs/s on a machine shared with other work.
       cpu_us_per_message: Object.fromEntries(

@@ -10,6 +10,8 @@ export async function relay(o: {
   members: number;
   senders: number;
   window: number;
+  /** Seconds of sending before the measured ones, as for the real server. */
+  warmup: number;
   seconds: number;
 }) {
   const child = spawn(process.execPath, ['bench/relay-server.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -38,6 +40,7 @@ export async function relay(o: {
       for (let i = 0; i < o.members; i++) (i < o.senders ? senders : receivers).push(await open('room'));
     }
     const sentAt = new Map<string, number>();
+    let measureFrom = Infinity;
     const ackMs: number[] = [];
     let acked = 0;
     let delivered = 0;
@@ -51,24 +54,27 @@ export async function relay(o: {
     for (const s of senders) {
       s.on('message', (data) => {
         const clientId = /"client_id":"([^"]+)"/.exec(data.toString())![1]!;
-        ackMs.push(performance.now() - sentAt.get(clientId)!);
+        const t = sentAt.get(clientId)!;
+        if (t >= measureFrom) ackMs.push(performance.now() - t);
         acked++;
         if (sending) sendOne(s);
       });
     }
-    const c0 = cpuSeconds(child.pid!);
-    const t0 = performance.now();
     for (const s of senders) for (let i = 0; i < o.window; i++) sendOne(s);
+    await sleep(o.warmup * 1000);
+    measureFrom = performance.now();
+    const at0 = { acked, delivered };
+    const c0 = cpuSeconds(child.pid!);
     await sleep(o.seconds * 1000);
     sending = false;
-    const elapsed = (performance.now() - t0) / 1000;
+    const elapsed = (performance.now() - measureFrom) / 1000;
     const cpu = (cpuSeconds(child.pid!) - c0) / elapsed;
     for (const ws of [...senders, ...receivers]) ws.terminate();
     return {
       scenario: `relay-${o.shape}`,
       options: o,
-      acked_per_second: Math.round(acked / elapsed),
-      deliveries_per_second: Math.round(delivered / elapsed),
+      acked_per_second: Math.round((acked - at0.acked) / elapsed),
+      deliveries_per_second: Math.round((delivered - at0.delivered) / elapsed),
       ack_ms: percentiles(ackMs),
       relay_cpu_cores: Math.round(cpu * 100) / 100,
     };
