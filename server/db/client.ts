@@ -166,6 +166,11 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
       }
       const tx = wrap(client, timeoutMs);
       let broken: unknown;
+      // A checked-out client has no listener of the pool's: without this one, a connection
+      // lost mid-transaction would be an unhandled 'error' event, and end the process. Its
+      // statement (or the next) fails on its own, as a connection error.
+      const onError = (err: Error) => (broken = err);
+      client.on('error', onError);
       try {
         await tx.exec('BEGIN');
         const result = await fn(tx);
@@ -177,6 +182,7 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
         else await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken instanceof Error ? broken : broken ? new Error('connection broken') : undefined);
       }
     },

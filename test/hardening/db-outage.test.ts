@@ -31,6 +31,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // A node that died: its last words, for whoever reads the failure.
+  if (node && !node.running) console.error(`the node exited; its output:\n${node.output()}`);
   await node?.kill('SIGKILL');
   await proxy?.close();
   await db?.drop();
