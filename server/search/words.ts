@@ -129,7 +129,9 @@ export function startSearchWords(ctx: Ctx, everyMs = ctx.config.SEARCH_WORDS_INT
     try {
       more = (await indexSearchWords(ctx)) === CHUNK;
     } catch (err) {
+      // The database is likely away: no merge this time either (one warning, not two).
       ctx.log.warn({ err }, 'indexing search words failed');
+      return false;
     }
     if (merging) {
       await mergeSearchIndex(ctx).catch((err: unknown) => {
