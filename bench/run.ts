@@ -38,6 +38,8 @@ const { values, positionals } = parseArgs({
     count: { type: 'string', default: '10000' },
     nodes: { type: 'string', default: '1' },
     messages: { type: 'string', default: '1000000' },
+    // History pages (each followed by a /healthz, the floor); p99 is the 20th slowest of 2,000.
+    requests: { type: 'string', default: '2000' },
   },
 });
 const num = (k: keyof typeof values, fallback?: number) => Number(values[k] ?? fallback);
@@ -92,7 +94,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
   connections: async () => [await connections({ count: num('count'), concurrency: 100, nodes: num('nodes') })],
   list: async () => [await list({ sizes: [1, 10, 100, 500], requests: 50 })],
   history: async () => [
-    await history({ messages: num('messages'), conversations: 1000, requests: 600, searches: 100 }),
+    await history({ messages: num('messages'), conversations: 1000, requests: num('requests'), searches: 100 }),
   ],
   room: async () => [
     await messaging({

@@ -224,10 +224,16 @@ it('an upload that vanished before its batch fails only the send attaching it, n
 it("named statements (the send batch's) reach PostgreSQL prepared, on the connections that plan them generically", async () => {
   // Through the app's own database (metrics wrapper included): a wrapper that dropped the name
   // would have every batch parsed and planned again, a fifth of PostgreSQL's time per send.
-  const { rows } = await s.ctx.db.query<{ name: string; mode: string }>(
-    `SELECT name, current_setting('plan_cache_mode') AS mode FROM pg_prepared_statements WHERE name = 'prepared_probe'`,
-    [],
-    { name: 'prepared_probe' },
-  );
-  expect(rows).toEqual([{ name: 'prepared_probe', mode: 'force_generic_plan' }]);
+  const probe = (name: string, batch: boolean) =>
+    s.ctx.db.query<{ name: string; mode: string }>(
+      `SELECT name, current_setting('plan_cache_mode') AS mode FROM pg_prepared_statements WHERE name = '${name}'`,
+      [],
+      { name, batch },
+    );
+  expect((await probe('prepared_batch_probe', true)).rows).toEqual([
+    { name: 'prepared_batch_probe', mode: 'force_generic_plan' },
+  ]);
+  // Without `batch` (history pages): prepared on a connection of the main pool, planned by
+  // PostgreSQL's own rule (custom plans first, then the generic one when it is no worse).
+  expect((await probe('prepared_probe', false)).rows).toEqual([{ name: 'prepared_probe', mode: 'auto' }]);
 });

@@ -1,4 +1,4 @@
-import { benchServer, percentiles, seedConversation, seedUsers } from '../lib.js';
+import { benchServer, httpGetter, percentiles, seedConversation, seedUsers } from '../lib.js';
 
 /**
  * `messages` messages over `conversations` conversations of one reader, written by
@@ -44,6 +44,9 @@ export async function history(o: { messages: number; conversations: number; requ
     // visibility map (index-only scans). Measured straight after a bulk load instead, the
     // pages would race autovacuum's first pass over the whole table.
     await srv.pool.query('VACUUM ANALYZE');
+    // And with the load's pages written out: otherwise the checkpointer (and the kernel after
+    // it) spends the measured seconds writing gigabytes of them.
+    await srv.pool.query('CHECKPOINT');
     const seedSeconds = (performance.now() - t0) / 1000;
     // Back-dated rows, as after any import: the words index (decision 020) reads them all again,
     // and searches match prefixes the slow way until it has caught up. Wait for it.
@@ -58,6 +61,8 @@ export async function history(o: { messages: number; conversations: number; requ
     }
     const wordsSeconds = (performance.now() - t1) / 1000;
 
+    const get = httpGetter(srv.url);
+    const auth = { authorization: `Bearer ${reader!.token}` };
     const latencies: number[] = [];
     // The floor in the same run: an unauthenticated request that touches nothing (/healthz),
     // sent after each page, so both see the same moments of the machine.
@@ -67,14 +72,11 @@ export async function history(o: { messages: number; conversations: number; requ
       const seq = 1 + Math.floor(Math.random() * per);
       const query = ['limit=50', `before_seq=${seq}&limit=50`, `after_seq=${seq}&limit=50`][i % 3];
       const started = performance.now();
-      const res = await fetch(`${srv.url}/api/conversations/${id}/messages?${query}`, {
-        headers: { authorization: `Bearer ${reader!.token}` },
-      });
-      await res.arrayBuffer();
+      const res = await get(`/api/conversations/${id}/messages?${query}`, auth);
       latencies.push(performance.now() - started);
       if (res.status !== 200) throw new Error(`history page answered ${res.status}`);
       const t = performance.now();
-      await (await fetch(`${srv.url}/healthz`)).arrayBuffer();
+      await get('/healthz');
       floor.push(performance.now() - t);
     }
     // Search over the same messages: a rare word (a seq number), a common word, a prefix.
@@ -85,10 +87,7 @@ export async function history(o: { messages: number; conversations: number; requ
       const code = `ref${10000 + Math.floor(Math.random() * 90000)}`;
       const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build'][i % 5]!;
       const started = performance.now();
-      const res = await fetch(`${srv.url}/api/search?q=${encodeURIComponent(q)}&limit=20`, {
-        headers: { authorization: `Bearer ${reader!.token}` },
-      });
-      await res.arrayBuffer();
+      const res = await get(`/api/search?q=${encodeURIComponent(q)}&limit=20`, auth);
       const ms = performance.now() - started;
       const kind = /^\d+$/.test(q) ? 'a seq number' : q.startsWith('ref') ? 'a rare code' : q;
       searchMs.push(ms);

@@ -11,17 +11,26 @@ export interface QueryResult<R> {
 /** Anything that runs one parameterised statement: the database or an open transaction. */
 export interface Queryable {
   /**
-   * `name` prepares the statement once per connection and reuses it with a generic plan
-   * (PostgreSQL server only): for hot statements whose parsing and planning cost more than
-   * running them, and whose best plan does not depend on the values.
+   * `name` prepares the statement once per connection and reuses it (PostgreSQL server only;
+   * PGlite ignores it): PostgreSQL then plans it for the values of its first five runs and
+   * afterwards once, generically, when that plan is no worse. For frequent statements whose
+   * parsing and planning cost as much as running them. With `batch` it runs on the few
+   * connections kept for the send batches (see connectPg), always with the generic plan.
    */
   query<R = Record<string, unknown>>(
     text: string,
     params?: readonly unknown[],
-    opts?: { name?: string },
+    opts?: QueryOptions,
   ): Promise<QueryResult<R>>;
   /** Runs several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+}
+
+export interface QueryOptions {
+  /** Prepared once per connection under this name (see Queryable.query). */
+  name?: string;
+  /** On the send batches' own connections (with `name`; outside a transaction). */
+  batch?: boolean;
 }
 
 export interface TransactionOptions {
@@ -100,9 +109,10 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
     keepAlive: true,
   });
-  // Named statements (see Queryable.query) run on a few connections of their own that plan
-  // them once, generically: the hot path skips parsing and planning. (The setting would
-  // also apply to the unnamed statements of the main pool, which are planned for their values.)
+  // The send batches (named, `batch`: see Queryable.query) run on a few connections of their
+  // own that plan them once, generically: the hot path skips parsing and planning, and no
+  // history page or search waits for a connection ahead of a send. (The setting would also
+  // apply to the main pool's statements, which are planned for their values.)
   const hot = new pg.Pool({
     connectionString: url,
     max: 4,
@@ -131,11 +141,11 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     return err instanceof DbUnavailableError ? err : new DbUnavailableError(err);
   };
   const wrap = (c: pg.Pool | pg.PoolClient, timeoutMs: number): Queryable => ({
-    async query<R>(text: string, params?: readonly unknown[], opts?: { name?: string }) {
+    async query<R>(text: string, params?: readonly unknown[], opts?: QueryOptions) {
       stats.queries++;
       guard();
       try {
-        const r = await (opts?.name && c === pool ? hot : c).query(statement(text, timeoutMs, params, opts?.name));
+        const r = await (opts?.batch && c === pool ? hot : c).query(statement(text, timeoutMs, params, opts?.name));
         return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
       } catch (err) {
         throw translate(err);

