@@ -113,7 +113,10 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
 const chosen = positionals.length
   ? positionals
   : ['ceiling', 'throughput', 'pairs', 'room', 'list', 'history', 'connections'];
-const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+// A run on uncommitted changes says so (`<commit>-dirty`): its figures are not that commit's.
+// (Untracked files, such as new results, do not count.)
+const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no']).toString().trim() !== '';
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim() + (dirty ? '-dirty' : '');
 const machine = {
   cpus: cpus().length,
   cpu: cpus()[0]?.model,
