@@ -40,9 +40,15 @@ const { values, positionals } = parseArgs({
     messages: { type: 'string', default: '1000000' },
     // History pages (each followed by a /healthz, the floor); p99 is the 20th slowest of 2,000.
     requests: { type: 'string', default: '2000' },
+    // Messaging scenarios: 'uuid' (new words in every message) or 'text' (everyday sentences).
+    body: { type: 'string', default: 'uuid' },
   },
 });
 const num = (k: keyof typeof values, fallback?: number) => Number(values[k] ?? fallback);
+const body = () => {
+  if (values.body !== 'uuid' && values.body !== 'text') throw new Error('--body is uuid or text');
+  return values.body;
+};
 
 type Result = Record<string, unknown>;
 const scenarios: Record<string, () => Promise<Result[]>> = {
@@ -56,6 +62,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       window: num('window'),
       warmup: num('warmup'),
       seconds: num('seconds'),
+      body: body(),
     }),
   ],
   pairs: async () => [
@@ -68,6 +75,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       window: 0,
       warmup: num('warmup'),
       seconds: num('seconds'),
+      body: body(),
     }),
   ],
   ceiling: async () => [
@@ -106,6 +114,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       window: 0,
       warmup: num('warmup'),
       seconds: num('seconds'),
+      body: body(),
     }),
   ],
 };

@@ -17,7 +17,28 @@ export interface MessagingOptions {
    */
   warmup: number;
   seconds: number;
+  /**
+   * What a message says. `uuid` (the default): "bench <a new UUID>", new words in every message,
+   * the worst case for the full-text index and the words index. `text`: a sentence from a
+   * dozen everyday ones, whose words both indexes already hold after the first few messages.
+   */
+  body: 'uuid' | 'text';
 }
+
+const SENTENCES = [
+  'see you at the meeting tomorrow',
+  'can you send me the report',
+  'lunch at noon?',
+  'the build is green again',
+  'thanks, that works for me',
+  'running a few minutes late',
+  'did you see the new design',
+  "let's ship it on friday",
+  'coffee later?',
+  'I will call you after the review',
+  'sounds good',
+  'where are the slides from yesterday',
+];
 
 /**
  * Senders send over real sockets to a real server (persisted, ack after commit); receivers
@@ -90,14 +111,16 @@ export async function messaging(o: MessagingOptions) {
       });
     }
     let sending = true;
+    let nth = 0;
     const sendOne = (s: (typeof senders)[number]) => {
       const clientId = randomUUID();
+      const content = o.body === 'text' ? SENTENCES[nth++ % SENTENCES.length]! : `bench ${clientId}`;
       sentAt.set(clientId, performance.now());
       s.inFlight++;
       s.ws.send(
         JSON.stringify({
           type: 'chat_message',
-          payload: { conversation_id: s.conversationId, content: `bench ${clientId}`, client_id: clientId },
+          payload: { conversation_id: s.conversationId, content, client_id: clientId },
         }),
       );
     };
