@@ -133,7 +133,7 @@ export function openSocket(base: string, token: string, opts: { localAddress?: s
  * A GET over one kept-alive connection with node:http, answering the status and the body as
  * text. The history scenario measures with it rather than fetch(), whose streams cost the
  * driver (on the same two cores as the server) twice the CPU and added 1–3 ms to its p99
- * (interleaved runs against one server: /healthz p99 2.4–3.5 ms against 3.1–6.7 ms).
+ * (interleaved runs against one idle server: /healthz p99 2.6–3.5 ms against 4.5–6.7 ms).
  */
 export function httpGetter(base: string) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
