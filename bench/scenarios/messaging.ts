@@ -40,6 +40,20 @@ const SENTENCES = [
   'where are the slides from yesterday',
 ];
 
+// The driver shares the machine with the server: it reads only a frame's type and client_id,
+// from the bytes (the receiving side is most of its work in a big room).
+const NEW_MESSAGE = Buffer.from('{"type":"new_message"');
+const ACK = Buffer.from('{"type":"message_ack"');
+const ERROR = Buffer.from('{"type":"error"');
+const CLIENT_ID = Buffer.from('"client_id":"');
+const startsWith = (data: Buffer, prefix: Buffer) =>
+  data.compare(prefix, 0, prefix.length, 0, Math.min(prefix.length, data.length)) === 0;
+/** The frame's first client_id, up to its closing quote. */
+const clientIdOf = (data: Buffer) => {
+  const at = data.indexOf(CLIENT_ID) + CLIENT_ID.length;
+  return data.toString('latin1', at, data.indexOf(34, at));
+};
+
 /**
  * Senders send over real sockets to a real server (persisted, ack after commit); receivers
  * measure send -> ack and send -> receive latency in the same clock. Lost = sent, never acked;
@@ -89,16 +103,11 @@ export async function messaging(o: MessagingOptions) {
     let delivered = 0;
     let duplicated = 0;
     let errors = 0;
-    // The receiving side is most of the driver's work in a big room, and the driver shares the
-    // machine with the server: it reads only the frame's type and client_id, from the bytes.
-    const NEW_MESSAGE = Buffer.from('{"type":"new_message"');
-    const CLIENT_ID = Buffer.from('"client_id":"');
     for (const r of receivers) {
       const seen = new Set<string>();
       r.on('message', (data: Buffer) => {
-        if (data.compare(NEW_MESSAGE, 0, NEW_MESSAGE.length, 0, NEW_MESSAGE.length) !== 0) return;
-        const at = data.indexOf(CLIENT_ID) + CLIENT_ID.length;
-        const clientId = data.toString('latin1', at, data.indexOf(34, at)); // up to the closing quote
+        if (!startsWith(data, NEW_MESSAGE)) return;
+        const clientId = clientIdOf(data);
         const t = sentAt.get(clientId);
         if (t === undefined) return;
         if (seen.has(clientId)) duplicated++;
@@ -124,18 +133,11 @@ export async function messaging(o: MessagingOptions) {
         }),
       );
     };
-    // The senders read frames as the receivers do, from the bytes: each also gets its own
-    // message's new_message (every device of the sender), which it has no need to decode.
-    const ACK = Buffer.from('{"type":"message_ack"');
-    const ERROR = Buffer.from('{"type":"error"');
-    const startsWith = (data: Buffer, prefix: Buffer) =>
-      data.compare(prefix, 0, prefix.length, 0, Math.min(prefix.length, data.length)) === 0;
+    // A sender also gets its own message's new_message (every device of the sender): skipped.
     for (const s of senders) {
       s.ws.on('message', (data: Buffer) => {
         if (startsWith(data, ACK)) {
-          const at = data.indexOf(CLIENT_ID) + CLIENT_ID.length;
-          const clientId = data.toString('latin1', at, data.indexOf(34, at));
-          const t = sentAt.get(clientId)!;
+          const t = sentAt.get(clientIdOf(data))!;
           (t >= measureFrom ? ackMs : warmAckMs).push(performance.now() - t);
           acked++;
           s.inFlight--;
