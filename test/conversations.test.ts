@@ -248,12 +248,20 @@ describe('GET /api/conversations', () => {
       const id = await createGroup(s.http, me, [peer], `n+1 ${i}`);
       await sendText(s.http, peer, id, `message ${i}`);
     };
+    // The counter is the process's: a background pass (search words every second, the job
+    // queue's poll) that runs during a request adds its statements, never removes any. The
+    // fewest over three requests is the request's own.
     const measure = async () => {
-      const before = s.ctx.db.stats.queries;
-      const res = await s.http.get('/api/conversations', me.token);
-      const spent = s.ctx.db.stats.queries - before;
-      expect(res.status).toBe(200);
-      return { spent, list: res.body.conversations as any[] };
+      let spent = Infinity;
+      let list: any[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = s.ctx.db.stats.queries;
+        const res = await s.http.get('/api/conversations', me.token);
+        spent = Math.min(spent, s.ctx.db.stats.queries - before);
+        expect(res.status).toBe(200);
+        list = res.body.conversations;
+      }
+      return { spent, list };
     };
 
     for (let i = 0; i < 2; i++) await open(i);

@@ -26,13 +26,15 @@ export async function list(o: { sizes: number[]; requests: number }) {
         ]);
       }
       const latencies: number[] = [];
-      let statements = 0;
+      // The fewest per request: a background pass during one (search words, the job queue's
+      // poll) adds its statements to the process's counter.
+      let statements = Infinity;
       for (let i = 0; i < o.requests; i++) {
         const q0 = s.ctx.db.stats.queries;
         const started = performance.now();
         const res = await s.http.get('/api/conversations', me.token);
         latencies.push(performance.now() - started);
-        statements = s.ctx.db.stats.queries - q0;
+        statements = Math.min(statements, s.ctx.db.stats.queries - q0);
         if (res.status !== 200 || res.body.conversations.length !== size)
           throw new Error(`list answered ${res.status}`);
       }
