@@ -214,3 +214,55 @@ export function cpuBreakdown(serverPid: number) {
     };
   };
 }
+
+/**
+ * What the bench database's busy backends are doing, sampled every `everyMs` over one
+ * connection of its own (to the `postgres` database) until the returned function is called: for each state, the average
+ * number of backends in it (`cpu`: running or waiting for a core; otherwise PostgreSQL's
+ * wait event, as `IO:WALSync`). The sampling costs PostgreSQL a little CPU of its own (one
+ * short query per sample), so it is asked for (`--waits`), not on by default.
+ */
+export function postgresWaits(databaseUrl: string, everyMs = 5) {
+  // From the `postgres` database: the samples are not transactions of the bench's own.
+  const url = new URL(databaseUrl);
+  const database = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  client.on('error', () => {});
+  const counts = new Map<string, number>();
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    await client.connect();
+    while (running) {
+      const { rows } = await client.query<{ state: string; n: number }>(
+        `SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') AS state, count(*)::int AS n
+           FROM pg_stat_activity
+          WHERE datname = $1 AND state = 'active'
+          GROUP BY 1`,
+        [database],
+      );
+      samples++;
+      for (const r of rows) counts.set(r.state, (counts.get(r.state) ?? 0) + r.n);
+      await sleep(everyMs);
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    await client.end();
+    const busy = [...counts].sort((a, b) => b[1] - a[1]);
+    return {
+      samples,
+      backends_by_state: Object.fromEntries(busy.map(([k, n]) => [k, Math.round((n / samples) * 100) / 100])),
+    };
+  };
+}
+
+/** Where the whole PostgreSQL server's write-ahead log is (bytes): differences give what was written. */
+export async function walPosition(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ b: string }>(
+    "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS b",
+  );
+  return Number(rows[0]!.b);
+}

@@ -42,6 +42,8 @@ const { values, positionals } = parseArgs({
     requests: { type: 'string', default: '2000' },
     // Messaging scenarios: 'uuid' (new words in every message) or 'text' (everyday sentences).
     body: { type: 'string', default: 'uuid' },
+    // Messaging scenarios: sample what PostgreSQL's busy backends wait on (costs it a little CPU).
+    waits: { type: 'boolean', default: false },
   },
 });
 const num = (k: keyof typeof values, fallback?: number) => Number(values[k] ?? fallback);
@@ -63,6 +65,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       warmup: num('warmup'),
       seconds: num('seconds'),
       body: body(),
+      waits: values.waits,
     }),
   ],
   pairs: async () => [
@@ -76,6 +79,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       warmup: num('warmup'),
       seconds: num('seconds'),
       body: body(),
+      waits: values.waits,
     }),
   ],
   ceiling: async () => [
@@ -115,6 +119,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       warmup: num('warmup'),
       seconds: num('seconds'),
       body: body(),
+      waits: values.waits,
     }),
   ],
 };

@@ -1,6 +1,16 @@
 import type WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
-import { benchServer, cpuBreakdown, openSocket, percentiles, seedConversation, seedUsers, sleep } from '../lib.js';
+import {
+  benchServer,
+  cpuBreakdown,
+  openSocket,
+  percentiles,
+  postgresWaits,
+  seedConversation,
+  seedUsers,
+  sleep,
+  walPosition,
+} from '../lib.js';
 
 export interface MessagingOptions {
   /** pairs: P sender/receiver pairs; room: one group of `members`, `senders` of them sending. */
@@ -23,6 +33,8 @@ export interface MessagingOptions {
    * dozen everyday ones, whose words both indexes already hold after the first few messages.
    */
   body: 'uuid' | 'text';
+  /** Sample what PostgreSQL's busy backends wait on during the measured seconds (postgresWaits). */
+  waits: boolean;
 }
 
 const SENTENCES = [
@@ -178,11 +190,15 @@ export async function messaging(o: MessagingOptions) {
     measureFrom = performance.now();
     const at0 = { acked, delivered };
     const cpu = cpuBreakdown(srv.node.pid!);
+    const wal0 = await walPosition(srv.pool);
+    const waits = o.waits ? postgresWaits(srv.db.url) : null;
     await sleep(o.seconds * 1000);
+    const walWritten = (await walPosition(srv.pool)) - wal0;
     sending = false;
     clearInterval(timer);
     const elapsed = (performance.now() - measureFrom) / 1000;
     const serverCpu = cpu();
+    const postgresBusy = await waits?.();
     const ackedInRun = acked - at0.acked;
     const deliveredInRun = delivered - at0.delivered;
     const sent = sentAt.size;
@@ -222,6 +238,9 @@ export async function messaging(o: MessagingOptions) {
       // Transactions committed in the bench's database during the run (group commit: fewer is better).
       commits: commitCount,
       messages_per_commit: Math.round((acked / Math.max(1, commitCount)) * 10) / 10,
+      // The whole server's write-ahead log over the measured seconds, per acked message.
+      wal_bytes_per_message: Math.round(walWritten / Math.max(1, ackedInRun)),
+      ...(postgresBusy ? { postgres_waits: postgresBusy } : {}),
     };
   } finally {
     await srv.close();
