@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createGroup, createUsers, sendText, type TestUser } from './helpers/factories.js';
@@ -76,6 +77,18 @@ describe('prefix search over the words index', () => {
     '1',
     '12',
     'ka 3',
+    // Words with digits are not in the words index; the letters they begin with are (decision 023).
+    'ref',
+    're',
+    'ref1',
+    'ref12345',
+    'refa',
+    'mp',
+    'mp3',
+    'h',
+    'h264',
+    'covid',
+    'b2',
   ];
 
   it('finds what a prefix match over every message finds, before, while and after the words catch up', async () => {
@@ -85,6 +98,8 @@ describe('prefix search over the words index', () => {
     }
     await sendText(s.http, alice, room, 'The release build is green');
     await sendText(s.http, bob, room, 'releases are out; building blocks next');
+    await sendText(s.http, alice, room, 'ticket ref12345 closed after the refactor');
+    await sendText(s.http, bob, room, 'play it as mp3 or h264, covid19 rules apply, b2b only');
     // Nothing covered: prefixes are matched in the full-text index. (The server's own passes
     // skip while this test holds their lock.)
     const hold = new pg.Client({ connectionString: s.config.DATABASE_URL });
@@ -105,11 +120,21 @@ describe('prefix search over the words index', () => {
       `SELECT count(*)::int AS n FROM search_words WHERE word IN ('release', 'releases', 'build', 'building')`,
     );
     expect(rows[0]!.n).toBe(4);
-    // Words that begin with a digit are left out (such query words are matched as prefixes).
+    // Words with a digit are left out (such query words are matched as prefixes), and the
+    // letters they begin with kept as stems.
     const digits = await s.ctx.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM search_words WHERE word ~ '^[0-9]'`,
+      `SELECT count(*)::int AS n FROM search_words WHERE word ~ '[0-9]'`,
     );
     expect(digits.rows[0]!.n).toBe(0);
+    const stems = await s.ctx.db.query<{ stem: string }>(
+      `SELECT stem FROM search_stems WHERE stem IN ('ref', 'mp', 'h', 'covid', 'b', 'b2b') ORDER BY stem`,
+    );
+    expect(stems.rows.map((r) => r.stem)).toEqual(['b', 'covid', 'h', 'mp', 'ref']);
+    const expand = async (prefixes: string[]) =>
+      (await s.ctx.db.transaction((tx) => expandPrefixes(tx, prefixes)))!.words;
+    expect(await expand(['re'])).toBe("'re':*"); // may begin ref12345
+    expect(await expand(['refa'])).toBe("('refactor')");
+    expect(await expand(['ref12'])).toBe("'ref12':*");
     const expansion = await s.ctx.db.transaction((tx) => expandPrefixes(tx, ['rel', 'bu', 'zzz']));
     expect(expansion!.words).toBeNull(); // no word begins with zzz
     expect((await s.ctx.db.transaction((tx) => expandPrefixes(tx, ['rel', 'bu'])))!.words).toBe(
@@ -194,6 +219,33 @@ describe('prefix search over the words index', () => {
   });
 });
 
+describe('migration 0008', () => {
+  it('moves the words with a digit out of the words index, keeping the letters they begin with', async () => {
+    const sql = readFileSync(new URL('../server/db/migrations/0008_search_stems.sql', import.meta.url), 'utf8');
+    const rollback = new Error('rollback');
+    const seen = await s.ctx.db
+      .transaction(async (tx) => {
+        // As before the migration: no stems, and words with digits among the words.
+        await tx.exec('DROP TABLE search_stems');
+        await tx.query(
+          `INSERT INTO search_words VALUES ('zqx12'), ('zqxy'), ('zqv2b'), ('7zq') ON CONFLICT DO NOTHING`,
+        );
+        await tx.exec(sql);
+        const words = await tx.query<{ word: string }>(
+          `SELECT word FROM search_words WHERE word LIKE '%zq%' ORDER BY 1`,
+        );
+        const stems = await tx.query<{ stem: string }>(
+          `SELECT stem FROM search_stems WHERE stem LIKE 'zq%' ORDER BY 1`,
+        );
+        throw Object.assign(rollback, { words: words.rows.map((r) => r.word), stems: stems.rows.map((r) => r.stem) });
+      })
+      .catch((err: unknown) => err as { words: string[]; stems: string[] });
+    expect(seen).toBe(rollback);
+    expect(seen.words).toEqual(['zqxy']);
+    expect(seen.stems).toEqual(['zqv', 'zqx']);
+  });
+});
+
 describe('the background pass', () => {
   it('reads in chunks, and past more messages created at one moment than a chunk holds', async () => {
     // Its own server with no passes of its own: every pass here is the test's.
@@ -201,10 +253,11 @@ describe('the background pass', () => {
     try {
       const [u] = await createUsers(quiet.http, 1);
       const conversation = await createGroup(quiet.http, u!, [], 'Chunks');
-      // 12 messages created at one moment (as a batch's are), then 7 a second apart.
+      // 12 messages created at one moment (as a batch's are), then 7 a second apart, each with a
+      // word of its own (tieworda, …, laterwords: letters only, as the words index keeps).
       await quiet.ctx.db.query(
         `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
-         SELECT $1, g, $2, 'c' || g, CASE WHEN g <= 12 THEN 'tieword' || g ELSE 'laterword' || g END,
+         SELECT $1, g, $2, 'c' || g, CASE WHEN g <= 12 THEN 'tieword' ELSE 'laterword' END || chr(96 + g),
                 date_trunc('second', now()) - interval '1 minute' + make_interval(secs => greatest(g - 12, 0))
            FROM generate_series(1, 19) AS g`,
         [conversation, u!.id],

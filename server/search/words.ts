@@ -12,17 +12,27 @@ const CHUNK = 20_000;
  */
 const MARGIN = '2 seconds';
 /**
- * The words kept: those that do not begin with a digit. Numbers, dates, codes and ids are most
- * of the words only one message has, and a query word that begins with a digit is matched as
- * a prefix anyway (such prefixes are rarely common).
+ * The words kept: those without a digit. Numbers, dates, codes, ids and hashes are most of the
+ * words only one message has (a message of new UUIDs made the words index a third of the
+ * server's write-ahead log). A query word with a digit is matched as a prefix instead.
  */
-const WORD = `left(w, 1) COLLATE "C" NOT BETWEEN '0' AND '9'`;
-/** Adds the words (WORD) of the messages `source` yields (a FROM item with a search_vector). */
+const WORD = `w !~ '[0-9]'`;
+/**
+ * The letters a word with a digit begins with (`ref` of `ref12345`): a query word that begins
+ * such letters may begin such a word, which the words index does not hold, so it is matched as
+ * a prefix too (decision 023).
+ */
+const STEM = `substring(w FROM '^[^0-9]+')`;
+/**
+ * Adds the words (WORD) and stems (STEM) of the messages `source` yields (a FROM item with a
+ * search_vector): common table expressions, for the top level of a statement's WITH.
+ */
 const addWords = (source: string) =>
-  `INSERT INTO search_words
-   SELECT DISTINCT w FROM ${source} v, LATERAL unnest(tsvector_to_array(v.search_vector)) w WHERE ${WORD}
-   ON CONFLICT DO NOTHING`;
-const DIGIT_FIRST = /^[0-9]/;
+  `lexemes AS (SELECT DISTINCT w FROM ${source} v, LATERAL unnest(tsvector_to_array(v.search_vector)) w),
+   words AS (INSERT INTO search_words SELECT w FROM lexemes WHERE ${WORD} ON CONFLICT DO NOTHING),
+   stems AS (INSERT INTO search_stems SELECT DISTINCT ${STEM} FROM lexemes WHERE w ~ '^[^0-9]+[0-9]'
+             ON CONFLICT DO NOTHING)`;
+const HAS_DIGIT = /[0-9]/;
 /** The advisory lock of a pass (any number no other lock of ours uses: 020 is the decision). */
 export const PASS_LOCK = 8_020_001;
 /** The advisory lock of mergeSearchIndex (decision 021). */
@@ -67,7 +77,7 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
          SELECT created_at, search_vector FROM messages
           WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at LIMIT ${chunk}),
        edited AS (SELECT search_vector FROM messages WHERE edited_at >= $1 AND edited_at < $2),
-       words AS (${addWords('(SELECT search_vector FROM fresh UNION ALL SELECT search_vector FROM edited)')})
+       ${addWords('(SELECT search_vector FROM fresh UNION ALL SELECT search_vector FROM edited)')}
        SELECT count(*)::int AS n, (SELECT count(*)::int FROM edited) AS edits,
               max(created_at)::text AS last, max(created_at) = $1 AS stuck
          FROM fresh`,
@@ -86,7 +96,7 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
       await move('$1', last!);
     } else {
       // More than a whole pass created at one moment: all of them now, then past it.
-      await tx.query(addWords('(SELECT search_vector FROM messages WHERE created_at = $1)'), [from]);
+      await tx.query(`WITH ${addWords('(SELECT search_vector FROM messages WHERE created_at = $1)')} SELECT 1`, [from]);
       await move(`$1::timestamptz + interval '1 microsecond'`, from);
     }
     return n;
@@ -162,8 +172,9 @@ const operand = (word: string) => `'${word.replace(/\\/g, '\\\\').replace(/'/g, 
 export interface Expansion {
   /**
    * The query over whole words (a tsquery's text): each prefix replaced by the words that begin
-   * with it, or kept as a prefix when it has more than MAX_COMPLETIONS; null when a prefix
-   * begins no known word (then only messages not yet covered can match).
+   * with it, or kept as a prefix when it has more than MAX_COMPLETIONS, has a digit or may
+   * begin a word with one (STEM); null when a prefix begins no known word (then only messages
+   * not yet covered can match).
    */
   words: string | null;
   /** Messages created or edited since this moment are not covered by `words`. */
@@ -177,8 +188,16 @@ export interface Expansion {
  */
 export async function expandPrefixes(tx: Queryable, prefixes: string[]): Promise<Expansion | null> {
   // Lowercased by PostgreSQL, as to_tsvector and to_tsquery do (JavaScript may differ on a few letters).
-  const { rows } = await tx.query<{ prefix: string; words: string[] | null; through: Date; current: boolean }>(
-    `SELECT p.prefix, c.words, s.through, s.through > now() - interval '${MAX_LAG_SECONDS} seconds' AS current
+  // `stemmed`: the prefix begins the letters of a word with a digit (not in the words: STEM).
+  const { rows } = await tx.query<{
+    prefix: string;
+    words: string[] | null;
+    stemmed: boolean;
+    through: Date;
+    current: boolean;
+  }>(
+    `SELECT p.prefix, c.words, s.through, s.through > now() - interval '${MAX_LAG_SECONDS} seconds' AS current,
+            EXISTS (SELECT 1 FROM search_stems WHERE stem >= p.prefix AND stem < p.prefix || chr(1114111)) AS stemmed
        FROM search_words_state s, unnest($1::text[]) AS q(typed), LATERAL (SELECT lower(q.typed) AS prefix) p,
             LATERAL (SELECT array_agg(word) AS words FROM (
                        SELECT word FROM search_words
@@ -189,9 +208,11 @@ export async function expandPrefixes(tx: Queryable, prefixes: string[]): Promise
   const through = rows[0]?.through;
   if (!through || !rows[0]!.current) return null;
   const terms: string[] = [];
-  for (const { prefix, words } of rows) {
-    if (DIGIT_FIRST.test(prefix) || (words && words.length > MAX_COMPLETIONS)) terms.push(`${operand(prefix)}:*`);
-    else if (!words) return { words: null, through };
+  for (const { prefix, words, stemmed } of rows) {
+    // A prefix that may begin a word with a digit, or begins too many words: matched as a prefix.
+    if (HAS_DIGIT.test(prefix) || stemmed || (words && words.length > MAX_COMPLETIONS)) {
+      terms.push(`${operand(prefix)}:*`);
+    } else if (!words) return { words: null, through };
     else terms.push(`(${words.map(operand).join(' | ')})`);
   }
   return { words: terms.join(' & '), through };
