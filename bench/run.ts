@@ -8,6 +8,7 @@
  *   npm run bench -- connections --count 15000
  *   npm run bench -- connections --count 100000 --nodes 6
  *   npm run bench -- history --messages 10000000
+ *   npm run bench -- batch                PostgreSQL's CPU per message of the send statement by batch size
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { pgInsert } from './scenarios/pg-insert.js';
 import { connections } from './scenarios/connections.js';
 import { list } from './scenarios/list.js';
 import { history } from './scenarios/history.js';
+import { batch } from './scenarios/batch.js';
 
 // The scenarios run the built server (dist/), as production does.
 const ensureBuildModule = '../scripts/ensure-build.mjs';
@@ -108,6 +110,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
   history: async () => [
     await history({ messages: num('messages'), conversations: 1000, requests: num('requests'), searches: 100 }),
   ],
+  batch: async () => [await batch({ sizes: [1, 10, 50, 200, 500], messagesPerRound: 5000, rounds: 5 })],
   room: async () => [
     await messaging({
       shape: 'room',

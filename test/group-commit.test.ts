@@ -221,6 +221,67 @@ it('an upload that vanished before its batch fails only the send attaching it, n
   expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['good']);
 });
 
+it("a batch that waits for another node's lock on a conversation numbers its sends after that node's", async () => {
+  const [alice, bob] = await createUsers(s.http, 2);
+  const direct = await createDirect(s.http, alice, bob);
+  const group = await createGroup(s.http, alice, [bob]);
+  const batcher = new SendBatcher(s.ctx);
+  const input = (conversationId: string, content: string): SendInput => ({
+    senderId: alice.id,
+    conversationId,
+    content,
+    messageType: 'text',
+    clientId: randomUUID(),
+  });
+  // Another node's batch: it has locked the direct conversation and stored seq 1, and commits
+  // only when told. The batch below starts before that commit, so its snapshot holds last_seq 0.
+  let commit!: () => void;
+  const told = new Promise<void>((resolve) => (commit = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const other = s.ctx.db.transaction(async (tx) => {
+    await tx.query('UPDATE conversations SET last_seq = last_seq + 1, last_message_at = now() WHERE id = $1', [direct]);
+    await tx.query(
+      `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body) VALUES ($1, 1, $2, $3, 'other node')`,
+      [direct, bob.id, randomUUID()],
+    );
+    holding();
+    await told;
+  });
+  await held;
+  // The first send runs alone; the next three then share one batch, which waits for the lock:
+  // two sends of the locked conversation (the second finds its row locked by its own batch).
+  const first = batcher.send(input(group, 'g1'));
+  const sends = [input(direct, 'a'), input(direct, 'b'), input(group, 'g2')].map((i) => batcher.send(i));
+  await first;
+  const waiting = () =>
+    s.ctx.db
+      .query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH input AS MATERIALIZED%'`,
+      )
+      .then((r) => r.rows[0]!.n);
+  await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(1);
+  commit();
+  await other;
+  const results = await Promise.all(sends);
+  expect(results.map((r) => [r.message.content, r.message.seq])).toEqual([
+    ['a', 2],
+    ['b', 3],
+    ['g2', 2],
+  ]);
+  const history = await s.http.get(`/api/conversations/${direct}/messages?after_seq=0`, alice.token);
+  expect(history.body.messages.map((m: { content: string; seq: number }) => [m.content, m.seq])).toEqual([
+    ['other node', 1],
+    ['a', 2],
+    ['b', 3],
+  ]);
+  const { rows } = await s.ctx.db.query<{ last_seq: number }>('SELECT last_seq FROM conversations WHERE id = $1', [
+    direct,
+  ]);
+  expect(rows[0]!.last_seq).toBe(3);
+});
+
 it("named statements (the send batch's) reach PostgreSQL prepared, on the connections that plan them generically", async () => {
   // Through the app's own database (metrics wrapper included): a wrapper that dropped the name
   // would have every batch parsed and planned again, a fifth of PostgreSQL's time per send.

@@ -37,7 +37,7 @@ export interface MessagingOptions {
   waits: boolean;
 }
 
-const SENTENCES = [
+export const SENTENCES = [
   'see you at the meeting tomorrow',
   'can you send me the report',
   'lunch at noon?',

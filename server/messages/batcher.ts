@@ -51,6 +51,70 @@ const newRow = (row: MessageRow, input: SendInput): MessageRow => ({
 });
 
 /**
+ * The whole batch in one statement (see SendBatcher.store): the parameters are the sends'
+ * columns, in submission order ($1 conversation ids, $2 senders, $3 client_ids, $4 kinds,
+ * $5 bodies, $6 replies, $7 attachments, $8 new message ids). Exported for the benchmark
+ * of its cost by batch size (`npm run bench -- batch`).
+ */
+export const SEND_BATCH_SQL = `WITH input AS MATERIALIZED (
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[], $8::uuid[])
+       WITH ORDINALITY AS i(conversation_id, sender_id, client_id, kind, body, reply_to, attachment_id, id, ord)),
+   -- Retries: client_ids these senders already used are answered with the stored message.
+   -- (LIMIT keeps this a lookup per send by the unique index, whatever the statistics say:
+   -- a young table's would make the planner scan all of it.)
+   existing AS MATERIALIZED (
+     SELECT m.* FROM input i
+       CROSS JOIN LATERAL (SELECT * FROM messages m
+                            WHERE m.sender_id = i.sender_id AND m.client_id = i.client_id LIMIT 1) m),
+   todo AS MATERIALIZED (
+     SELECT i.* FROM input i
+      WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.sender_id = i.sender_id AND e.client_id = i.client_id)),
+   -- Lock the conversations in id order (two batches never wait on each other in a cycle),
+   -- each send beside its conversation's last_seq as of the lock (a concurrent batch's
+   -- commit included). Joined here, by primary key: a join of two CTEs is planned as a
+   -- nested loop (their row estimates are 1), which compares every send with every
+   -- conversation: 45 ms of a 500-send batch's 77.
+   locked AS MATERIALIZED (
+     SELECT t.*, c.last_seq FROM todo t JOIN conversations c ON c.id = t.conversation_id
+      ORDER BY c.id, t.ord FOR UPDATE OF c),
+   -- Seqs in submission order, per conversation; non-members are refused (no row).
+   fresh AS MATERIALIZED (
+     SELECT l.*, l.last_seq + row_number() OVER (PARTITION BY l.conversation_id ORDER BY l.ord) AS seq
+       FROM locked l
+      WHERE EXISTS (SELECT 1 FROM conversation_members cm
+                     WHERE cm.conversation_id = l.conversation_id AND cm.user_id = l.sender_id)),
+   bump AS (
+     UPDATE conversations c SET last_seq = v.last_seq, last_message_at = now()
+       FROM (SELECT conversation_id, max(seq) AS last_seq FROM fresh GROUP BY conversation_id) v
+      WHERE c.id = v.conversation_id),
+   -- The senders have received and read their own messages.
+   marks AS (
+     UPDATE conversation_members m
+        SET last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),
+            last_read_seq = GREATEST(m.last_read_seq, v.seq)
+       FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM fresh GROUP BY 1, 2) v
+      WHERE m.conversation_id = v.conversation_id AND m.user_id = v.sender_id),
+   -- No ON CONFLICT: a client_id stored meanwhile (another node) fails the statement, which
+   -- rolls back whole; the batch runs again and the retry check answers it.
+   ins AS (
+     INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
+     SELECT id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id FROM fresh ORDER BY ord
+     RETURNING *),
+   -- Members for the fan-out, once per conversation.
+   mem AS (
+     SELECT conversation_id, array_agg(user_id) AS members FROM conversation_members
+      WHERE conversation_id IN (SELECT conversation_id FROM fresh) GROUP BY conversation_id)
+   -- A new message: only what the database decided, the rest is the input (see newRow).
+   -- (The columns of MESSAGE_FIELDS, in its order, for the UNION.)
+   SELECT true AS created, m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, NULL AS kind, NULL AS body,
+          m.created_at, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
+          NULL::integer AS change_seq, NULL::jsonb AS reactions, ${REFERENCE_FIELDS},
+          CASE WHEN row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.seq) = 1 THEN mem.members END AS members
+     FROM ins m JOIN mem ON mem.conversation_id = m.conversation_id ${MESSAGE_JOINS}
+   UNION ALL
+   SELECT false AS created, ${MESSAGE_FIELDS}, NULL AS members FROM existing m ${MESSAGE_JOINS}`;
+
+/**
  * Group commit: sends that arrive while earlier ones are being stored are stored together, in
  * one statement (one round trip, one commit), instead of one transaction each. A lone
  * send goes at once (no added latency); under load, batches grow by themselves. Every send
@@ -173,58 +237,7 @@ export class SendBatcher {
     let rows: (MessageRow & { created: boolean; members: string[] | null })[];
     try {
       ({ rows } = await ctx.db.query<MessageRow & { created: boolean; members: string[] | null }>(
-        `WITH input AS MATERIALIZED (
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[], $8::uuid[])
-             WITH ORDINALITY AS i(conversation_id, sender_id, client_id, kind, body, reply_to, attachment_id, id, ord)),
-         -- Retries: client_ids these senders already used are answered with the stored message.
-         -- (LIMIT keeps this a lookup per send by the unique index, whatever the statistics say:
-         -- a young table's would make the planner scan all of it.)
-         existing AS MATERIALIZED (
-           SELECT m.* FROM input i
-             CROSS JOIN LATERAL (SELECT * FROM messages m
-                                  WHERE m.sender_id = i.sender_id AND m.client_id = i.client_id LIMIT 1) m),
-         todo AS MATERIALIZED (
-           SELECT i.* FROM input i
-            WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.sender_id = i.sender_id AND e.client_id = i.client_id)),
-         -- Lock the conversations in id order (two batches never wait on each other in a cycle).
-         locked AS MATERIALIZED (
-           SELECT id, last_seq FROM conversations WHERE id IN (SELECT conversation_id FROM todo) ORDER BY id FOR UPDATE),
-         -- Seqs in submission order, per conversation; non-members are refused (no row).
-         fresh AS MATERIALIZED (
-           SELECT t.*, l.last_seq + row_number() OVER (PARTITION BY t.conversation_id ORDER BY t.ord) AS seq
-             FROM todo t JOIN locked l ON l.id = t.conversation_id
-            WHERE EXISTS (SELECT 1 FROM conversation_members cm
-                           WHERE cm.conversation_id = t.conversation_id AND cm.user_id = t.sender_id)),
-         bump AS (
-           UPDATE conversations c SET last_seq = v.last_seq, last_message_at = now()
-             FROM (SELECT conversation_id, max(seq) AS last_seq FROM fresh GROUP BY conversation_id) v
-            WHERE c.id = v.conversation_id),
-         -- The senders have received and read their own messages.
-         marks AS (
-           UPDATE conversation_members m
-              SET last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),
-                  last_read_seq = GREATEST(m.last_read_seq, v.seq)
-             FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM fresh GROUP BY 1, 2) v
-            WHERE m.conversation_id = v.conversation_id AND m.user_id = v.sender_id),
-         -- No ON CONFLICT: a client_id stored meanwhile (another node) fails the statement, which
-         -- rolls back whole; the batch runs again and the retry check answers it.
-         ins AS (
-           INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
-           SELECT id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id FROM fresh ORDER BY ord
-           RETURNING *),
-         -- Members for the fan-out, once per conversation.
-         mem AS (
-           SELECT conversation_id, array_agg(user_id) AS members FROM conversation_members
-            WHERE conversation_id IN (SELECT conversation_id FROM fresh) GROUP BY conversation_id)
-         -- A new message: only what the database decided, the rest is the input (see newRow).
-         -- (The columns of MESSAGE_FIELDS, in its order, for the UNION.)
-         SELECT true AS created, m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, NULL AS kind, NULL AS body,
-                m.created_at, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
-                NULL::integer AS change_seq, NULL::jsonb AS reactions, ${REFERENCE_FIELDS},
-                CASE WHEN row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.seq) = 1 THEN mem.members END AS members
-           FROM ins m JOIN mem ON mem.conversation_id = m.conversation_id ${MESSAGE_JOINS}
-         UNION ALL
-         SELECT false AS created, ${MESSAGE_FIELDS}, NULL AS members FROM existing m ${MESSAGE_JOINS}`,
+        SEND_BATCH_SQL,
         [
           col((i) => i.input.conversationId),
           col((i) => i.input.senderId),
