@@ -1,5 +1,6 @@
 import type WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
+import { rawSocket } from '../../server/realtime/connection.js';
 import {
   benchServer,
   cpuBreakdown,
@@ -64,6 +65,18 @@ const startsWith = (data: Buffer, prefix: Buffer) =>
 const clientIdOf = (data: Buffer) => {
   const at = data.indexOf(CLIENT_ID) + CLIENT_ID.length;
   return data.toString('latin1', at, data.indexOf(34, at));
+};
+
+/**
+ * The sends a socket makes in one turn of the event loop leave in one write, as the server's
+ * do (server/realtime/connection.ts): a sender whose acks arrive together sends its next
+ * messages together, instead of paying a system call (and the server a read) for each.
+ */
+const corkUntilTickEnds = (ws: WebSocket) => {
+  const socket = rawSocket(ws);
+  if (!socket || socket.writableCorked > 0) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
 };
 
 /**
@@ -138,6 +151,7 @@ export async function messaging(o: MessagingOptions) {
       const content = o.body === 'text' ? SENTENCES[nth++ % SENTENCES.length]! : `bench ${clientId}`;
       sentAt.set(clientId, performance.now());
       s.inFlight++;
+      corkUntilTickEnds(s.ws);
       s.ws.send(
         JSON.stringify({
           type: 'chat_message',
