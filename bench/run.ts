@@ -46,6 +46,8 @@ const { values, positionals } = parseArgs({
     body: { type: 'string', default: 'uuid' },
     // Messaging scenarios: sample what PostgreSQL's busy backends wait on (costs it a little CPU).
     waits: { type: 'boolean', default: false },
+    // Messaging scenarios: receivers answer every message with `delivered`, as clients do.
+    receipts: { type: 'boolean', default: false },
   },
 });
 const num = (k: keyof typeof values, fallback?: number) => Number(values[k] ?? fallback);
@@ -68,6 +70,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       seconds: num('seconds'),
       body: body(),
       waits: values.waits,
+      receipts: values.receipts,
     }),
   ],
   pairs: async () => [
@@ -82,6 +85,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       seconds: num('seconds'),
       body: body(),
       waits: values.waits,
+      receipts: values.receipts,
     }),
   ],
   ceiling: async () => [
@@ -123,6 +127,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       seconds: num('seconds'),
       body: body(),
       waits: values.waits,
+      receipts: values.receipts,
     }),
   ],
 };

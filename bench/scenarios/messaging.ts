@@ -34,6 +34,11 @@ export interface MessagingOptions {
    * dozen everyday ones, whose words both indexes already hold after the first few messages.
    */
   body: 'uuid' | 'text';
+  /**
+   * Receivers answer every message with `delivered` (what the web client does when a
+   * conversation's messages arrive more than 250 ms apart, as most do).
+   */
+  receipts: boolean;
   /** Sample what PostgreSQL's busy backends wait on during the measured seconds (postgresWaits). */
   waits: boolean;
 }
@@ -61,6 +66,18 @@ const ERROR = Buffer.from('{"type":"error"');
 const CLIENT_ID = Buffer.from('"client_id":"');
 const startsWith = (data: Buffer, prefix: Buffer) =>
   data.compare(prefix, 0, prefix.length, 0, Math.min(prefix.length, data.length)) === 0;
+const CONVERSATION_ID = Buffer.from('"conversation_id":"');
+const SEQ = Buffer.from('"seq":');
+/** The frame's first conversation_id, up to its closing quote. */
+const conversationIdOf = (data: Buffer) => {
+  const at = data.indexOf(CONVERSATION_ID) + CONVERSATION_ID.length;
+  return data.toString('latin1', at, data.indexOf(34, at));
+};
+/** The frame's first seq (a number, up to the comma after it). */
+const seqOf = (data: Buffer) => {
+  const at = data.indexOf(SEQ) + SEQ.length;
+  return Number(data.toString('latin1', at, data.indexOf(44, at)));
+};
 /** The frame's first client_id, up to its closing quote. */
 const clientIdOf = (data: Buffer) => {
   const at = data.indexOf(CLIENT_ID) + CLIENT_ID.length;
@@ -128,10 +145,16 @@ export async function messaging(o: MessagingOptions) {
     let delivered = 0;
     let duplicated = 0;
     let errors = 0;
+    let receiptErrors = 0;
     for (const r of receivers) {
       const seen = new Set<string>();
       r.on('message', (data: Buffer) => {
+        if (o.receipts && startsWith(data, ERROR)) receiptErrors++;
         if (!startsWith(data, NEW_MESSAGE)) return;
+        if (o.receipts) {
+          corkUntilTickEnds(r);
+          r.send(`{"type":"delivered","payload":{"conversation_id":"${conversationIdOf(data)}","seq":${seqOf(data)}}}`);
+        }
         const clientId = clientIdOf(data);
         const t = sentAt.get(clientId);
         if (t === undefined) return;
@@ -232,6 +255,7 @@ export async function messaging(o: MessagingOptions) {
       acked,
       errors,
       lost: sent - acked - errors,
+      ...(o.receipts ? { receipt_errors: receiptErrors } : {}),
       delivered,
       duplicated,
       acked_per_second: Math.round(ackedInRun / elapsed),

@@ -2,10 +2,11 @@ import type { Ctx } from '../context.js';
 import type { HistoryQuery, Message, Receipt } from '../../protocol/messages.js';
 import { isUuid } from '../ids.js';
 import { AppError } from '../errors.js';
-import { conversationNotFound, memberIds, requireMember } from '../conversations/access.js';
+import { conversationNotFound, requireMember } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from './presenter.js';
 import { isImageType } from '../../protocol/uploads.js';
 import { SendBatcher, type SendInput, type SendResult } from './batcher.js';
+import { ReceiptBatcher, type Watermark } from './receipts.js';
 
 export type { SendInput, SendResult } from './batcher.js';
 
@@ -110,11 +111,12 @@ export async function listMessages(
   return result.rows.map(presentMessage);
 }
 
-export type Watermark = 'read' | 'delivered';
+const receiptBatchers = new WeakMap<Ctx, ReceiptBatcher>();
 
 /**
  * Moves the caller's watermark forward to `seq` (never back, never past the last message).
- * Reading implies delivery. Members hear of the change through `receipt_update`.
+ * Reading implies delivery. Members hear of the change through `receipt_update`. Concurrent
+ * receipts are committed together (see receipts.ts).
  */
 export async function advanceWatermark(
   ctx: Ctx,
@@ -124,28 +126,7 @@ export async function advanceWatermark(
   kind: Watermark,
 ): Promise<Receipt> {
   if (!isUuid(conversationId)) throw conversationNotFound();
-  const setRead = kind === 'read' ? 'last_read_seq = GREATEST(cm.last_read_seq, LEAST($3, c.last_seq)),' : '';
-  const { rows } = await ctx.db.query<{ last_delivered_seq: number; last_read_seq: number; moved: boolean }>(
-    `WITH before AS (
-       SELECT last_delivered_seq, last_read_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2)
-     UPDATE conversation_members cm SET ${setRead}
-            last_delivered_seq = GREATEST(cm.last_delivered_seq, LEAST($3, c.last_seq))
-       FROM conversations c, before b
-      WHERE c.id = cm.conversation_id AND cm.conversation_id = $1 AND cm.user_id = $2
-      RETURNING cm.last_delivered_seq, cm.last_read_seq,
-                (cm.last_delivered_seq, cm.last_read_seq) IS DISTINCT FROM (b.last_delivered_seq, b.last_read_seq) AS moved`,
-    [conversationId, userId, seq],
-  );
-  const row = rows[0];
-  if (!row) throw conversationNotFound();
-  const receipt: Receipt = {
-    conversation_id: conversationId,
-    user_id: userId,
-    delivered_seq: row.last_delivered_seq,
-    read_seq: row.last_read_seq,
-  };
-  if (row.moved) {
-    ctx.bus.publishToUsers(await memberIds(ctx.db, conversationId), { type: 'receipt_update', payload: receipt });
-  }
-  return receipt;
+  let batcher = receiptBatchers.get(ctx);
+  if (!batcher) receiptBatchers.set(ctx, (batcher = new ReceiptBatcher(ctx)));
+  return batcher.advance(userId, conversationId, seq, kind);
 }
