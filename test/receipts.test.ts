@@ -12,6 +12,21 @@ beforeAll(async () => {
 });
 afterAll(() => s?.close());
 
+/** Backends of the test's database waiting for a lock. */
+const lockWaiters = () =>
+  s.ctx.db
+    .query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    )
+    .then((r) => r.rows[0]!.n);
+
+/** A promise (`opened`) and what resolves it (`open`). */
+const gate = () => {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+};
+
 it('receipts that arrive together: merged per member, each answered, a stranger refused alone', async () => {
   const [alice, bob, carol, mallory] = await createUsers(s.http, 4);
   const group = await createGroup(s.http, alice, [bob, carol]);
@@ -71,4 +86,91 @@ it('receipts that arrive together: merged per member, each answered, a stranger 
   } finally {
     await a.close();
   }
+});
+
+it("a receipt batch and a send batch on another node that both move one member's rows never deadlock", async () => {
+  const [alice, bob] = await createUsers(s.http, 2);
+  const [c0, c1, c2] = await Promise.all([0, 1, 2].map(() => createGroup(s.http, alice, [bob])));
+  const [first, second] = [c1!, c2!].sort() as [string, string];
+  for (const c of [c0, c1, c2]) {
+    const res = await s.http.post(
+      `/api/conversations/${c}/messages`,
+      { content: 'hi', client_id: `hi-${c}` },
+      alice.token,
+    );
+    expect(res.status).toBe(201);
+  }
+  // Another node's send batch: it locks both conversations (in id order) and moves bob's row in
+  // the second (bob sent there); later it moves bob's row in the first (bob sent there too).
+  const [told, held] = [gate(), gate()];
+  const other = s.ctx.db.transaction(async (tx) => {
+    await tx.query('SELECT id FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [[first, second]]);
+    const mark = (c: string) =>
+      tx.query(
+        'UPDATE conversation_members SET last_read_seq = last_read_seq WHERE conversation_id = $1 AND user_id = $2',
+        [c, bob.id],
+      );
+    await mark(second);
+    held.open();
+    await told.opened;
+    await mark(first);
+  });
+  await held.opened;
+  // Bob's receipts for both conversations, in one batch (the first receipt runs alone).
+  const batcher = new ReceiptBatcher(s.ctx);
+  const lone = batcher.advance(bob.id, c0!, 1, 'read');
+  const both = [first, second].map((c) => batcher.advance(bob.id, c, 1, 'read'));
+  await lone;
+  await expect.poll(lockWaiters, { timeout: 10_000, interval: 20 }).toBe(1);
+  // The send batch goes on: the receipts wait for it instead of holding a row it needs.
+  told.open();
+  await other;
+  const receipts = await Promise.all(both);
+  expect(receipts.map((r) => [r.delivered_seq, r.read_seq])).toEqual([
+    [1, 1],
+    [1, 1],
+  ]);
+});
+
+it('a receipt batch that PostgreSQL ends as a deadlock victim runs again, and every receipt is answered', async () => {
+  const [alice, bob, carol] = await createUsers(s.http, 3);
+  const group = await createGroup(s.http, alice, [bob, carol]);
+  const res = await s.http.post(
+    `/api/conversations/${group}/messages`,
+    { content: 'hi', client_id: 'hi' },
+    alice.token,
+  );
+  expect(res.status).toBe(201);
+  const [lower, higher] = [bob.id, carol.id].sort() as [string, string];
+  // A transaction that moves two members' rows without locking the conversation first: it
+  // holds the row the batch moves second, then asks for the one the batch moved first.
+  const [told, held] = [gate(), gate()];
+  const touch = (tx: { query: (sql: string, params: unknown[]) => Promise<unknown> }, userId: string) =>
+    tx.query('UPDATE conversation_members SET role = role WHERE conversation_id = $1 AND user_id = $2', [
+      group,
+      userId,
+    ]);
+  const other = s.ctx.db.transaction(async (tx) => {
+    // PostgreSQL ends the transaction that checks first: the batch (1 s), not this one (10 s).
+    await tx.query("SET LOCAL deadlock_timeout = '10s'", []);
+    await touch(tx, higher);
+    held.open();
+    await told.opened;
+    await touch(tx, lower);
+  });
+  await held.opened;
+  const batcher = new ReceiptBatcher(s.ctx);
+  const lone = batcher.advance(alice.id, group, 1, 'read');
+  const both = [lower, higher].map((u) => batcher.advance(u, group, 1, 'read'));
+  await lone;
+  await expect.poll(lockWaiters, { timeout: 10_000, interval: 20 }).toBe(1);
+  // The cycle: PostgreSQL ends the batch, which runs again once the other transaction, now
+  // free to go on, has committed.
+  told.open();
+  await other;
+  const receipts = await Promise.all(both);
+  expect(receipts.map((r) => [r.user_id, r.delivered_seq, r.read_seq])).toEqual([
+    [lower, 1, 1],
+    [higher, 1, 1],
+  ]);
 });

@@ -226,6 +226,10 @@ export async function removeMember(ctx: Ctx, userId: string, conversationId: str
     if (!isUuid(targetId)) throw notFound('Member not found');
   }
   await ctx.db.transaction(async (tx) => {
+    // The conversation first, then its members' rows, as sends and receipts take them: two
+    // members' rows are moved here, and out of that order a receipt batch could hold one of
+    // them while waiting for the other (a deadlock).
+    await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
     const { rows } = await tx.query<{ role: Role }>(
       'DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 RETURNING role',
       [conversationId, targetId],

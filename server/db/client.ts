@@ -255,3 +255,5 @@ function violates(err: unknown, code: string, constraint?: string): boolean {
 export const isUniqueViolation = (err: unknown, constraint?: string) => violates(err, '23505', constraint);
 
 export const isForeignKeyViolation = (err: unknown, constraint: string) => violates(err, '23503', constraint);
+
+export const isDeadlock = (err: unknown) => violates(err, '40P01');

@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Receipt } from '../../protocol/messages.js';
 import { conversationNotFound } from '../conversations/access.js';
+import { isDeadlock } from '../db/client.js';
 
 export type Watermark = 'read' | 'delivered';
 
@@ -26,13 +27,18 @@ const MAX_BATCH = 1000;
 const RECEIPTS_SQL = `WITH input AS MATERIALIZED (
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS i(conversation_id, user_id, delivered, read)),
    -- Where the watermarks go: never back, never past the last message; reading implies delivery.
+   -- The conversations are locked first, in id order, in a mode a send batch's lock conflicts
+   -- with: a send batch also moves members' rows (its senders'), and without this a batch of
+   -- each could hold a member's row the other waits for (a deadlock). The rows then move in
+   -- the same order, so two receipt batches (two nodes) never wait on each other in a cycle.
    target AS MATERIALIZED (
      SELECT cm.conversation_id, cm.user_id, cm.last_delivered_seq, cm.last_read_seq,
             GREATEST(cm.last_delivered_seq, LEAST(GREATEST(i.delivered, i.read), c.last_seq)) AS delivered_seq,
             GREATEST(cm.last_read_seq, LEAST(i.read, c.last_seq)) AS read_seq
        FROM input i
        JOIN conversation_members cm ON cm.conversation_id = i.conversation_id AND cm.user_id = i.user_id
-       JOIN conversations c ON c.id = i.conversation_id),
+       JOIN conversations c ON c.id = i.conversation_id
+      ORDER BY cm.conversation_id, cm.user_id FOR KEY SHARE OF c),
    -- Only the rows that move are written. GREATEST against the row as it is now: a watermark a
    -- concurrent statement moved further stays where it is.
    moved AS (
@@ -88,7 +94,7 @@ export class ReceiptBatcher {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
     const batch = this.queue.splice(0, MAX_BATCH);
-    void this.store(batch)
+    void this.storeRetrying(batch)
       .catch((err: unknown) => {
         for (const item of batch) item.reject(err);
       })
@@ -97,6 +103,21 @@ export class ReceiptBatcher {
         // A turn later, so that the receipts of the sockets this batch answered join the next.
         setImmediate(() => this.pump());
       });
+  }
+
+  /**
+   * A deadlock (PostgreSQL ends one of the transactions in a cycle after a second) runs the
+   * batch again: the lock order above rules it out with sends, but not with every transaction
+   * that moves two members' rows.
+   */
+  private async storeRetrying(batch: Item[]) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store(batch);
+      } catch (err) {
+        if (!isDeadlock(err) || attempt >= 2) throw err;
+      }
+    }
   }
 
   private async store(batch: Item[]) {
