@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '../../test/helpers/db.js';
@@ -6,14 +5,8 @@ import { connectPg } from '../../server/db/client.js';
 import { migrate } from '../../server/db/migrate.js';
 import { SEND_BATCH_SQL } from '../../server/messages/batcher.js';
 import { uuidv7 } from '../../server/ids.js';
-import { seedConversation, seedUsers } from '../lib.js';
+import { cpuSeconds, seedConversation, seedUsers } from '../lib.js';
 import { SENTENCES } from './messaging.js';
-
-/** User and system CPU time of a process so far, in microseconds (Linux). */
-const cpuMicros = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
 
 /**
  * What the send statement costs PostgreSQL per message as batches grow: `size` sends, one in
@@ -66,9 +59,9 @@ export async function batch(o: { sizes: number[]; messagesPerRound: number; roun
       for (let r = 0; r < o.rounds; r++) {
         for (const size of o.sizes) {
           const count = Math.ceil(o.messagesPerRound / size);
-          const [cpu0, t0] = [cpuMicros(pid), performance.now()];
+          const [cpu0, t0] = [cpuSeconds(pid), performance.now()];
           await runBatches(size, count);
-          perSize.get(size)!.cpu.push((cpuMicros(pid) - cpu0) / (count * size));
+          perSize.get(size)!.cpu.push(((cpuSeconds(pid) - cpu0) * 1e6) / (count * size));
           perSize.get(size)!.ms.push((performance.now() - t0) / count);
         }
       }

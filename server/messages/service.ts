@@ -10,12 +10,17 @@ import { ReceiptBatcher, type Watermark } from './receipts.js';
 
 export type { SendInput, SendResult } from './batcher.js';
 
-const batchers = new WeakMap<Ctx, SendBatcher>();
-const batcherOf = (ctx: Ctx) => {
-  let batcher = batchers.get(ctx);
-  if (!batcher) batchers.set(ctx, (batcher = new SendBatcher(ctx)));
-  return batcher;
+/** One `make(ctx)` per app context, made on first use. */
+const perContext = <T>(make: (ctx: Ctx) => T) => {
+  const made = new WeakMap<Ctx, T>();
+  return (ctx: Ctx) => {
+    let value = made.get(ctx);
+    if (value === undefined) made.set(ctx, (value = make(ctx)));
+    return value;
+  };
 };
+const batcherOf = perContext((ctx) => new SendBatcher(ctx));
+const receiptBatcherOf = perContext((ctx) => new ReceiptBatcher(ctx));
 
 /** Readies the send path's database connections (see SendBatcher.warm). */
 export const warmSends = (ctx: Ctx) => batcherOf(ctx).warm();
@@ -111,8 +116,6 @@ export async function listMessages(
   return result.rows.map(presentMessage);
 }
 
-const receiptBatchers = new WeakMap<Ctx, ReceiptBatcher>();
-
 /**
  * Moves the caller's watermark forward to `seq` (never back, never past the last message).
  * Reading implies delivery. Members hear of the change through `receipt_update`. Concurrent
@@ -126,7 +129,5 @@ export async function advanceWatermark(
   kind: Watermark,
 ): Promise<Receipt> {
   if (!isUuid(conversationId)) throw conversationNotFound();
-  let batcher = receiptBatchers.get(ctx);
-  if (!batcher) receiptBatchers.set(ctx, (batcher = new ReceiptBatcher(ctx)));
-  return batcher.advance(userId, conversationId, seq, kind);
+  return receiptBatcherOf(ctx).advance(userId, conversationId, seq, kind);
 }
