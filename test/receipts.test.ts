@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createGroup, createUsers } from './helpers/factories.js';
@@ -144,20 +145,26 @@ it('a receipt batch that PostgreSQL ends as a deadlock victim runs again, and ev
   const [lower, higher] = [bob.id, carol.id].sort() as [string, string];
   // A transaction that moves two members' rows without locking the conversation first: it
   // holds the row the batch moves second, then asks for the one the batch moved first.
+  // On a connection of its own, as another node's would be: it waits for the batch about a
+  // second, longer than the app's statement timeout allows on a loaded machine.
   const [told, held] = [gate(), gate()];
-  const touch = (tx: { query: (sql: string, params: unknown[]) => Promise<unknown> }, userId: string) =>
+  const tx = new pg.Client({ connectionString: s.config.DATABASE_URL });
+  await tx.connect();
+  const touch = (userId: string) =>
     tx.query('UPDATE conversation_members SET role = role WHERE conversation_id = $1 AND user_id = $2', [
       group,
       userId,
     ]);
-  const other = s.ctx.db.transaction(async (tx) => {
+  const other = (async () => {
+    await tx.query('BEGIN');
     // PostgreSQL ends the transaction that checks first: the batch (1 s), not this one (10 s).
-    await tx.query("SET LOCAL deadlock_timeout = '10s'", []);
-    await touch(tx, higher);
+    await tx.query("SET LOCAL deadlock_timeout = '10s'");
+    await touch(higher);
     held.open();
     await told.opened;
-    await touch(tx, lower);
-  });
+    await touch(lower);
+    await tx.query('COMMIT');
+  })().finally(() => tx.end());
   await held.opened;
   const batcher = new ReceiptBatcher(s.ctx);
   const lone = batcher.advance(alice.id, group, 1, 'read');
