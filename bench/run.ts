@@ -112,7 +112,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
   connections: async () => [await connections({ count: num('count'), concurrency: 100, nodes: num('nodes') })],
   list: async () => [await list({ sizes: [1, 10, 100, 500], requests: 50 })],
   history: async () => [
-    await history({ messages: num('messages'), conversations: 1000, requests: num('requests'), searches: 100 }),
+    await history({ messages: num('messages'), conversations: 1000, requests: num('requests'), searches: 120 }),
   ],
   batch: async () => [await batch({ sizes: [1, 10, 50, 200, 500], messagesPerRound: 5000, rounds: 5 })],
   room: async () => [

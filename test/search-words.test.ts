@@ -132,14 +132,15 @@ describe('prefix search over the words index', () => {
     expect(stems.rows.map((r) => r.stem)).toEqual(['b', 'covid', 'h', 'mp', 'ref']);
     const expand = async (prefixes: string[]) =>
       (await s.ctx.db.transaction((tx) => expandPrefixes(tx, prefixes)))!.words;
-    expect(await expand(['re'])).toBe("'re':*"); // may begin ref12345
-    expect(await expand(['refa'])).toBe("('refactor')");
-    expect(await expand(['ref12'])).toBe("'ref12':*");
+    expect(await expand(['re'])).toEqual(["'re':*"]); // may begin ref12345
+    expect(await expand(['refa'])).toEqual(["('refactor')"]);
+    expect(await expand(['ref12'])).toEqual(["'ref12':*"]);
     const expansion = await s.ctx.db.transaction((tx) => expandPrefixes(tx, ['rel', 'bu', 'zzz']));
     expect(expansion!.words).toBeNull(); // no word begins with zzz
-    expect((await s.ctx.db.transaction((tx) => expandPrefixes(tx, ['rel', 'bu'])))!.words).toBe(
-      "('release' | 'releases') & ('build' | 'building')",
-    );
+    expect((await s.ctx.db.transaction((tx) => expandPrefixes(tx, ['rel', 'bu'])))!.words).toEqual([
+      "('release' | 'releases')",
+      "('build' | 'building')",
+    ]);
     // Covered, and then some sent since (read by time).
     for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
     await sendText(s.http, alice, room, 'relish the kariboka build');

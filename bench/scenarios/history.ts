@@ -4,8 +4,8 @@ import { benchServer, httpGetter, percentiles, seedConversation, seedUsers } fro
  * `messages` messages over `conversations` conversations of one reader, written by
  * PostgreSQL itself (INSERT ... SELECT generate_series: no rows cross the wire), then
  * random history pages over HTTP (newest page, a page before a random seq, a page after one),
- * then searches over all of them (a seq number, a rare code, a common word, a prefix, two
- * common words never in one message). `healthz_ms` is the machine's floor in the same run.
+ * then searches over all of them (a seq number, a rare code, a common word, a prefix, and
+ * two pairs of common words never in one message: one pair in runs, one scattered). `healthz_ms` is the machine's floor in the same run.
  */
 export async function history(o: { messages: number; conversations: number; requests: number; searches: number }) {
   const srv = await benchServer();
@@ -21,7 +21,9 @@ export async function history(o: { messages: number; conversations: number; requ
     // table of a live server is written: the newest messages are the last pages. In slices of
     // seqs, so one statement never holds everything in memory. Each message also carries a
     // code (ref10000–ref99999) spread over all of them: a rare word, about one message in
-    // 90,000, anywhere in time.
+    // 90,000, anywhere in time. The topic (lunch, release, ...) follows the seq, so each
+    // comes in runs of a thousand messages, as a day's topic would; the colour (red, green,
+    // ...) is drawn for each message, so each is scattered at random among the others.
     const sliceSeqs = Math.max(1, Math.floor(500_000 / o.conversations));
     for (let from = 1; from <= per; from += sliceSeqs) {
       await srv.pool.query(
@@ -29,7 +31,8 @@ export async function history(o: { messages: number; conversations: number; requ
          SELECT c, g, $2, c::text || ':' || g,
                 'message ' || g || ' about '
                   || (ARRAY['lunch','the build','release','coffee','the meeting','holidays'])[1 + g % 6]
-                  || ' ref' || (10000 + (hashint8(g::bigint * 100003 + i) & 2147483647) % 90000),
+                  || ' ref' || (10000 + (hashint8(g::bigint * 100003 + i) & 2147483647) % 90000)
+                  || ' ' || (ARRAY['amber','blue','green','grey','red','teal'])[1 + (hashint8(-(g::bigint * 100003 + i)) & 2147483647) % 6],
                 now() - make_interval(mins => $4 - g) + make_interval(secs => i * 50.0 / $5)
            FROM generate_series($3::int, LEAST($3::int + $6::int - 1, $4::int)) AS g,
                 LATERAL unnest($1::uuid[]) WITH ORDINALITY AS x(c, i)`,
@@ -79,13 +82,16 @@ export async function history(o: { messages: number; conversations: number; requ
       await get('/healthz');
       floor.push(performance.now() - t);
     }
-    // Search over the same messages: a rare word (a seq number), a common word, a prefix.
+    // Search over the same messages: a rare word (a seq number), a rare code, a common word, a
+    // prefix, and two common words never together (1.7M messages each at 10M): in runs, scattered.
     const searchMs: number[] = [];
     const searchTimeouts: Record<string, number> = {};
     const searchByKind: Record<string, number[]> = {};
     for (let i = 0; i < o.searches; i++) {
       const code = `ref${10000 + Math.floor(Math.random() * 90000)}`;
-      const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build'][i % 5]!;
+      const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build', 'red green'][
+        i % 6
+      ]!;
       const started = performance.now();
       const res = await get(`/api/search?q=${encodeURIComponent(q)}&limit=20`, auth);
       const ms = performance.now() - started;

@@ -70,9 +70,9 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     ? { fn: 'websearch_to_tsquery', text: q.q }
     : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
   const query = `${tsquery.fn}('simple', $2) AS query`;
-  // A live message of the caller's that `tsq` matches; `inScope`: in the asked conversation, if any.
-  const matching = (tsq: string) => `m.search_vector @@ ${tsq} AND m.deleted_at IS NULL AND ${MEMBER}`;
-  const matches = matching('query');
+  // A live message of the caller's that the query matches; `inScope`: in the asked conversation, if any.
+  const live = `m.deleted_at IS NULL AND ${MEMBER}`;
+  const matches = `m.search_vector @@ query AND ${live}`;
   const inScope = '($4::uuid IS NULL OR m.conversation_id = $4::uuid)';
   const ids = await bounded(ctx, async (tx) => {
     // 1. The newest messages, walked back in time by index (one conversation's by seq).
@@ -111,11 +111,18 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     // The words cover the messages created and edited before `through`; the few since are
     // read by time and matched as prefixes (materialized: never through the full-text index),
     // less those the words found already (one message is in both when edited since).
+    // One `@@` per query word, not one query joined by `&`: the index then scans each word as
+    // a key of its own and skips, in each, past the other's next match. As one key, it tests
+    // every match of one word against the other: where the words come in runs (a topic of a
+    // day), 62 ms against 8.5 for two words in 1.7M of 10M messages each, never together;
+    // scattered at random, 86 against 75 ms (decision 025).
+    const wordsMatch = (expansion.words ?? []).map((_, n) => `m.search_vector @@ $${6 + n}::tsquery`).join(' AND ');
     const [covered, notCovered] = expansion.words
       ? [
-          `SELECT m.id, m.created_at FROM messages m WHERE ${matching('$6::tsquery')} AND ${inScope}
+          `SELECT m.id, m.created_at FROM messages m
+            WHERE ${wordsMatch} AND ${live} AND ${inScope}
            UNION ALL `,
-          'AND NOT m.search_vector @@ $6::tsquery',
+          `AND NOT (${wordsMatch})`,
         ]
       : ['', ''];
     const all = await tx.query<{ id: string }>(
@@ -126,7 +133,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
          ${covered}SELECT m.id, m.created_at FROM ${query}, recent m
           WHERE ${matches} ${notCovered} AND ${inScope}) found
         ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [userId, tsquery.text, q.limit, scope, expansion.through, ...(expansion.words ? [expansion.words] : [])],
+      [userId, tsquery.text, q.limit, scope, expansion.through, ...(expansion.words ?? [])],
     );
     return all.rows.map((r) => r.id);
   });

@@ -171,12 +171,14 @@ const operand = (word: string) => `'${word.replace(/\\/g, '\\\\').replace(/'/g, 
 
 export interface Expansion {
   /**
-   * The query over whole words (a tsquery's text): each prefix replaced by the words that begin
-   * with it, or kept as a prefix when it has more than MAX_COMPLETIONS, has a digit or may
-   * begin a word with one (STEM); null when a prefix begins no known word (then only messages
-   * not yet covered can match).
+   * The query over whole words, one tsquery's text per query word (a message matches when it
+   * matches every one): each prefix replaced by the words that begin with it, or kept as a
+   * prefix when it has more than MAX_COMPLETIONS, has a digit or may begin a word with one
+   * (STEM); null when a prefix begins no known word (then only messages not yet covered can
+   * match). One per word, not one joined by `&`, so that each is its own key of the full-text
+   * index's scan (see search()).
    */
-  words: string | null;
+  words: string[] | null;
   /** Messages created or edited since this moment are not covered by `words`. */
   through: Date;
 }
@@ -215,5 +217,5 @@ export async function expandPrefixes(tx: Queryable, prefixes: string[]): Promise
     } else if (!words) return { words: null, through };
     else terms.push(`(${words.map(operand).join(' | ')})`);
   }
-  return { words: terms.join(' & '), through };
+  return { words: terms, through };
 }
