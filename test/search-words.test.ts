@@ -70,6 +70,10 @@ describe('prefix search over the words index', () => {
     'tu',
     'mine',
     'nesa tu',
+    // Three and four words: a key of the index scan each ($6–$9), every one required.
+    'sa bo mi',
+    'satu bos mis 1',
+    'sa bo mi ka',
     'k',
     'zz',
     'release',
@@ -145,6 +149,7 @@ describe('prefix search over the words index', () => {
     for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
     await sendText(s.http, alice, room, 'relish the kariboka build');
     for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
+    expect(await find(alice, 'satu bos mis 1')).toEqual(['satuka bosaka misari 1']);
     expect(await find(alice, 'rel bu')).toEqual([
       'relish the kariboka build',
       'releases are out; building blocks next',
