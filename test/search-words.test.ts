@@ -70,10 +70,12 @@ describe('prefix search over the words index', () => {
     'tu',
     'mine',
     'nesa tu',
-    // Three and four words: a key of the index scan each ($6–$9), every one required.
+    // Three to eight words (the most a search reads): a key of the index scan each ($6–$13),
+    // every one required.
     'sa bo mi',
     'satu bos mis 1',
     'sa bo mi ka',
+    'satu sa bos bo mis mi 1 s',
     'k',
     'zz',
     'release',
@@ -150,6 +152,7 @@ describe('prefix search over the words index', () => {
     await sendText(s.http, alice, room, 'relish the kariboka build');
     for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
     expect(await find(alice, 'satu bos mis 1')).toEqual(['satuka bosaka misari 1']);
+    expect(await find(alice, 'satu sa bos bo mis mi 1 s')).toEqual(['satuka bosaka misari 1']);
     expect(await find(alice, 'rel bu')).toEqual([
       'relish the kariboka build',
       'releases are out; building blocks next',
@@ -180,6 +183,17 @@ describe('prefix search over the words index', () => {
     });
     expect(again.status).toBe(200);
     expect(await find(bob, 'quetz')).toEqual(['a plain quetzal again']);
+    // So with several words, each its own condition: still once.
+    expect(await find(bob, 'quetz plai')).toEqual(['a plain quetzal again']);
+    expect(await find(bob, 'plai quetz aga')).toEqual(['a plain quetzal again']);
+    // Edited to a word not in the words yet beside one that is: not matched by the words as a
+    // whole (only `plain` is), so found among the edits.
+    const third = await s.http.request('PATCH', `/api/messages/${m.id}`, {
+      token: alice.token,
+      body: { content: 'a plain quetzalcoatl' },
+    });
+    expect(third.status).toBe(200);
+    expect(await find(bob, 'plai quetz')).toEqual(['a plain quetzalcoatl']);
   });
 
   it('never skips a message whose transaction was still open while the words moved on', async () => {
