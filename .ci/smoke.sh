@@ -8,7 +8,16 @@ port=${SMOKE_PORT:-18181}
 base="http://127.0.0.1:$port"
 log=$(mktemp)
 pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+# The server is waited for before its data goes: on SIGTERM it closes PGlite, which writes
+# into DATA_DIR while it shuts down (an `rm -rf` racing it failed with "Directory not empty").
+cleanup() {
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
 
 boot() {
   PORT=$port DATA_DIR="$data" node scripts/start.mjs >>"$log" 2>&1 &
