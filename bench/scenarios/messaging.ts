@@ -58,8 +58,9 @@ export const SENTENCES = [
   'where are the slides from yesterday',
 ];
 
-// The driver shares the machine with the server: it reads only a frame's type and client_id,
-// from the bytes (the receiving side is most of its work in a big room).
+// The driver shares the machine with the server: it reads only the fields it needs (a frame's
+// type and client_id; for receipts, conversation_id and seq) from the bytes, never parsing
+// the JSON (the receiving side is most of its work in a big room).
 const NEW_MESSAGE = Buffer.from('{"type":"new_message"');
 const ACK = Buffer.from('{"type":"message_ack"');
 const ERROR = Buffer.from('{"type":"error"');
@@ -68,21 +69,16 @@ const startsWith = (data: Buffer, prefix: Buffer) =>
   data.compare(prefix, 0, prefix.length, 0, Math.min(prefix.length, data.length)) === 0;
 const CONVERSATION_ID = Buffer.from('"conversation_id":"');
 const SEQ = Buffer.from('"seq":');
-/** The frame's first conversation_id, up to its closing quote. */
-const conversationIdOf = (data: Buffer) => {
-  const at = data.indexOf(CONVERSATION_ID) + CONVERSATION_ID.length;
-  return data.toString('latin1', at, data.indexOf(34, at));
+/** The text after the frame's first `marker`, up to the byte `end`. */
+const fieldOf = (data: Buffer, marker: Buffer, end: number) => {
+  const at = data.indexOf(marker) + marker.length;
+  return data.toString('latin1', at, data.indexOf(end, at));
 };
-/** The frame's first seq (a number, up to the comma after it). */
-const seqOf = (data: Buffer) => {
-  const at = data.indexOf(SEQ) + SEQ.length;
-  return Number(data.toString('latin1', at, data.indexOf(44, at)));
-};
-/** The frame's first client_id, up to its closing quote. */
-const clientIdOf = (data: Buffer) => {
-  const at = data.indexOf(CLIENT_ID) + CLIENT_ID.length;
-  return data.toString('latin1', at, data.indexOf(34, at));
-};
+const QUOTE = 34;
+const COMMA = 44;
+const conversationIdOf = (data: Buffer) => fieldOf(data, CONVERSATION_ID, QUOTE);
+const seqOf = (data: Buffer) => Number(fieldOf(data, SEQ, COMMA));
+const clientIdOf = (data: Buffer) => fieldOf(data, CLIENT_ID, QUOTE);
 
 /**
  * The sends a socket makes in one turn of the event loop leave in one write, as the server's
