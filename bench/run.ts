@@ -9,6 +9,7 @@
  *   npm run bench -- connections --count 100000 --nodes 6
  *   npm run bench -- history --messages 10000000
  *   npm run bench -- batch                PostgreSQL's CPU per message of the send statement by batch size
+ *   npm run bench -- costs --body text    ... and what each index and foreign key of messages adds to it
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { pgInsert } from './scenarios/pg-insert.js';
 import { connections } from './scenarios/connections.js';
 import { list } from './scenarios/list.js';
 import { history } from './scenarios/history.js';
-import { batch } from './scenarios/batch.js';
+import { batch, costs } from './scenarios/batch.js';
 
 // The scenarios run the built server (dist/), as production does.
 const ensureBuildModule = '../scripts/ensure-build.mjs';
@@ -42,7 +43,9 @@ const { values, positionals } = parseArgs({
     messages: { type: 'string', default: '1000000' },
     // History pages (each followed by a /healthz, the floor); p99 is the 20th slowest of 2,000.
     requests: { type: 'string', default: '2000' },
-    // Messaging scenarios: 'uuid' (new words in every message) or 'text' (everyday sentences).
+    // costs: rounds of 9,000 messages in each database.
+    rounds: { type: 'string', default: '21' },
+    // Messaging scenarios and costs: 'uuid' (new words in every message) or 'text' (everyday sentences).
     body: { type: 'string', default: 'uuid' },
     // Messaging scenarios: sample what PostgreSQL's busy backends wait on (costs it a little CPU).
     waits: { type: 'boolean', default: false },
@@ -115,6 +118,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
     await history({ messages: num('messages'), conversations: 1000, requests: num('requests'), searches: 120 }),
   ],
   batch: async () => [await batch({ sizes: [1, 10, 50, 200, 500], messagesPerRound: 5000, rounds: 5 })],
+  costs: async () => [await costs({ size: 45, messagesPerRound: 9000, rounds: num('rounds'), body: body() })],
   room: async () => [
     await messaging({
       shape: 'room',

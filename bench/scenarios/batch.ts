@@ -9,78 +9,159 @@ import { cpuSeconds, seedConversation, seedUsers } from '../lib.js';
 import { SENTENCES } from './messaging.js';
 
 /**
- * What the send statement costs PostgreSQL per message as batches grow: `size` sends, one in
- * each of `size` conversations, run back to back on one connection with `synchronous_commit`
- * off (the flush is measured by `throughput`; this is the statement's own CPU, read from the
- * backend's /proc entry), `rounds` times per size, the sizes interleaved. A cost that grows
- * with the batch is a statement that does not scale with load.
+ * A fresh database (migrated, then `alter` run on it) with `size` pairs of users, each pair in a
+ * conversation, and one connection that runs the send statement as the server's batch
+ * connections do but with `synchronous_commit` off (the flush is measured by `throughput`; this
+ * is the statement's own CPU, read from the backend's /proc entry). `run(n, count, body)` sends
+ * `count` batches of one message in each of the first `n` conversations and returns the
+ * backend's CPU seconds they took.
  */
-export async function batch(o: { sizes: number[]; messagesPerRound: number; rounds: number }) {
+async function sendRig(size: number, alter = '') {
   const db = await createTestDatabase();
   const app = connectPg(db.url);
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  try {
-    await migrate(app);
-    const largest = Math.max(...o.sizes);
-    const users = await seedUsers(pool, 2 * largest);
-    const sends: { conversationId: string; senderId: string }[] = [];
-    for (let i = 0; i < largest; i++) {
-      const [a, b] = [users[2 * i]!.id, users[2 * i + 1]!.id];
-      sends.push({ conversationId: await seedConversation(pool, [a, b]), senderId: a });
-    }
-    const client = await pool.connect();
-    try {
-      await client.query('SET synchronous_commit = off');
-      await client.query('SET plan_cache_mode = force_generic_plan'); // as on the server's batch connections
-      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      const pid = rows[0]!.pid;
-      let nth = 0;
-      const runBatches = async (size: number, count: number) => {
-        for (let b = 0; b < count; b++) {
-          const batch = sends.slice(0, size);
-          await client.query({
-            name: 'send_batch',
-            text: SEND_BATCH_SQL,
-            values: [
-              batch.map((s) => s.conversationId),
-              batch.map((s) => s.senderId),
-              batch.map(() => randomUUID()),
-              batch.map(() => 'text'),
-              batch.map(() => SENTENCES[nth++ % SENTENCES.length]!),
-              batch.map(() => null),
-              batch.map(() => null),
-              batch.map(() => uuidv7()),
-            ],
-          });
-        }
-      };
-      const perSize = new Map(o.sizes.map((size) => [size, { cpu: [] as number[], ms: [] as number[] }]));
-      for (const size of o.sizes) await runBatches(size, Math.ceil(1000 / size)); // planned and warm
-      for (let r = 0; r < o.rounds; r++) {
-        for (const size of o.sizes) {
-          const count = Math.ceil(o.messagesPerRound / size);
-          const [cpu0, t0] = [cpuSeconds(pid), performance.now()];
-          await runBatches(size, count);
-          perSize.get(size)!.cpu.push(((cpuSeconds(pid) - cpu0) * 1e6) / (count * size));
-          perSize.get(size)!.ms.push((performance.now() - t0) / count);
-        }
+  await migrate(app);
+  await app.close();
+  if (alter) await pool.query(alter);
+  const users = await seedUsers(pool, 2 * size);
+  const sends: { conversationId: string; senderId: string }[] = [];
+  for (let i = 0; i < size; i++) {
+    const [a, b] = [users[2 * i]!.id, users[2 * i + 1]!.id];
+    sends.push({ conversationId: await seedConversation(pool, [a, b]), senderId: a });
+  }
+  const client = await pool.connect();
+  await client.query('SET synchronous_commit = off');
+  await client.query('SET plan_cache_mode = force_generic_plan'); // as on the server's batch connections
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const pid = rows[0]!.pid;
+  let nth = 0;
+  return {
+    client,
+    cpu: () => cpuSeconds(pid),
+    run: async (n: number, count: number, body: 'uuid' | 'text' = 'text') => {
+      const cpu0 = cpuSeconds(pid);
+      for (let b = 0; b < count; b++) {
+        const batch = sends.slice(0, n);
+        await client.query({
+          name: 'send_batch',
+          text: SEND_BATCH_SQL,
+          values: [
+            batch.map((s) => s.conversationId),
+            batch.map((s) => s.senderId),
+            batch.map(() => randomUUID()),
+            batch.map(() => 'text'),
+            batch.map(() => (body === 'uuid' ? `bench ${randomUUID()}` : SENTENCES[nth++ % SENTENCES.length]!)),
+            batch.map(() => null),
+            batch.map(() => null),
+            batch.map(() => uuidv7()),
+          ],
+        });
       }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-      return {
-        scenario: 'batch',
-        options: o,
-        by_size: o.sizes.map((size) => ({
-          sends_per_batch: size,
-          postgres_cpu_us_per_message: Math.round(median(perSize.get(size)!.cpu)),
-          batch_ms: Number(median(perSize.get(size)!.ms).toFixed(2)),
-        })),
-      };
-    } finally {
+      return cpuSeconds(pid) - cpu0;
+    },
+    close: async () => {
       client.release();
+      await pool.end();
+      await db.drop();
+    },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/**
+ * What the send statement costs PostgreSQL per message as batches grow: `size` sends, one in
+ * each of `size` conversations, run back to back on one connection, `rounds` times per size,
+ * the sizes interleaved. A cost that grows with the batch is a statement that does not scale
+ * with load.
+ */
+export async function batch(o: { sizes: number[]; messagesPerRound: number; rounds: number }) {
+  const rig = await sendRig(Math.max(...o.sizes));
+  try {
+    const perSize = new Map(o.sizes.map((size) => [size, { cpu: [] as number[], ms: [] as number[] }]));
+    for (const size of o.sizes) await rig.run(size, Math.ceil(1000 / size)); // planned and warm
+    for (let r = 0; r < o.rounds; r++) {
+      for (const size of o.sizes) {
+        const count = Math.ceil(o.messagesPerRound / size);
+        const t0 = performance.now();
+        const cpu = await rig.run(size, count);
+        perSize.get(size)!.cpu.push((cpu * 1e6) / (count * size));
+        perSize.get(size)!.ms.push((performance.now() - t0) / count);
+      }
     }
+    return {
+      scenario: 'batch',
+      options: o,
+      by_size: o.sizes.map((size) => ({
+        sends_per_batch: size,
+        postgres_cpu_us_per_message: Math.round(median(perSize.get(size)!.cpu)),
+        batch_ms: Number(median(perSize.get(size)!.ms).toFixed(2)),
+      })),
+    };
   } finally {
-    await pool.end();
-    await app.close();
-    await db.drop();
+    await rig.close();
+  }
+}
+
+/** The parts of the messages table whose cost `costs` measures: each removed in a database of its own. */
+const WITHOUT: Record<string, string> = {
+  nothing: '',
+  'nothing (a second database, for the noise)': '',
+  'the created_at index': 'DROP INDEX messages_created_at',
+  'both foreign keys (conversation, sender)':
+    'ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey, DROP CONSTRAINT messages_conversation_id_fkey',
+  'the sender foreign key': 'ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey',
+  'the conversation foreign key': 'ALTER TABLE messages DROP CONSTRAINT messages_conversation_id_fkey',
+  'the full-text index': 'DROP INDEX messages_search_vector',
+  'the full-text column and index': 'ALTER TABLE messages DROP COLUMN search_vector CASCADE',
+};
+
+/**
+ * What each part of the messages table costs the send statement, in PostgreSQL's CPU per
+ * message: one database as migrated and one without each part, batches of `size` sends run in
+ * turn in each, `rounds` times. Each round ends with the full-text index's pending list merged
+ * (as the server does every second, decision 021), timed apart. A part's cost is the median of
+ * its rounds' differences from the same round as migrated: rounds run back to back, so a
+ * difference is less swayed by the machine's swings than either figure.
+ */
+export async function costs(o: { size: number; messagesPerRound: number; rounds: number; body: 'uuid' | 'text' }) {
+  const rigs: { without: string; rig: Awaited<ReturnType<typeof sendRig>>; statement: number[]; merge: number[] }[] =
+    [];
+  try {
+    for (const [without, alter] of Object.entries(WITHOUT)) {
+      rigs.push({ without, rig: await sendRig(o.size, alter), statement: [], merge: [] });
+    }
+    const hasIndex = async (c: pg.PoolClient) =>
+      (await c.query("SELECT to_regclass('messages_search_vector') IS NOT NULL AS has")).rows[0].has as boolean;
+    const merge = async (c: pg.PoolClient) => {
+      if (await hasIndex(c)) await c.query("SELECT gin_clean_pending_list('messages_search_vector')");
+    };
+    for (const r of rigs) {
+      await r.rig.run(o.size, Math.ceil(1000 / o.size), o.body); // planned and warm
+      await merge(r.rig.client);
+    }
+    const count = Math.ceil(o.messagesPerRound / o.size);
+    for (let round = 0; round < o.rounds; round++) {
+      for (const r of rigs) {
+        r.statement.push(((await r.rig.run(o.size, count, o.body)) * 1e6) / (count * o.size));
+        const cpu0 = r.rig.cpu();
+        await merge(r.rig.client);
+        r.merge.push(((r.rig.cpu() - cpu0) * 1e6) / (count * o.size));
+      }
+    }
+    const base = rigs[0]!;
+    const us = (x: number) => Number(x.toFixed(1));
+    return {
+      scenario: 'costs',
+      options: o,
+      postgres_cpu_us_per_message: rigs.map((r) => ({
+        without: r.without,
+        statement: us(median(r.statement)),
+        merge: us(median(r.merge)),
+        saved: us(median(r.statement.map((s, i) => base.statement[i]! + base.merge[i]! - s - r.merge[i]!))),
+      })),
+    };
+  } finally {
+    for (const r of rigs) await r.rig.close();
   }
 }
