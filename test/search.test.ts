@@ -61,7 +61,11 @@ describe('GET /api/search', () => {
     expect(texts(await find(bob, 'q=pineapple'))).toEqual([secret]);
     const outsider = await createUser(s.http);
     expect(texts(await find(outsider, 'q=lunch'))).toEqual([]);
-    expect(texts(await find(outsider, `q=lunch&conversation_id=${direct}`))).toEqual([]);
+    // Asked within a conversation not theirs: the same 404 as for one that does not exist.
+    const within = await find(outsider, `q=lunch&conversation_id=${direct}`);
+    expect(within.status).toBe(404);
+    expect(within.body.error.code).toBe('not_found');
+    expect(JSON.stringify(within.body)).not.toContain('lunch');
   });
 
   it('snippets are the stored text itself, markup included, cut around the first hit', async () => {
@@ -109,7 +113,7 @@ describe('GET /api/search', () => {
     expect(huge.body.error.code).toBe('validation_failed');
     expect((await find(alice, 'q=')).status).toBe(400);
     expect((await find(alice, 'q=lunch&limit=500')).status).toBe(400);
-    expect((await find(alice, 'q=lunch&conversation_id=not-a-uuid')).body.messages).toEqual([]);
+    expect((await find(alice, 'q=lunch&conversation_id=not-a-uuid')).status).toBe(404);
     expect((await s.http.get('/api/search?q=lunch')).status).toBe(401);
   });
 });

@@ -2,7 +2,7 @@ import type { Ctx } from '../context.js';
 import type { Queryable } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { SearchQuery, SearchResult } from '../../protocol/search.js';
-import { isUuid } from '../ids.js';
+import { requireMember } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { searchUsers } from '../users/service.js';
 import { expandPrefixes } from './words.js';
@@ -38,8 +38,9 @@ const SEARCH_WORK_MEM = '64MB';
  * snippet marks the words that matched; `rank` is ts_rank, for information.
  */
 export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<SearchResult> {
+  // Within one conversation: the caller's own, or the same 404 as every conversation route.
+  if (q.conversation_id !== undefined) await requireMember(ctx.db, q.conversation_id, userId);
   const users = await searchUsers(ctx, userId, q.q.slice(0, 96));
-  if (q.conversation_id !== undefined && !isUuid(q.conversation_id)) return { messages: [], users };
   const scope = q.conversation_id ?? null;
 
   if (UNSPACED.test(q.q)) {
