@@ -102,6 +102,58 @@ test('a group of three talks, and each sees who said what', async ({ browser }, 
   for (const p of [ann, ben, cat]) await p.page.context().close();
 });
 
+test('a double click on "Create group" makes one group, even on a slow connection', async ({ browser }, info) => {
+  const device = info.project.use;
+  const hal = await signUp(browser, server.url, 'Hal Host', device);
+  const ivy = await signUp(browser, server.url, 'Ivy Guest', device);
+  // The server's answer takes a while: the second click lands while the first is under way.
+  let posts = 0;
+  await hal.page.route('**/api/conversations', async (route) => {
+    if (route.request().method() === 'POST') {
+      posts++;
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await route.continue();
+  });
+  await hal.page.getByRole('button', { name: 'New group' }).click();
+  const dialog = hal.page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill('Book club');
+  await dialog.getByRole('searchbox', { name: 'Search people' }).fill(ivy.username);
+  await dialog.getByRole('list', { name: 'People' }).getByRole('button', { name: ivy.name }).click();
+  await dialog.getByRole('button', { name: 'Create group' }).dblclick();
+  await expect(hal.page.getByRole('heading', { name: 'Book club' })).toBeVisible();
+  // One group: Ivy's list holds it once (a second would show beside it), and one request went.
+  await expect(ivy.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toHaveCount(1);
+  expect(posts).toBe(1);
+  for (const p of [hal, ivy]) await p.page.context().close();
+});
+
+test('starting a chat that the server cannot open says why, and the next try works', async ({ browser }, info) => {
+  const device = info.project.use;
+  const jo = await signUp(browser, server.url, 'Jo Starter', device);
+  const kim = await signUp(browser, server.url, 'Kim Target', device);
+  // The first attempt meets a database outage.
+  let failures = 1;
+  await jo.page.route('**/api/conversations', async (route) => {
+    if (route.request().method() === 'POST' && failures-- > 0) {
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'unavailable', message: 'The database is unavailable; try again' } }),
+      });
+    } else await route.continue();
+  });
+  await jo.page.getByRole('searchbox', { name: 'Search people' }).fill(kim.username);
+  await jo.page
+    .getByRole('list', { name: 'People' })
+    .getByRole('button', { name: /Kim Target/ })
+    .click();
+  await expect(jo.page.getByRole('alert')).toHaveText('The database is unavailable; try again');
+  await openChatWith(jo, kim);
+  await expect(jo.page.getByRole('alert')).toHaveCount(0);
+  for (const p of [jo, kim]) await p.page.context().close();
+});
+
 test('messages sent while a client was cut off appear after it reconnects', async ({ browser }, info) => {
   const device = info.project.use;
   const dora = await signUp(browser, server.url, 'Dora Offline', device);
@@ -129,6 +181,33 @@ test('messages sent while a client was cut off appear after it reconnects', asyn
   await expect(eli.page.getByTestId('ticks').last()).not.toHaveAttribute('data-state', 'sending');
   await dora.page.context().close();
   await eli.page.context().close();
+});
+
+test('messages that came while a person was away get two ticks once their device is back, blue once read', async ({
+  browser,
+}, info) => {
+  const device = info.project.use;
+  const fay = await signUp(browser, server.url, 'Fay Sender', device);
+  const gus = await signUp(browser, server.url, 'Gus Away', device);
+  await openChatWith(gus, fay);
+  // Gus closes the app (his session stays in the browser), and Fay writes to him meanwhile.
+  const away = gus.page.context();
+  await gus.page.close();
+  await openChatWith(fay, gus);
+  await send(fay, 'are you there?');
+  await expect(fay.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'sent');
+  // Gus opens the app again but not the chat: the message is on his device, not read.
+  const back = await away.newPage();
+  await back.goto(server.url);
+  await expect(back.getByTestId('connection')).toHaveAttribute('data-state', 'online');
+  await expect(fay.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'delivered');
+  await back
+    .getByRole('list', { name: 'Chats' })
+    .getByRole('button', { name: /Fay Sender/ })
+    .click();
+  await expect(fay.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'read');
+  await fay.page.context().close();
+  await away.close();
 });
 
 test('signing out returns to the sign-in screen and stays signed out after a reload', async ({ browser }, info) => {

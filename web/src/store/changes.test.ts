@@ -1,15 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import './memory-storage.test-helper';
 import type { Message } from '../../../protocol/messages.js';
 
-// The store modules read localStorage when they load; the REST client is replaced by a fake.
-vi.hoisted(() => {
-  const data = new Map<string, string>();
-  (globalThis as { localStorage?: unknown }).localStorage = {
-    getItem: (k: string) => data.get(k) ?? null,
-    setItem: (k: string, v: string) => void data.set(k, v),
-    removeItem: (k: string) => void data.delete(k),
-  };
-});
+// The REST client is replaced by a fake.
 const get = vi.hoisted(() => vi.fn());
 vi.mock('../api/rest', () => ({ api: { get, user: null } }));
 

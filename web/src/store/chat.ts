@@ -73,6 +73,11 @@ socket.onFrame((frame) => {
           // Nothing of an unopened conversation is held but its list entry, just fetched fresh.
           const threads = messages.get().threads;
           for (const c of list) if (!threads[c.id]) raiseCursor(c.id, c.last_change_seq);
+          // Messages that came while this device was away are on it now: their senders' ticks go to two.
+          for (const c of list) {
+            const mine = c.members.find((m) => m.id === me);
+            if (mine && mine.delivered_seq < c.last_seq) ackDelivered(c.id, c.last_seq);
+          }
         })
         .catch(() => {});
       void resyncThreads(socket)

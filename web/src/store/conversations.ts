@@ -1,6 +1,6 @@
 import type { Conversation, Member } from '../../../protocol/conversations.js';
 import type { Message, Receipt } from '../../../protocol/messages.js';
-import { api } from '../api/rest';
+import { api, ApiError } from '../api/rest';
 import { createStore } from './store';
 import { seedPresence } from './presence';
 import { seedCursor } from './cursors';
@@ -39,8 +39,10 @@ export async function loadConversations() {
 export async function refreshConversation(id: string) {
   try {
     upsertConversation(await api.get<Conversation>(`/api/conversations/${id}`));
-  } catch {
-    // No longer a member (removed or left): it leaves the list.
+  } catch (err) {
+    // No longer a member (removed or left): it leaves the list. Any other failure (offline,
+    // the server busy) leaves it as it is; the list is fetched afresh on reconnect.
+    if (!(err instanceof ApiError && err.status === 404)) return;
     conversations.set((s) => {
       const byId = { ...s.byId };
       delete byId[id];

@@ -42,7 +42,12 @@ export function discardMessage(clientId: string) {
  */
 export function createOutboxSender(socket: ChatSocket, myId: () => string | undefined) {
   let running = false;
-  const permanent = new Set(['validation_failed', 'not_found', 'conflict', 'forbidden', 'bad_request']);
+  // Answers worth sending the same message again for; any other error is this message's own
+  // (too long, not a member, ...) and marks it failed, with the server's words, to edit or drop.
+  // `internal` is retried a few times only: a server fault that repeats is the message's too.
+  const transient = new Set(['unavailable', 'internal', 'unauthorized']);
+  const INTERNAL_TRIES = 3;
+  const tries = new Map<string, number>();
   async function flush() {
     if (running) return;
     running = true;
@@ -80,8 +85,15 @@ export function createOutboxSender(socket: ChatSocket, myId: () => string | unde
           ]);
         } else if (reply.type === 'error' && reply.payload.code === 'rate_limited') {
           await new Promise((r) => setTimeout(r, reply.payload.retry_after_ms ?? 1000));
-        } else if (reply.type === 'error' && permanent.has(reply.payload.code)) {
+        } else if (reply.type === 'error' && !transient.has(reply.payload.code)) {
           markFailed(next.client_id, reply.payload.message);
+        } else if (reply.type === 'error' && reply.payload.code === 'internal') {
+          const n = (tries.get(next.client_id) ?? 0) + 1;
+          tries.set(next.client_id, n);
+          if (n >= INTERNAL_TRIES) {
+            tries.delete(next.client_id);
+            markFailed(next.client_id, reply.payload.message);
+          } else await new Promise((r) => setTimeout(r, 1000 * n));
         } else {
           await new Promise((r) => setTimeout(r, 1000));
         }

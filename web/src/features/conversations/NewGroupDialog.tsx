@@ -10,9 +10,14 @@ export function NewGroupDialog({ onClose, onCreated }: { onClose: () => void; on
   const [title, setTitle] = useState('');
   const [picked, setPicked] = useState<PublicUser[]>([]);
   const [error, setError] = useState<string | null>(null);
+  // Creating a group is not idempotent: one request at a time, or a double click makes two.
+  const [busy, setBusy] = useState(false);
 
   async function create(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
     try {
       const c = await api.post<Conversation>('/api/conversations', {
         type: 'group',
@@ -23,6 +28,8 @@ export function NewGroupDialog({ onClose, onCreated }: { onClose: () => void; on
       onCreated(c.id);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not create the group');
+    } finally {
+      setBusy(false);
     }
   }
 
@@ -67,9 +74,10 @@ export function NewGroupDialog({ onClose, onCreated }: { onClose: () => void; on
         )}
         <button
           type="submit"
-          className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong"
+          disabled={busy}
+          className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong disabled:opacity-60"
         >
-          Create group
+          {busy ? 'Creating…' : 'Create group'}
         </button>
       </form>
     </Dialog>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { SelfUser } from '../../../../protocol/users.js';
-import { api } from '../../api/rest';
+import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { UsersIcon } from '../../components/Icons';
 import { Menu } from '../../components/Menu';
@@ -30,12 +30,22 @@ export function Sidebar({
   const list = useStore(conversations, (s) => s.byId);
   const loaded = useStore(conversations, (s) => s.loaded);
   const [newGroup, setNewGroup] = useState(false);
+  // Why a chat picked in search did not open: said above the list (the search has closed).
+  const [failure, setFailure] = useState<string | null>(null);
   const sorted = sortedConversations(list);
 
+  /** Opens the direct chat with someone picked in search; a failure (offline, the server busy) is said. */
   async function openDirect(userId: string) {
-    const c = await api.post<Conversation>('/api/conversations', { type: 'one_to_one', member_ids: [userId] });
-    upsertConversation(c);
-    onOpen(c.id);
+    setFailure(null);
+    try {
+      const c = await api.post<Conversation>('/api/conversations', { type: 'one_to_one', member_ids: [userId] });
+      upsertConversation(c);
+      onOpen(c.id);
+    } catch (err) {
+      setFailure(
+        err instanceof ApiError ? err.message : 'Could not open the chat. Check your connection and try again.',
+      );
+    }
   }
 
   return (
@@ -76,6 +86,14 @@ export function Sidebar({
           onOpen(conversationId);
         }}
       >
+        {failure && (
+          <p
+            role="alert"
+            className="mx-3 mb-2 rounded-xl bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
+          >
+            {failure}
+          </p>
+        )}
         <ul className="min-h-0 flex-1 overflow-y-auto" aria-label="Chats">
           {!loaded &&
             sorted.length === 0 &&
@@ -94,7 +112,13 @@ export function Sidebar({
             </li>
           )}
           {sorted.map((c) => (
-            <ConversationItem key={c.id} c={c} myId={me.id} active={c.id === activeId} onOpen={() => onOpen(c.id)} />
+            <ConversationItem
+              key={c.id}
+              c={c}
+              myId={me.id}
+              active={c.id === activeId}
+              onOpen={() => (setFailure(null), onOpen(c.id))}
+            />
           ))}
         </ul>
       </SidebarSearch>

@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import './memory-storage.test-helper';
+import type { ServerFrame } from '../../../protocol/frames.js';
+
+// The REST client is replaced by a fake.
+vi.mock('../api/rest', () => ({ api: { get: vi.fn(), user: null } }));
+
+const { createOutboxSender, queueMessage } = await import('./outbox');
+const { messages, resetMessages } = await import('./messages');
+import type { ChatSocket } from '../api/socket';
+
+const ME = 'u1';
+const C = 'c1';
+const error = (code: string, message = `${code} happened`) =>
+  ({ type: 'error', payload: { code, message } }) as unknown as ServerFrame;
+const ack = (clientId: string) =>
+  ({
+    type: 'message_ack',
+    payload: { id: 'm1', conversation_id: C, seq: 1, client_id: clientId, created_at: '2026-12-03T10:00:00Z' },
+  }) as unknown as ServerFrame;
+
+/** A socket that is online and answers each `chat_message` with the next of `replies`. */
+function fakeSocket(replies: ((clientId: string) => ServerFrame)[]) {
+  const sent: string[] = [];
+  const socket = {
+    isOnline: true,
+    request: (_type: string, payload: { client_id: string }) => {
+      sent.push(payload.client_id);
+      const next = replies.shift();
+      return Promise.resolve(next ? next(payload.client_id) : null);
+    },
+  };
+  return { socket: socket as unknown as ChatSocket, sent };
+}
+const pending = () => messages.get().outbox[0];
+
+describe('the outbox sender', () => {
+  beforeEach(() => {
+    resetMessages();
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it.each(['payload_too_large', 'validation_failed', 'not_found', 'forbidden', 'unknown_type'])(
+    'marks a message failed at once on %s, with the server’s words, and sends it once',
+    async (code) => {
+      const { socket, sent } = fakeSocket([() => error(code, 'Too long for a message')]);
+      const flush = createOutboxSender(socket, () => ME);
+      queueMessage(ME, C, 'hello');
+      await flush();
+      expect(pending()).toMatchObject({ status: 'failed', error: 'Too long for a message' });
+      expect(sent).toHaveLength(1);
+    },
+  );
+
+  it('retries while the server is unavailable, and the message goes once it is back', async () => {
+    const { socket, sent } = fakeSocket([() => error('unavailable'), () => error('unavailable'), (id) => ack(id)]);
+    const flush = createOutboxSender(socket, () => ME);
+    queueMessage(ME, C, 'hello');
+    const done = flush();
+    await vi.advanceTimersByTimeAsync(5_000);
+    await done;
+    expect(messages.get().outbox).toEqual([]);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent).size).toBe(1); // the same client_id each time: the server stores it once
+  });
+
+  it('gives up on a message after three internal errors in a row, and says so', async () => {
+    const { socket, sent } = fakeSocket([
+      () => error('internal', 'Something went wrong'),
+      () => error('internal', 'Something went wrong'),
+      () => error('internal', 'Something went wrong'),
+      (id) => ack(id),
+    ]);
+    const flush = createOutboxSender(socket, () => ME);
+    queueMessage(ME, C, 'hello');
+    const done = flush();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await done;
+    expect(pending()).toMatchObject({ status: 'failed', error: 'Something went wrong' });
+    expect(sent).toHaveLength(3);
+  });
+});
