@@ -207,3 +207,30 @@ test('when the browser refuses the camera and microphone, the caller is told why
     await server.close();
   }
 });
+
+test('a call the server refuses ends at once with its reason, not "Calling…" for ever', async ({ browser }) => {
+  const server = await startAppServer();
+  try {
+    const ray = await signUp(browser, server.url, 'Ray Twodevice');
+    const sam = await signUp(browser, server.url, 'Sam Callee');
+    const tia = await signUp(browser, server.url, 'Tia Other');
+    // Ray's first device calls Sam, and it rings.
+    await openChatWith(ray, sam);
+    await ray.page.getByRole('button', { name: 'Voice call' }).click();
+    await expect(sam.page.getByRole('dialog', { name: 'Incoming call' })).toBeVisible();
+    // Ray's second device (the same browser, so the same account) calls Tia meanwhile: the
+    // server refuses, since Ray is already in a call.
+    const second: Person = { ...ray, page: await ray.page.context().newPage() };
+    await second.page.goto(server.url);
+    await expect(second.page.getByTestId('connection')).toHaveAttribute('data-state', 'online');
+    await openChatWith(second, tia);
+    await second.page.getByRole('button', { name: 'Voice call' }).click();
+    await expect(second.page.getByTestId('call-status')).toHaveText('You are already in a call');
+    await tia.page.waitForTimeout(500);
+    await expect(tia.page.getByRole('dialog', { name: 'Incoming call' })).toHaveCount(0);
+    // The first call is untouched: still ringing at Sam's.
+    await expect(sam.page.getByRole('dialog', { name: 'Incoming call' })).toBeVisible();
+  } finally {
+    await server.close();
+  }
+});

@@ -108,12 +108,21 @@ export async function startCall(conversationId: string, peerId: string, kind: 'a
     for (const track of local.getTracks()) pc.addTrack(track, local);
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    socket.send('call_offer', {
-      call_id: callId,
-      conversation_id: conversationId,
-      media: kind,
-      offer: pc.localDescription?.toJSON(),
-    });
+    // The server answers an offer it refuses (already in a call, offline, rate limited) with an
+    // error: the caller is told, instead of "Calling…" that never ends. An offer it takes gets
+    // no reply (`call_ringing` comes as a frame of its own): the request just times out.
+    if (!socket.isOnline) return finish('You are offline: the call could not start');
+    void socket
+      .request('call_offer', {
+        call_id: callId,
+        conversation_id: conversationId,
+        media: kind,
+        offer: pc.localDescription?.toJSON(),
+      })
+      .then((reply) => {
+        const now = call.get();
+        if (reply?.type === 'error' && now?.callId === callId && now.phase === 'ringing') finish(reply.payload.message);
+      });
   } catch (err) {
     finish(permissionNotice(err));
   }
