@@ -15,6 +15,9 @@ interface Item {
 }
 
 const MAX_BATCH = 1000;
+/** Runs of a batch after deadlocks, and the wait before each (times the attempt, jittered). */
+const DEADLOCK_RETRIES = 4;
+const DEADLOCK_BACKOFF_MS = 25;
 
 /**
  * Every watermark of the batch in one statement. $1 conversations, $2 users (one entry per
@@ -108,14 +111,18 @@ export class ReceiptBatcher {
   /**
    * A deadlock (PostgreSQL ends one of the transactions in a cycle after a second) runs the
    * batch again: the lock order above rules it out with sends, but not with every transaction
-   * that moves two members' rows.
+   * that moves two members' rows. Not at once: the other transaction, woken by our rollback,
+   * must first take the row it waited for. A retry that ran at once could lock that row again
+   * before the other side's process got a core, and remake the same cycle (seen in CI on a
+   * busy machine: three deadlocks in a row, and the receipts failed).
    */
   private async storeRetrying(batch: Item[]) {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.store(batch);
       } catch (err) {
-        if (!isDeadlock(err) || attempt >= 2) throw err;
+        if (!isDeadlock(err) || attempt >= DEADLOCK_RETRIES) throw err;
+        await new Promise((r) => setTimeout(r, DEADLOCK_BACKOFF_MS * (attempt + 1) * (0.5 + Math.random())));
       }
     }
   }
