@@ -160,6 +160,8 @@ for (const name of chosen) {
   }
 }
 mkdirSync('bench/results', { recursive: true });
-const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${commit}-${chosen.join('+')}.json`;
+// A run with other bodies than the default says so in its name (and is not overwritten by one with the default).
+const suffix = values.body === 'uuid' ? '' : `-${values.body}`;
+const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${commit}-${chosen.join('+')}${suffix}.json`;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, machine, results }, null, 2));
 console.log(`\nwrote ${file}`);

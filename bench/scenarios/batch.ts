@@ -121,8 +121,9 @@ const WITHOUT: Record<string, string> = {
  * message: one database as migrated and one without each part, batches of `size` sends run in
  * turn in each, `rounds` times. Each round ends with the full-text index's pending list merged
  * (as the server does every second, decision 021), timed apart. A part's cost is the median of
- * its rounds' differences from the same round as migrated: rounds run back to back, so a
- * difference is less swayed by the machine's swings than either figure.
+ * its rounds' differences from the same round as migrated: a round's databases run back to
+ * back (each round starting at another), so a difference is less swayed by the machine's
+ * swings, and by the order of the runs, than either figure.
  */
 export async function costs(o: { size: number; messagesPerRound: number; rounds: number; body: 'uuid' | 'text' }) {
   const rigs: { without: string; rig: Awaited<ReturnType<typeof sendRig>>; statement: number[]; merge: number[] }[] =
@@ -142,7 +143,9 @@ export async function costs(o: { size: number; messagesPerRound: number; rounds:
     }
     const count = Math.ceil(o.messagesPerRound / o.size);
     for (let round = 0; round < o.rounds; round++) {
-      for (const r of rigs) {
+      // Each round starts at another database: none always runs first, or always after the same one.
+      const order = rigs.map((_, i) => rigs[(i + round) % rigs.length]!);
+      for (const r of order) {
         r.statement.push(((await r.rig.run(o.size, count, o.body)) * 1e6) / (count * o.size));
         const cpu0 = r.rig.cpu();
         await merge(r.rig.client);

@@ -101,13 +101,20 @@ export async function startCall(conversationId: string, peerId: string, kind: 'a
     muted: false,
     cameraOff: false,
   }));
+  // Hung up meanwhile (finish() has run): what this call started since is stopped here, and
+  // nothing is sent.
+  const current = () => call.get()?.callId === callId;
   try {
     const local = await media(kind);
+    if (!current()) return local.getTracks().forEach((t) => t.stop());
     update({ localStream: local });
-    pc = await peer();
-    for (const track of local.getTracks()) pc.addTrack(track, local);
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
+    const conn = await peer();
+    if (!current()) return conn.close();
+    pc = conn;
+    for (const track of local.getTracks()) conn.addTrack(track, local);
+    const offer = await conn.createOffer();
+    await conn.setLocalDescription(offer);
+    if (!current()) return;
     // The server answers an offer it refuses (already in a call, offline, rate limited) with an
     // error: the caller is told, instead of "Calling…" that never ends. An offer it takes gets
     // no reply (`call_ringing` comes as a frame of its own): the request just times out.
@@ -117,14 +124,17 @@ export async function startCall(conversationId: string, peerId: string, kind: 'a
         call_id: callId,
         conversation_id: conversationId,
         media: kind,
-        offer: pc.localDescription?.toJSON(),
+        offer: conn.localDescription?.toJSON(),
       })
       .then((reply) => {
         const now = call.get();
-        if (reply?.type === 'error' && now?.callId === callId && now.phase === 'ringing') finish(reply.payload.message);
+        if (reply?.type !== 'error' || now?.callId !== callId || now.phase !== 'ringing') return;
+        // Whatever part of the call the server did record goes too (a cancel of no call is refused, harmlessly).
+        socket.send('call_cancel', { call_id: callId });
+        finish(reply.payload.message);
       });
   } catch (err) {
-    finish(permissionNotice(err));
+    if (current()) finish(permissionNotice(err));
   }
 }
 

@@ -55,6 +55,16 @@ function ackDelivered(conversationId: string, seq: number) {
   );
 }
 
+/**
+ * `delivered` for many conversations at once (after a reconnect): 20 every half second, well
+ * inside the server's frame limit (50 a second, bursts of 150), so none is refused and the
+ * `sync` requests of the same moment still have room.
+ */
+function ackDeliveredMany(items: (readonly [string, number])[]) {
+  for (const [conversationId, seq] of items.slice(0, 20)) ackDelivered(conversationId, seq);
+  if (items.length > 20) setTimeout(() => ackDeliveredMany(items.slice(20)), 500);
+}
+
 /** A live message that skips seqs means an event was lost on the way: fetch the gap. */
 function addLive(m: Message) {
   const last = lastSeqOf(m.conversation_id);
@@ -74,10 +84,12 @@ socket.onFrame((frame) => {
           const threads = messages.get().threads;
           for (const c of list) if (!threads[c.id]) raiseCursor(c.id, c.last_change_seq);
           // Messages that came while this device was away are on it now: their senders' ticks go to two.
-          for (const c of list) {
-            const mine = c.members.find((m) => m.id === me);
-            if (mine && mine.delivered_seq < c.last_seq) ackDelivered(c.id, c.last_seq);
-          }
+          ackDeliveredMany(
+            list.flatMap((c) => {
+              const mine = c.members.find((m) => m.id === me);
+              return mine && mine.delivered_seq < c.last_seq ? [[c.id, c.last_seq] as const] : [];
+            }),
+          );
         })
         .catch(() => {});
       void resyncThreads(socket)

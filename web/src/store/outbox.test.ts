@@ -34,20 +34,27 @@ function fakeSocket(replies: ((clientId: string) => ServerFrame)[]) {
 }
 const pending = () => messages.get().outbox[0];
 
+// Each test's sender, stopped after it (a sender flushes whenever the outbox changes).
+let sender: ReturnType<typeof createOutboxSender> | undefined;
+const start = (socket: ChatSocket) => (sender = createOutboxSender(socket, () => ME));
+
 describe('the outbox sender', () => {
   beforeEach(() => {
     resetMessages();
     vi.useFakeTimers();
   });
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => {
+    sender?.stop();
+    vi.useRealTimers();
+  });
 
   it.each(['payload_too_large', 'validation_failed', 'not_found', 'forbidden', 'unknown_type'])(
     'marks a message failed at once on %s, with the server’s words, and sends it once',
     async (code) => {
       const { socket, sent } = fakeSocket([() => error(code, 'Too long for a message')]);
-      const flush = createOutboxSender(socket, () => ME);
-      queueMessage(ME, C, 'hello');
-      await flush();
+      start(socket);
+      queueMessage(ME, C, 'hello'); // the sender starts on the outbox's change
+      await vi.advanceTimersByTimeAsync(5_000);
       expect(pending()).toMatchObject({ status: 'failed', error: 'Too long for a message' });
       expect(sent).toHaveLength(1);
     },
@@ -55,11 +62,9 @@ describe('the outbox sender', () => {
 
   it('retries while the server is unavailable, and the message goes once it is back', async () => {
     const { socket, sent } = fakeSocket([() => error('unavailable'), () => error('unavailable'), (id) => ack(id)]);
-    const flush = createOutboxSender(socket, () => ME);
+    start(socket);
     queueMessage(ME, C, 'hello');
-    const done = flush();
     await vi.advanceTimersByTimeAsync(5_000);
-    await done;
     expect(messages.get().outbox).toEqual([]);
     expect(sent).toHaveLength(3);
     expect(new Set(sent).size).toBe(1); // the same client_id each time: the server stores it once
@@ -72,12 +77,26 @@ describe('the outbox sender', () => {
       () => error('internal', 'Something went wrong'),
       (id) => ack(id),
     ]);
-    const flush = createOutboxSender(socket, () => ME);
+    start(socket);
     queueMessage(ME, C, 'hello');
-    const done = flush();
     await vi.advanceTimersByTimeAsync(10_000);
-    await done;
     expect(pending()).toMatchObject({ status: 'failed', error: 'Something went wrong' });
     expect(sent).toHaveLength(3);
+  });
+
+  it('counts internal errors in a row: another answer between them starts the count again', async () => {
+    const { socket, sent } = fakeSocket([
+      () => error('internal'),
+      () => error('internal'),
+      () => error('unavailable'),
+      () => error('internal'),
+      () => error('internal'),
+      (id) => ack(id),
+    ]);
+    start(socket);
+    queueMessage(ME, C, 'hello');
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(messages.get().outbox).toEqual([]);
+    expect(sent).toHaveLength(6);
   });
 });

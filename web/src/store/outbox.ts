@@ -65,6 +65,8 @@ export function createOutboxSender(socket: ChatSocket, myId: () => string | unde
           ...(next.attachment ? { attachment_id: next.attachment.id } : {}),
         });
         if (!reply) return; // disconnected or no answer: try again after reconnect
+        // Internal errors are counted in a row, per message: any other answer starts again.
+        if (reply.type !== 'error' || reply.payload.code !== 'internal') tries.delete(next.client_id);
         if (reply.type === 'message_ack') {
           const a = reply.payload;
           addMessages(a.conversation_id, [
@@ -102,10 +104,10 @@ export function createOutboxSender(socket: ChatSocket, myId: () => string | unde
       running = false;
     }
   }
-  messages.subscribe(() => {
+  const unsubscribe = messages.subscribe(() => {
     if (!running && messages.get().outbox.some((p) => p.status === 'sending' && p.user_id === myId())) void flush();
   });
-  return flush;
+  return Object.assign(flush, { stop: unsubscribe });
 }
 
 function markFailed(clientId: string, error: string) {

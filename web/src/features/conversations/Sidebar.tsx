@@ -82,6 +82,7 @@ export function Sidebar({
         activeId={activeId}
         onPickPerson={(u) => void openDirect(u.id)}
         onPickMessage={async (conversationId, seq) => {
+          setFailure(null);
           await focusMessage(conversationId, seq);
           onOpen(conversationId);
         }}
