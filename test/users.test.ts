@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from './helpers/server.js';
-import { createUser, uniqueName, type TestUser } from './helpers/factories.js';
+import { createDirect, createUser, uniqueName, type TestUser } from './helpers/factories.js';
 
 let s: TestServer;
 let me: TestUser;
@@ -68,6 +68,19 @@ describe('GET /api/users/:id', () => {
     expect(res.body).not.toHaveProperty('email');
     expect(res.body).not.toHaveProperty('password_hash');
     expect(res.text).not.toContain(other.email);
+  });
+
+  it('shows when someone was last seen only to the people they share a conversation with', async () => {
+    const [seen, contact, stranger] = await Promise.all([createUser(s.http), createUser(s.http), createUser(s.http)]);
+    await createDirect(s.http, seen, contact);
+    const at = '2026-12-01T09:30:00.000Z';
+    await s.ctx.db.query('UPDATE users SET last_seen_at = $2 WHERE id = $1', [seen.id, at]);
+    const lastSeen = async (viewer: TestUser) => ({
+      profile: (await s.http.get(`/api/users/${seen.id}`, viewer.token)).body.last_seen_at,
+      search: (await s.http.get(`/api/users?query=${seen.username}`, viewer.token)).body.users[0]?.last_seen_at,
+    });
+    expect(await lastSeen(contact)).toEqual({ profile: at, search: at });
+    expect(await lastSeen(stranger)).toEqual({ profile: null, search: null });
   });
 
   it.each([

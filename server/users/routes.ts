@@ -19,6 +19,6 @@ export async function userRoutes(app: App, ctx: Ctx) {
   }));
 
   app.get('/api/users/:id', { schema: { params: IdParams, response: { 200: PublicUser } } }, async (req) =>
-    getUser(ctx, req.params.id),
+    getUser(ctx, userId(req), req.params.id),
   );
 }

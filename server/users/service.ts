@@ -25,11 +25,24 @@ export async function updateMe(
   return presentSelf(rows[0]);
 }
 
-export async function getUser(ctx: Ctx, userId: string): Promise<PublicUser> {
+/**
+ * A user's public columns for the caller ($2): last seen only for someone the caller shares a
+ * conversation with, as presence itself goes to contacts only (a stranger could otherwise
+ * poll anyone's comings and goings).
+ */
+const PUBLIC_COLUMNS = `id, username, display_name,
+  CASE WHEN EXISTS (SELECT 1 FROM conversation_members mine
+                      JOIN conversation_members theirs ON theirs.conversation_id = mine.conversation_id
+                     WHERE mine.user_id = $2 AND theirs.user_id = users.id)
+       THEN last_seen_at END AS last_seen_at`;
+
+type PublicRow = Pick<UserRow, 'id' | 'username' | 'display_name' | 'last_seen_at'>;
+
+export async function getUser(ctx: Ctx, callerId: string, userId: string): Promise<PublicUser> {
   if (!isUuid(userId)) throw notFound('User not found');
-  const { rows } = await ctx.db.query<UserRow>(
-    `SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND disabled_at IS NULL`,
-    [userId],
+  const { rows } = await ctx.db.query<PublicRow>(
+    `SELECT ${PUBLIC_COLUMNS} FROM users WHERE id = $1 AND disabled_at IS NULL`,
+    [userId, callerId],
   );
   if (!rows[0]) throw notFound('User not found');
   return presentPublic(rows[0]);
@@ -40,8 +53,8 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** Prefix match on username or display name (case-insensitive), the caller excluded. */
 export async function searchUsers(ctx: Ctx, callerId: string, query: string): Promise<PublicUser[]> {
   const prefix = `${escapeLike(query.toLowerCase())}%`;
-  const { rows } = await ctx.db.query<UserRow>(
-    `SELECT ${USER_COLUMNS} FROM users
+  const { rows } = await ctx.db.query<PublicRow>(
+    `SELECT ${PUBLIC_COLUMNS} FROM users
       WHERE (lower(username) LIKE $1 OR lower(display_name) LIKE $1)
         AND id <> $2 AND disabled_at IS NULL
       ORDER BY lower(username) = $3 DESC, lower(username)
