@@ -126,20 +126,27 @@ const WITHOUT: Record<string, string> = {
  * swings, and by the order of the runs, than either figure.
  */
 export async function costs(o: { size: number; messagesPerRound: number; rounds: number; body: 'uuid' | 'text' }) {
-  const rigs: { without: string; rig: Awaited<ReturnType<typeof sendRig>>; statement: number[]; merge: number[] }[] =
-    [];
+  const rigs: {
+    without: string;
+    rig: Awaited<ReturnType<typeof sendRig>>;
+    hasIndex: boolean;
+    statement: number[];
+    merge: number[];
+  }[] = [];
+  const merge = async (r: (typeof rigs)[number]) => {
+    if (r.hasIndex) await r.rig.client.query("SELECT gin_clean_pending_list('messages_search_vector')");
+  };
   try {
     for (const [without, alter] of Object.entries(WITHOUT)) {
-      rigs.push({ without, rig: await sendRig(o.size, alter), statement: [], merge: [] });
+      const rig = await sendRig(o.size, alter);
+      const { rows } = await rig.client.query<{ has: boolean }>(
+        "SELECT to_regclass('messages_search_vector') IS NOT NULL AS has",
+      );
+      rigs.push({ without, rig, hasIndex: rows[0]!.has, statement: [], merge: [] });
     }
-    const hasIndex = async (c: pg.PoolClient) =>
-      (await c.query("SELECT to_regclass('messages_search_vector') IS NOT NULL AS has")).rows[0].has as boolean;
-    const merge = async (c: pg.PoolClient) => {
-      if (await hasIndex(c)) await c.query("SELECT gin_clean_pending_list('messages_search_vector')");
-    };
     for (const r of rigs) {
       await r.rig.run(o.size, Math.ceil(1000 / o.size), o.body); // planned and warm
-      await merge(r.rig.client);
+      await merge(r);
     }
     const count = Math.ceil(o.messagesPerRound / o.size);
     for (let round = 0; round < o.rounds; round++) {
@@ -148,7 +155,7 @@ export async function costs(o: { size: number; messagesPerRound: number; rounds:
       for (const r of order) {
         r.statement.push(((await r.rig.run(o.size, count, o.body)) * 1e6) / (count * o.size));
         const cpu0 = r.rig.cpu();
-        await merge(r.rig.client);
+        await merge(r);
         r.merge.push(((r.rig.cpu() - cpu0) * 1e6) / (count * o.size));
       }
     }

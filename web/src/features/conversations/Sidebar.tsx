@@ -34,13 +34,19 @@ export function Sidebar({
   const [failure, setFailure] = useState<string | null>(null);
   const sorted = sortedConversations(list);
 
+  /** Opens a chat; a failure said before goes. */
+  function open(id: string) {
+    setFailure(null);
+    onOpen(id);
+  }
+
   /** Opens the direct chat with someone picked in search; a failure (offline, the server busy) is said. */
   async function openDirect(userId: string) {
     setFailure(null);
     try {
       const c = await api.post<Conversation>('/api/conversations', { type: 'one_to_one', member_ids: [userId] });
       upsertConversation(c);
-      onOpen(c.id);
+      open(c.id);
     } catch (err) {
       setFailure(
         err instanceof ApiError ? err.message : 'Could not open the chat. Check your connection and try again.',
@@ -113,13 +119,7 @@ export function Sidebar({
             </li>
           )}
           {sorted.map((c) => (
-            <ConversationItem
-              key={c.id}
-              c={c}
-              myId={me.id}
-              active={c.id === activeId}
-              onOpen={() => (setFailure(null), onOpen(c.id))}
-            />
+            <ConversationItem key={c.id} c={c} myId={me.id} active={c.id === activeId} onOpen={() => open(c.id)} />
           ))}
         </ul>
       </SidebarSearch>
