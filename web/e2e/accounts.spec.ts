@@ -148,6 +148,9 @@ test('settings: sign out another session, all other sessions, and change the pas
   await expect(sessions.getByTestId('session')).toHaveCount(2);
   await expect(sessions.getByText('This device')).toHaveCount(1);
   await expect(sessions.getByTestId('session').first()).toContainText('Chrome on');
+  // This server has no TURN relay: relaying calls cannot be turned on, and the card says why.
+  await expect(settings.getByText('This server has no relay set up')).toBeVisible();
+  await expect(settings.getByRole('checkbox', { name: /Relay my calls/ })).toBeDisabled();
   await shot(carol.page, 'settings');
   await settings.getByRole('heading', { name: 'Sessions' }).scrollIntoViewIfNeeded();
   await shot(carol.page, 'settings-sessions');

@@ -138,28 +138,18 @@ test('with relay-only users the call goes through a TURN server (coturn) using t
   try {
     const alice = await signUp(browser, server.url, 'Rae Relay');
     const bob = await signUp(browser, server.url, 'Ray Relay');
+    // Each turns on "Relay my calls" in Settings; it is saved (a reload shows it still on). The
+    // chat list stays beside Settings at this size: the call starts from there.
     for (const p of [alice, bob]) {
-      const ok = await p.page.evaluate(async () => {
-        const token = await fetch('/api/auth/refresh', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            refresh_token: JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).refresh_token,
-          }),
-        }).then((r) => r.json() as Promise<{ token: string; refresh_token: string; user: unknown }>);
-        (globalThis as any).localStorage.setItem(
-          'chatify.session',
-          JSON.stringify({ refresh_token: token.refresh_token, user: token.user }),
-        );
-        const res = await fetch('/api/users/me', {
-          method: 'PATCH',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token.token}` },
-          body: JSON.stringify({ relay_only: true }),
-        });
-        return ((await res.json()) as { relay_only: boolean }).relay_only;
-      });
-      expect(ok).toBe(true);
+      await p.page.getByRole('button', { name: 'Menu' }).click();
+      await p.page.getByRole('menuitem', { name: 'Settings' }).click();
+      const relay = p.page.getByRole('checkbox', { name: /Relay my calls/ });
+      await expect(relay).toBeEnabled();
+      await relay.check();
+      await expect(relay).toBeChecked();
+      await expect(relay).toBeEnabled();
       await p.page.reload();
+      await expect(p.page.getByRole('checkbox', { name: /Relay my calls/ })).toBeChecked();
     }
     // The caller applies the answer slowly, so the callee's relay candidates arrive while it
     // is pending (in CI this happened by chance under load). A candidate dropped then is a

@@ -70,3 +70,9 @@ export async function createGroupInUi(owner: Person, title: string, members: Per
   await dialog.getByRole('button', { name: 'Create group' }).click();
   await expect(owner.page.getByRole('heading', { name: title })).toBeVisible();
 }
+
+/** Opens an item of the open conversation's "Chat options" menu: Search in chat, Members, Leave group. */
+export async function chatMenu(me: Person | { page: Page }, item: string) {
+  await me.page.getByRole('button', { name: 'Chat options' }).click();
+  await me.page.getByRole('menuitem', { name: item }).click();
+}

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startAppServer } from './app-server.js';
-import { bubbles, createGroupInUi, openFromList, signUp, uniq } from './helpers.js';
+import { bubbles, chatMenu, createGroupInUi, openFromList, signUp, uniq } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -106,7 +106,9 @@ test('Enter sends on desktop (Shift+Enter breaks the line), the button on phones
   for (const p of [kim, lee, ned]) await p.page.context().close();
 });
 
-test('a group owner adds and removes members; a member leaves', async ({ browser }, info) => {
+test('a group owner adds and removes members, renames the group and makes an admin; a member leaves', async ({
+  browser,
+}, info) => {
   const device = info.project.use;
   const [olga, pia, quin] = [
     await signUp(browser, server.url, 'Olga Owner', device),
@@ -115,7 +117,7 @@ test('a group owner adds and removes members; a member leaves', async ({ browser
   ];
   await createGroupInUi(olga, 'Book club', [pia]);
 
-  await olga.page.getByRole('button', { name: 'Members' }).click();
+  await chatMenu(olga, 'Members');
   const members = olga.page.getByRole('dialog', { name: 'Members of Book club' });
   await members.getByRole('searchbox', { name: 'Search people' }).fill(quin.username);
   await members.getByRole('list', { name: 'People' }).getByRole('button', { name: 'Quin Later' }).click();
@@ -127,16 +129,48 @@ test('a group owner adds and removes members; a member leaves', async ({ browser
   await expect(quin.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toHaveCount(
     0,
   );
-  await members.getByRole('button', { name: 'Close' }).click();
 
-  await openFromList(pia, 'Book club');
-  await pia.page.getByRole('button', { name: 'Members' }).click();
-  await pia.page.getByRole('button', { name: 'Leave group' }).click();
-  await expect(pia.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toHaveCount(0);
-  await olga.page.getByRole('button', { name: 'Members' }).click();
+  // Renamed: the dialog, the header and the other member's list follow.
+  const name = members.getByRole('textbox', { name: 'Group name' });
+  await expect(members.getByRole('button', { name: 'Save' })).toBeDisabled();
+  await name.fill('Reading circle');
+  await members.getByRole('button', { name: 'Save' }).click();
+  const renamed = olga.page.getByRole('dialog', { name: 'Members of Reading circle' });
+  await expect(renamed).toBeVisible();
+  await expect(
+    pia.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Reading circle/ }),
+  ).toBeVisible();
+
+  // A plain member sees no management; made an admin, Pia can rename too.
+  await openFromList(pia, 'Reading circle');
+  await chatMenu(pia, 'Members');
+  const piaMembers = pia.page.getByRole('dialog', { name: 'Members of Reading circle' });
+  await expect(piaMembers.getByRole('textbox', { name: 'Group name' })).toHaveCount(0);
+  await expect(piaMembers.getByRole('button', { name: /^Remove / })).toHaveCount(0);
+  await renamed.getByRole('button', { name: 'Make Pia Member an admin' }).click();
+  await expect(renamed.getByRole('button', { name: 'Dismiss Pia Member as admin' })).toBeVisible();
+  await expect(piaMembers.getByRole('textbox', { name: 'Group name' })).toBeVisible();
+  await expect(piaMembers.getByRole('listitem').filter({ hasText: 'Pia Member' })).toContainText('admin');
+  // An admin cannot remove the owner or change roles.
+  await expect(piaMembers.getByRole('button', { name: 'Remove Olga Owner' })).toHaveCount(0);
+  await expect(piaMembers.getByRole('button', { name: /an admin$/ })).toHaveCount(0);
+  await olga.page.screenshot({ path: `test-results/screens/${info.project.name}-group-members.png` });
+  await renamed.getByRole('button', { name: 'Close' }).click();
+
+  // Leaving asks first; cancelling keeps the group.
+  await piaMembers.getByRole('button', { name: 'Leave group' }).click();
+  const confirm = pia.page.getByRole('dialog', { name: 'Leave Reading circle?' });
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toHaveCount(0);
+  await chatMenu(pia, 'Leave group');
+  await confirm.getByRole('button', { name: 'Leave', exact: true }).click();
+  await expect(
+    pia.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Reading circle/ }),
+  ).toHaveCount(0);
+  await chatMenu(olga, 'Members');
   await expect(
     olga.page
-      .getByRole('dialog', { name: 'Members of Book club' })
+      .getByRole('dialog', { name: 'Members of Reading circle' })
       .getByRole('list', { name: 'Members' })
       .getByRole('listitem'),
   ).toHaveCount(1);

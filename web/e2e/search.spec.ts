@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { startAppServer } from './app-server.js';
-import { bubbles, signUp, uniq } from './helpers.js';
+import { bubbles, chatMenu, signUp, uniq } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -153,4 +153,62 @@ test('search finds nothing in other people’s conversations, and hostile querie
   await expect(searchBox(reader.page)).toHaveValue('');
   await expect(reader.page.getByRole('list', { name: 'Chats' })).toBeVisible();
   for (const p of [reader]) await p.page.context().close();
+});
+
+test('search in a chat finds that chat’s messages only, newest first, and shows the one picked', async ({
+  browser,
+}, info) => {
+  const reader = await signUp(browser, server.url, 'Rita Inchat', info.project.use);
+  const [writer, other] = [await apiUser('Sam Inchat'), await apiUser('Tom Elsewhere')];
+  const me = await myId(reader.page);
+  const conv = await directChat(writer.token, me);
+  const elsewhere = await directChat(other.token, me);
+  const shared = word('quince');
+  const onlyThere = word('lychee');
+  for (let i = 1; i <= 150; i++) {
+    const text = i === 3 ? `early ${shared} jam` : i === 140 ? `later ${shared} tart` : `filler ${i}`;
+    await post(writer.token, conv.id, text);
+  }
+  await post(other.token, elsewhere.id, `${shared} and ${onlyThere} in another chat`);
+  const chats = reader.page.getByRole('list', { name: 'Chats' });
+  await expect(chats.getByRole('button', { name: /Tom Elsewhere/ })).toBeVisible();
+  await chats.getByRole('button', { name: /Sam Inchat/ }).click();
+  await expect(bubbles(reader).last()).toHaveText('filler 150');
+
+  await chatMenu(reader, 'Search in chat');
+  const box = reader.page.getByRole('searchbox', { name: 'Search in this chat' });
+  await expect(box).toBeFocused();
+  await box.fill(shared);
+  const results = reader.page.getByRole('region', { name: 'Results in this chat' }).getByTestId('chat-search-result');
+  await expect(results).toHaveCount(2);
+  await expect(reader.page.getByTestId('chat-search-count')).toHaveText('2 results');
+  await expect(results.nth(0)).toContainText('later');
+  await expect(results.nth(1)).toContainText('early');
+  await expect(results.nth(1).locator('mark')).toHaveText(shared);
+  await reader.page.screenshot({ path: shot('in-chat-results') });
+
+  // The older one is loaded and shown, highlighted; the results fold away.
+  await results.nth(1).click();
+  await expect(results).toHaveCount(0);
+  const target = bubbles(reader).filter({ hasText: `early ${shared}` });
+  await expect(target).toBeInViewport();
+  await expect(reader.page.locator('[data-highlighted]')).toContainText(shared);
+  await reader.page.waitForTimeout(300);
+  await reader.page.screenshot({ path: shot('in-chat-picked') });
+
+  // Back in the box, the results return; a word from another chat finds nothing here.
+  await box.click();
+  await expect(results).toHaveCount(2);
+  await box.fill(onlyThere);
+  await expect(reader.page.getByRole('region', { name: 'Results in this chat' })).toContainText('No messages match');
+  await expect(reader.page.getByTestId('chat-search-count')).toHaveText('No results');
+
+  // Escape ends the search: the header is back, and the chat still takes new messages.
+  await box.press('Escape');
+  await expect(box).toHaveCount(0);
+  await expect(reader.page.getByRole('heading', { name: 'Sam Inchat' })).toBeVisible();
+  await reader.page.getByRole('button', { name: /Jump to latest/ }).click();
+  await post(writer.token, conv.id, 'after the search');
+  await expect(bubbles(reader).last()).toHaveText('after the search');
+  await reader.page.context().close();
 });

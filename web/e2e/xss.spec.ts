@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { LIMITS } from '../../protocol/limits.js';
 import { startAppServer } from './app-server.js';
-import { uniq } from './helpers.js';
+import { chatMenu, uniq } from './helpers.js';
 import { messages, names, titles, typed } from './xss-corpus.js';
 import { domProblems, readAndScroll, restApi, type ApiUser } from './xss-kit.js';
 
@@ -207,7 +207,7 @@ test('an XSS corpus in messages, names and titles renders as text and runs nothi
   expect(senders.size).toBeGreaterThanOrEqual(3);
   await noHarm('corpus group, scrolled through');
 
-  await page.getByRole('button', { name: 'Members' }).click();
+  await chatMenu({ page }, 'Members');
   const dialog = page.getByRole('dialog');
   await expect(dialog).toHaveAttribute('aria-label', `Members of ${corpus.title}`);
   await expect(dialog.locator('h2')).toHaveJSProperty('textContent', `Members of ${corpus.title}`);
@@ -226,7 +226,7 @@ test('an XSS corpus in messages, names and titles renders as text and runs nothi
     await backIfPhone();
     await openChat(g.title);
     await expect(page.getByTestId('message-text').last()).toHaveJSProperty('textContent', g.last);
-    await page.getByRole('button', { name: 'Members' }).click();
+    await chatMenu({ page }, 'Members');
     await expect(page.getByRole('dialog')).toHaveAttribute('aria-label', `Members of ${g.title}`);
     await noHarm(`group "${g.title}"`);
     await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();

@@ -1,8 +1,11 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { MenuIcon } from './Icons';
 
+/** A menu item's look: `<button role="menuitem" className={menuItem}>`. */
+export const menuItem = 'w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700';
+
 /** A small popup menu behind a button; Esc or a click elsewhere closes it. */
-export function Menu({ children }: { children: ReactNode }) {
+export function Menu({ label = 'Menu', children }: { label?: string; children: ReactNode }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -19,7 +22,8 @@ export function Menu({ children }: { children: ReactNode }) {
   return (
     <div className="relative" ref={ref}>
       <button
-        aria-label="Menu"
+        aria-label={label}
+        title={label}
         aria-haspopup="menu"
         aria-expanded={open}
         onClick={() => setOpen((o) => !o)}

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { SelfUser } from '../../../../protocol/users.js';
 import type { Session } from '../../../../protocol/accounts.js';
+import type { IceServers } from '../../../../protocol/calls.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { api, ApiError, type AuthNotice } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
@@ -29,6 +30,7 @@ export function SettingsView({ me, onBack }: { me: SelfUser; onBack: () => void 
     <Pane title="Settings" onBack={onBack}>
       <ProfileCard me={me} />
       <EmailCard me={me} />
+      <CallsCard me={me} />
       <PasswordCard onChanged={() => setSessionsVersion((v) => v + 1)} />
       <SessionsCard version={sessionsVersion} />
     </Pane>
@@ -89,6 +91,75 @@ function ProfileCard({ me }: { me: SelfUser }) {
         </div>
         {result && <Notice tone={result.tone}>{result.text}</Notice>}
       </form>
+    </Card>
+  );
+}
+
+/** Calls: whether they always go through the relay (TURN) server, so the other side never sees this device's address. */
+function CallsCard({ me }: { me: SelfUser }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  // Whether this server has a relay at all (null: not known yet, or could not ask).
+  const [hasRelay, setHasRelay] = useState<boolean | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.get<IceServers>('/api/calls/ice-servers').then(
+      (r) => live && setHasRelay(r.ice_servers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)))),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  // Shown at once; put back if the server refuses.
+  const [relayOnly, setRelayOnly] = useState(me.relay_only);
+  async function toggle(on: boolean) {
+    setBusy(true);
+    setError(null);
+    setRelayOnly(on);
+    try {
+      const saved = await api.patch<SelfUser>('/api/users/me', { relay_only: on });
+      api.setSelf(saved);
+      setRelayOnly(saved.relay_only);
+    } catch (err) {
+      setRelayOnly(!on);
+      setError(message(err, 'Could not save'));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title="Calls">
+      <label className="flex items-start gap-3">
+        <input
+          type="checkbox"
+          className="mt-1 h-4 w-4 shrink-0 accent-accent"
+          checked={relayOnly}
+          disabled={busy || (hasRelay === false && !relayOnly)}
+          onChange={(e) => void toggle(e.target.checked)}
+        />
+        <span>
+          <span className="block font-medium">Relay my calls</span>
+          <span className="block text-sm text-neutral-500 dark:text-neutral-400">
+            Calls go through the server, so the people you call never see your IP address. Quality may be a little
+            lower.
+          </span>
+        </span>
+      </label>
+      {hasRelay === false && (
+        <p className="mt-3 text-sm text-neutral-500 dark:text-neutral-400">
+          {relayOnly
+            ? 'This server has no relay set up, so your calls cannot connect while this is on.'
+            : 'This server has no relay set up, so calls always connect directly.'}
+        </p>
+      )}
+      {error && (
+        <div className="mt-3">
+          <Notice tone="error">{error}</Notice>
+        </div>
+      )}
     </Card>
   );
 }

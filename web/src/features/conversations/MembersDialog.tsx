@@ -1,37 +1,56 @@
-import { useState } from 'react';
-import type { Conversation } from '../../../../protocol/conversations.js';
+import { useState, type FormEvent } from 'react';
+import type { Conversation, Member } from '../../../../protocol/conversations.js';
+import { LIMITS } from '../../../../protocol/limits.js';
 import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { Dialog } from '../../components/Dialog';
 import { refreshConversation, upsertConversation } from '../../store/conversations';
 import { PeopleSearch } from './PeoplePicker';
 
+const smallButton = 'rounded-full px-2 py-0.5 text-sm font-medium';
+
+/**
+ * A group's members. Owners and admins rename the group, add people and remove members
+ * (admins: members only); the owner makes members admins and back. Anyone can leave.
+ */
 export function MembersDialog({
   c,
   myId,
   onClose,
-  onLeft,
+  onLeave,
 }: {
   c: Conversation;
   myId: string;
   onClose: () => void;
-  onLeft: () => void;
+  /** Asks to leave (a confirmation follows). */
+  onLeave: () => void;
 }) {
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
   const myRole = c.members.find((m) => m.id === myId)?.role;
   const canManage = myRole === 'owner' || myRole === 'admin';
 
   async function run(action: () => Promise<unknown>) {
+    if (busy) return;
     setError(null);
+    setBusy(true);
     try {
       await action();
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'That did not work');
+      setError(err instanceof ApiError ? err.message : 'That did not work. Check your connection.');
+    } finally {
+      setBusy(false);
     }
   }
 
+  const setRole = (m: Member, role: 'admin' | 'member') =>
+    run(async () =>
+      upsertConversation(await api.patch<Conversation>(`/api/conversations/${c.id}/members/${m.id}`, { role })),
+    );
+
   return (
     <Dialog title={`Members of ${c.title ?? 'group'}`} onClose={onClose}>
+      {canManage && <RenameForm key={c.title} c={c} busy={busy} run={run} />}
       {canManage && (
         <div className="mb-3">
           <PeopleSearch
@@ -49,33 +68,51 @@ export function MembersDialog({
       <ul aria-label="Members" className="divide-y divide-neutral-100 dark:divide-neutral-800">
         {c.members.map((m) => {
           const removable = m.id !== myId && (myRole === 'owner' || (myRole === 'admin' && m.role === 'member'));
+          const roleChangeable = myRole === 'owner' && m.id !== myId && m.role !== 'owner';
           return (
-            <li key={m.id} className="flex items-center gap-3 py-2">
+            <li key={m.id} className="flex items-start gap-3 py-2">
               <Avatar id={m.id} name={m.display_name} size={36} />
               <span className="min-w-0 flex-1">
                 <span className="block truncate font-medium">
                   {m.display_name} {m.id === myId && <span className="text-neutral-500">(you)</span>}
                 </span>
-                <span className="block text-sm text-neutral-500">@{m.username}</span>
+                <span className="block truncate text-sm text-neutral-500">@{m.username}</span>
+                {(roleChangeable || removable) && (
+                  <span className="-ml-2 flex flex-wrap gap-1 pt-1">
+                    {roleChangeable && (
+                      <button
+                        className={`${smallButton} text-accent hover:bg-accent-soft/60 dark:text-teal-400 dark:hover:bg-teal-900/40`}
+                        aria-label={
+                          m.role === 'admin' ? `Dismiss ${m.display_name} as admin` : `Make ${m.display_name} an admin`
+                        }
+                        disabled={busy}
+                        onClick={() => void setRole(m, m.role === 'admin' ? 'member' : 'admin')}
+                      >
+                        {m.role === 'admin' ? 'Dismiss as admin' : 'Make admin'}
+                      </button>
+                    )}
+                    {removable && (
+                      <button
+                        className={`${smallButton} text-red-600 hover:bg-red-50 dark:hover:bg-red-950`}
+                        aria-label={`Remove ${m.display_name}`}
+                        disabled={busy}
+                        onClick={() =>
+                          void run(async () => {
+                            await api.del(`/api/conversations/${c.id}/members/${m.id}`);
+                            await refreshConversation(c.id);
+                          })
+                        }
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </span>
+                )}
               </span>
               {m.role !== 'member' && (
-                <span className="rounded-full bg-neutral-100 px-2 py-0.5 text-xs capitalize dark:bg-neutral-800">
+                <span className="mt-0.5 rounded-full bg-neutral-100 px-2 py-0.5 text-xs capitalize dark:bg-neutral-800">
                   {m.role}
                 </span>
-              )}
-              {removable && (
-                <button
-                  className="rounded-full px-2 py-1 text-sm text-red-600 hover:bg-red-50 dark:hover:bg-red-950"
-                  aria-label={`Remove ${m.display_name}`}
-                  onClick={() =>
-                    run(async () => {
-                      await api.del(`/api/conversations/${c.id}/members/${m.id}`);
-                      await refreshConversation(c.id);
-                    })
-                  }
-                >
-                  Remove
-                </button>
               )}
             </li>
           );
@@ -88,17 +125,58 @@ export function MembersDialog({
       )}
       <button
         className="mt-4 w-full rounded-xl border border-red-200 py-2 font-semibold text-red-600 hover:bg-red-50 dark:border-red-900 dark:hover:bg-red-950"
-        onClick={() =>
-          run(async () => {
-            await api.del(`/api/conversations/${c.id}/members/me`);
-            await refreshConversation(c.id);
-            onClose();
-            onLeft();
-          })
-        }
+        onClick={onLeave}
       >
         Leave group
       </button>
     </Dialog>
+  );
+}
+
+/** The group's name, for owners and admins; saved when changed. */
+function RenameForm({
+  c,
+  busy,
+  run,
+}: {
+  c: Conversation;
+  busy: boolean;
+  run: (action: () => Promise<unknown>) => Promise<void>;
+}) {
+  const [title, setTitle] = useState(c.title ?? '');
+  const trimmed = title.trim();
+  const changed = trimmed.length > 0 && trimmed !== (c.title ?? '');
+
+  function save(e: FormEvent) {
+    e.preventDefault();
+    if (!changed) return;
+    void run(async () =>
+      upsertConversation(await api.patch<Conversation>(`/api/conversations/${c.id}`, { title: trimmed })),
+    );
+  }
+
+  return (
+    <form onSubmit={save} className="mb-4">
+      <label htmlFor="group-name" className="mb-1 block text-sm font-medium text-neutral-700 dark:text-neutral-300">
+        Group name
+      </label>
+      <div className="flex gap-2">
+        <input
+          id="group-name"
+          value={title}
+          onChange={(e) => setTitle(e.target.value)}
+          maxLength={LIMITS.titleMax}
+          required
+          className="min-w-0 flex-1 rounded-xl border border-neutral-300 bg-white px-3 py-2 text-[15px] outline-none focus:border-accent focus:ring-2 focus:ring-accent/30 dark:border-neutral-700 dark:bg-neutral-900"
+        />
+        <button
+          type="submit"
+          disabled={!changed || busy}
+          className="shrink-0 rounded-xl bg-accent px-4 py-2 font-semibold text-white hover:bg-accent-strong disabled:opacity-50"
+        >
+          Save
+        </button>
+      </div>
+    </form>
   );
 }

@@ -4,7 +4,7 @@ import type { SelfUser } from '../../../../protocol/users.js';
 import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { UsersIcon } from '../../components/Icons';
-import { Menu } from '../../components/Menu';
+import { Menu, menuItem } from '../../components/Menu';
 import { useStore } from '../../store/store';
 import { conversations, sortedConversations, upsertConversation } from '../../store/conversations';
 import { ConversationItem } from './ConversationItem';
@@ -12,8 +12,6 @@ import { NewGroupDialog } from './NewGroupDialog';
 import { SidebarSearch } from './SidebarSearch';
 import { focusMessage } from '../../store/messages';
 import { VerifyEmailBanner } from '../account/VerifyEmailBanner';
-
-const menuItem = 'w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700';
 
 export function Sidebar({
   me,

@@ -1,52 +1,19 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { PublicUser } from '../../../../protocol/users.js';
-import type { SearchResult } from '../../../../protocol/search.js';
 import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
-import { SearchIcon } from '../../components/Icons';
-import { listTime } from '../../components/format';
 import { useStore } from '../../store/store';
 import { conversations } from '../../store/conversations';
 import { nameOf, peerOf, titleOf } from './names';
-
-type MessageHit = SearchResult['messages'][number];
-
-const MIN_MESSAGE_QUERY = 2;
-const DEBOUNCE_MS = 250;
-
-/** Message search: debounced, at least two characters, stale requests cancelled. */
-function useMessageSearch(query: string) {
-  const [state, setState] = useState<{
-    q: string;
-    results: MessageHit[] | null;
-    error: string | null;
-    loading: boolean;
-  }>({ q: '', results: null, error: null, loading: false });
-  useEffect(() => {
-    const q = query.trim();
-    if (q.length < MIN_MESSAGE_QUERY) {
-      setState({ q: '', results: null, error: null, loading: false });
-      return;
-    }
-    setState((s) => ({ ...s, loading: true }));
-    const ctrl = new AbortController();
-    const t = setTimeout(() => {
-      api.search(q.slice(0, 200), { limit: 30, signal: ctrl.signal }).then(
-        (r) => setState({ q, results: r.messages, error: null, loading: false }),
-        (err: unknown) => {
-          if (ctrl.signal.aborted) return;
-          const msg = err instanceof ApiError ? err.message : 'Search failed';
-          setState({ q, results: null, error: msg, loading: false });
-        },
-      );
-    }, DEBOUNCE_MS);
-    return () => {
-      clearTimeout(t);
-      ctrl.abort();
-    };
-  }, [query]);
-  return state;
-}
+import {
+  MIN_MESSAGE_QUERY,
+  moveAmongResults,
+  resultButtons,
+  HitButton,
+  SearchBox,
+  useMessageSearch,
+  type MessageHit,
+} from '../search/messageSearch';
 
 function usePeopleSearch(query: string) {
   const [results, setResults] = useState<PublicUser[] | null>(null);
@@ -103,22 +70,13 @@ export function SidebarSearch({
     setOpenError(null);
     input.current?.focus();
   };
-  const buttons = () => [...(results.current?.querySelectorAll<HTMLButtonElement>('button[data-result]') ?? [])];
-
   function onKeyDown(e: KeyboardEvent) {
     if (e.key === 'Escape' && active) {
       e.preventDefault();
       clear();
       return;
     }
-    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
-    const list = buttons();
-    if (list.length === 0) return;
-    e.preventDefault();
-    const at = list.indexOf(document.activeElement as HTMLButtonElement);
-    if (e.key === 'ArrowDown') list[Math.min(list.length - 1, at + 1)]?.focus();
-    else if (at <= 0) input.current?.focus();
-    else list[at - 1]?.focus();
+    moveAmongResults(e, results.current, input.current);
   }
 
   async function pickMessage(h: MessageHit) {
@@ -137,31 +95,16 @@ export function SidebarSearch({
   return (
     <div className="flex min-h-0 flex-1 flex-col" onKeyDown={onKeyDown}>
       <div className="px-3 pb-2">
-        <label className="relative block">
-          <span className="sr-only">Search people and messages</span>
-          <span className="pointer-events-none absolute top-1/2 left-3 -translate-y-1/2 text-neutral-400">
-            <SearchIcon />
-          </span>
-          <input
-            ref={input}
-            type="search"
-            placeholder="Search people and messages"
-            aria-label="Search people and messages"
-            maxLength={200}
-            value={query}
-            onChange={(e) => {
-              setQuery(e.target.value);
-              setOpenError(null);
-            }}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') {
-                e.preventDefault();
-                buttons()[0]?.click();
-              }
-            }}
-            className="w-full rounded-xl bg-neutral-100 py-2 pr-3 pl-9 text-[15px] outline-none focus:ring-2 focus:ring-accent/40 dark:bg-neutral-800"
-          />
-        </label>
+        <SearchBox
+          label="Search people and messages"
+          value={query}
+          onChange={(value) => {
+            setQuery(value);
+            setOpenError(null);
+          }}
+          onEnter={() => resultButtons(results.current)[0]?.click()}
+          inputRef={input}
+        />
       </div>
       {!active ? (
         children
@@ -218,38 +161,15 @@ export function SidebarSearch({
                 const avatarId = c ? (peerOf(c, myId)?.id ?? c.id) : h.message.conversation_id;
                 return (
                   <li key={h.message.id}>
-                    <button
-                      data-result
-                      data-testid="message-result"
-                      aria-current={h.message.conversation_id === activeId ? 'true' : undefined}
-                      className={`${resultButton} items-start aria-[current]:bg-accent-soft/40 dark:aria-[current]:bg-teal-900/30`}
-                      onClick={() => void pickMessage(h)}
-                    >
-                      <Avatar id={avatarId} name={title} size={40} />
-                      <span className="min-w-0 flex-1">
-                        <span className="flex items-baseline gap-2">
-                          <span className="min-w-0 flex-1 truncate font-medium">{title}</span>
-                          <time dateTime={h.message.created_at} className="shrink-0 text-xs text-neutral-500">
-                            {listTime(h.message.created_at)}
-                          </time>
-                        </span>
-                        <span className="line-clamp-2 text-sm break-words text-neutral-600 dark:text-neutral-400">
-                          {sender && <span className="text-neutral-500">{sender}: </span>}
-                          {h.snippet.map((p, i) =>
-                            p.hit ? (
-                              <mark
-                                key={i}
-                                className="rounded-sm bg-amber-200 px-0.5 text-neutral-900 dark:bg-amber-500/40 dark:text-neutral-50"
-                              >
-                                {p.text}
-                              </mark>
-                            ) : (
-                              <span key={i}>{p.text}</span>
-                            ),
-                          )}
-                        </span>
-                      </span>
-                    </button>
+                    <HitButton
+                      hit={h}
+                      avatar={{ id: avatarId, name: title }}
+                      title={title}
+                      prefix={sender}
+                      current={h.message.conversation_id === activeId}
+                      testId="message-result"
+                      onPick={() => void pickMessage(h)}
+                    />
                   </li>
                 );
               })}

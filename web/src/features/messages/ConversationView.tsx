@@ -2,7 +2,8 @@ import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { Avatar } from '../../components/Avatar';
-import { ArrowDownIcon, BackIcon, PaperclipIcon, PhoneIcon, UsersIcon, VideoIcon } from '../../components/Icons';
+import { ArrowDownIcon, BackIcon, PaperclipIcon, PhoneIcon, VideoIcon } from '../../components/Icons';
+import { Menu, menuItem } from '../../components/Menu';
 import { startCall } from '../../store/calls';
 import { lastSeenLabel } from '../../components/format';
 import { useStore } from '../../store/store';
@@ -11,6 +12,8 @@ import { clearFocus, loadLatest, loadNewer, loadOlder, messages, openThread } fr
 import { connection, sendRead } from '../../store/chat';
 import { nameOf, peerOf, titleOf } from '../conversations/names';
 import { MembersDialog } from '../conversations/MembersDialog';
+import { LeaveGroupDialog } from '../conversations/LeaveGroupDialog';
+import { ChatSearch } from '../search/ChatSearch';
 import { Composer } from './Composer';
 import { MessageRow, type Row } from './MessageRow';
 import { MessageOverlays } from './MessageOverlays';
@@ -27,7 +30,8 @@ const LIST_COMPONENTS = { Footer: () => <div className="h-3" /> };
 export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: string; onBack: () => void }) {
   const thread = useStore(messages, (s) => s.threads[c.id]);
   const outbox = useStore(messages, (s) => s.outbox);
-  const [membersOpen, setMembersOpen] = useState(false);
+  // What the header opened: the members dialog, the leave confirmation, or the search bar.
+  const [panel, setPanel] = useState<'members' | 'leave' | 'search' | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const atBottomRef = useRef(true);
   const [error, setError] = useState<string | null>(null);
@@ -51,6 +55,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   useEffect(() => {
     setError(null);
+    setPanel(null);
     // `focus` as this render saw it: StrictMode runs the effect twice, after the focus was taken.
     openThread(c.id, !!focus).catch(() => setError('Could not load messages. Check your connection.'));
   }, [c.id]);
@@ -154,7 +159,11 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
       aria-label={titleOf(c, myId)}
       {...drop}
     >
-      <Header c={c} myId={myId} onBack={onBack} onMembers={() => setMembersOpen(true)} />
+      {panel === 'search' ? (
+        <ChatSearch key={c.id} c={c} myId={myId} onClose={() => setPanel(null)} />
+      ) : (
+        <Header c={c} myId={myId} onBack={onBack} onOpen={setPanel} />
+      )}
       <div className="relative min-h-0 flex-1">
         {error && (
           <div
@@ -264,7 +273,10 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
           <p className="text-sm text-neutral-600 dark:text-neutral-300">to {titleOf(c, myId)}</p>
         </div>
       )}
-      {membersOpen && <MembersDialog c={c} myId={myId} onClose={() => setMembersOpen(false)} onLeft={onBack} />}
+      {panel === 'members' && (
+        <MembersDialog c={c} myId={myId} onClose={() => setPanel(null)} onLeave={() => setPanel('leave')} />
+      )}
+      {panel === 'leave' && <LeaveGroupDialog c={c} onClose={() => setPanel(null)} onLeft={onBack} />}
     </section>
   );
 }
@@ -273,12 +285,12 @@ function Header({
   c,
   myId,
   onBack,
-  onMembers,
+  onOpen,
 }: {
   c: Conversation;
   myId: string;
   onBack: () => void;
-  onMembers: () => void;
+  onOpen: (panel: 'members' | 'leave' | 'search') => void;
 }) {
   const peer = peerOf(c, myId);
   const title = titleOf(c, myId);
@@ -324,15 +336,21 @@ function Header({
             <Icon />
           </button>
         ))}
-      {c.type === 'group' && (
-        <button
-          aria-label="Members"
-          onClick={onMembers}
-          className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
-        >
-          <UsersIcon />
+      <Menu label="Chat options">
+        <button role="menuitem" onClick={() => onOpen('search')} className={menuItem}>
+          Search in chat
         </button>
-      )}
+        {c.type === 'group' && (
+          <>
+            <button role="menuitem" onClick={() => onOpen('members')} className={menuItem}>
+              Members
+            </button>
+            <button role="menuitem" onClick={() => onOpen('leave')} className={`${menuItem} text-red-600`}>
+              Leave group
+            </button>
+          </>
+        )}
+      </Menu>
     </header>
   );
 }

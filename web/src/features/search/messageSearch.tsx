@@ -1,0 +1,190 @@
+import { useEffect, useState, type KeyboardEvent, type RefObject } from 'react';
+import { SearchIcon } from '../../components/Icons';
+import { Avatar } from '../../components/Avatar';
+import { listTime } from '../../components/format';
+import type { SearchResult } from '../../../../protocol/search.js';
+import { api, ApiError } from '../../api/rest';
+
+export type MessageHit = SearchResult['messages'][number];
+
+export const MIN_MESSAGE_QUERY = 2;
+const DEBOUNCE_MS = 250;
+/** Results asked for: the most recent matches first. */
+export const SEARCH_LIMIT = 30;
+
+export interface MessageSearchState {
+  /** The query the results are for (trimmed). */
+  q: string;
+  results: MessageHit[] | null;
+  error: string | null;
+  loading: boolean;
+}
+
+/**
+ * Message search, everywhere or in one conversation: debounced, at least two characters,
+ * stale requests cancelled.
+ */
+export function useMessageSearch(query: string, conversationId?: string): MessageSearchState {
+  const [state, setState] = useState<MessageSearchState>({ q: '', results: null, error: null, loading: false });
+  useEffect(() => {
+    const q = query.trim();
+    if (q.length < MIN_MESSAGE_QUERY) {
+      setState({ q: '', results: null, error: null, loading: false });
+      return;
+    }
+    setState((s) => ({ ...s, loading: true }));
+    const ctrl = new AbortController();
+    const t = setTimeout(() => {
+      api.search(q.slice(0, 200), { conversationId, limit: SEARCH_LIMIT, signal: ctrl.signal }).then(
+        (r) => setState({ q, results: r.messages, error: null, loading: false }),
+        (err: unknown) => {
+          if (ctrl.signal.aborted) return;
+          const msg = err instanceof ApiError ? err.message : 'Search failed';
+          setState({ q, results: null, error: msg, loading: false });
+        },
+      );
+    }, DEBOUNCE_MS);
+    return () => {
+      clearTimeout(t);
+      ctrl.abort();
+    };
+  }, [query, conversationId]);
+  return state;
+}
+
+/** A hit's snippet: matched words marked (as text, never as HTML). */
+export function Snippet({ parts }: { parts: MessageHit['snippet'] }) {
+  return (
+    <>
+      {parts.map((p, i) =>
+        p.hit ? (
+          <mark
+            key={i}
+            className="rounded-sm bg-amber-200 px-0.5 text-neutral-900 dark:bg-amber-500/40 dark:text-neutral-50"
+          >
+            {p.text}
+          </mark>
+        ) : (
+          <span key={i}>{p.text}</span>
+        ),
+      )}
+    </>
+  );
+}
+
+/**
+ * Arrow keys between a search box and its results (buttons marked `data-result` inside
+ * `results`): Down moves into and along the list, Up back towards the box. True when handled.
+ */
+export function moveAmongResults(
+  e: KeyboardEvent,
+  results: HTMLElement | null,
+  input: HTMLInputElement | null,
+): boolean {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return false;
+  const list = resultButtons(results);
+  if (list.length === 0) return false;
+  e.preventDefault();
+  const at = list.indexOf(document.activeElement as HTMLButtonElement);
+  if (e.key === 'ArrowDown') list[Math.min(list.length - 1, at + 1)]?.focus();
+  else if (at <= 0) input?.focus();
+  else list[at - 1]?.focus();
+  return true;
+}
+
+export const resultButtons = (results: HTMLElement | null) => [
+  ...(results?.querySelectorAll<HTMLButtonElement>('button[data-result]') ?? []),
+];
+
+/** A rounded search box with a magnifier; Enter opens the first result. */
+export function SearchBox({
+  label,
+  value,
+  onChange,
+  onEnter,
+  onFocus,
+  inputRef,
+  className = '',
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  onEnter: () => void;
+  onFocus?: () => void;
+  inputRef: RefObject<HTMLInputElement | null>;
+  className?: string;
+}) {
+  return (
+    <label className={`relative block ${className}`}>
+      <span className="pointer-events-none absolute top-1/2 left-3 -translate-y-1/2 text-neutral-400">
+        <SearchIcon />
+      </span>
+      <input
+        ref={inputRef}
+        type="search"
+        placeholder={label}
+        aria-label={label}
+        maxLength={200}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        onFocus={onFocus}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            onEnter();
+          }
+        }}
+        className="h-10 w-full rounded-xl bg-neutral-100 pr-3 pl-9 text-[15px] outline-none focus:ring-2 focus:ring-accent/40 dark:bg-neutral-800"
+      />
+    </label>
+  );
+}
+
+const hitButton =
+  'flex w-full items-start gap-3 px-3 py-2 text-left hover:bg-neutral-100 focus-visible:bg-neutral-100 aria-[current]:bg-accent-soft/40 dark:hover:bg-neutral-800 dark:focus-visible:bg-neutral-800 dark:aria-[current]:bg-teal-900/30';
+
+/** One message found: an avatar, a title and the time, then the snippet (after `prefix`, such as "You: "). */
+export function HitButton({
+  hit,
+  avatar,
+  title,
+  prefix,
+  current,
+  testId,
+  compact,
+  onPick,
+}: {
+  hit: MessageHit;
+  avatar: { id: string; name: string };
+  title: string;
+  prefix?: string | null;
+  current: boolean;
+  testId: string;
+  /** Smaller avatar and title (inside one conversation). */
+  compact?: boolean;
+  onPick: () => void;
+}) {
+  return (
+    <button
+      data-result
+      data-testid={testId}
+      aria-current={current ? 'true' : undefined}
+      className={hitButton}
+      onClick={onPick}
+    >
+      <Avatar id={avatar.id} name={avatar.name} size={compact ? 32 : 40} />
+      <span className="min-w-0 flex-1">
+        <span className="flex items-baseline gap-2">
+          <span className={`min-w-0 flex-1 truncate font-medium ${compact ? 'text-sm' : ''}`}>{title}</span>
+          <time dateTime={hit.message.created_at} className="shrink-0 text-xs text-neutral-500">
+            {listTime(hit.message.created_at)}
+          </time>
+        </span>
+        <span className="line-clamp-2 text-sm break-words text-neutral-600 dark:text-neutral-400">
+          {prefix && <span className="text-neutral-500">{prefix}: </span>}
+          <Snippet parts={hit.snippet} />
+        </span>
+      </span>
+    </button>
+  );
+}
