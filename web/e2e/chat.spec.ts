@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { startAppServer } from './app-server.js';
-import { bubbles, createGroupInUi, openChatWith, openFromList, send, signUp } from './helpers.js';
+import { bubbles, createGroupInUi, openChatWith, openFromList, send, signUp, uniq } from './helpers.js';
+import { restApi } from './xss-kit.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -222,4 +223,46 @@ test('signing out returns to the sign-in screen and stays signed out after a rel
   await fay.page.getByRole('button', { name: 'Sign in' }).click();
   await expect(fay.page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
   await fay.page.context().close();
+});
+
+test('the chat list holds still under the mouse and re-sorts when the mouse leaves it', async ({ browser }, info) => {
+  test.skip(info.project.name === 'phone', 'a touch screen has no pointer resting on the list: it re-sorts at once');
+  const reader = await signUp(browser, server.url, 'Hana Hover', info.project.use);
+  const rest = restApi(server.url);
+  const readerId = await reader.page.evaluate(
+    () => JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).user.id as string,
+  );
+  const [one, two, three] = [
+    await rest.register(uniq('hovone')),
+    await rest.register(uniq('hovtwo')),
+    await rest.register(uniq('hovthree')),
+  ];
+  const chatOf = new Map<string, string>();
+  for (const u of [one, two, three]) {
+    const c = await rest.api<{ id: string }>('POST', '/api/conversations', u.token, {
+      type: 'one_to_one',
+      member_ids: [readerId],
+    });
+    chatOf.set(u.username, c.id);
+    await rest.post(u, c.id, `hello from ${u.username}`);
+  }
+  const rows = reader.page.getByRole('list', { name: 'Chats' }).getByRole('button');
+  const order = async () =>
+    (await rows.allTextContents()).map((t) => [one, two, three].find((u) => t.includes(u.username))!.username);
+  await expect(rows).toHaveCount(3);
+  await expect.poll(order).toEqual([three.username, two.username, one.username]);
+
+  // The mouse rests on the list; the bottom chat gets a message: its row updates in place.
+  await rows.first().hover();
+  await rest.post(one, chatOf.get(one.username)!, 'news from the bottom');
+  await expect(rows.nth(2)).toContainText('news from the bottom');
+  expect(await order()).toEqual([three.username, two.username, one.username]);
+  // A click lands on the chat that was under the pointer.
+  await rows.nth(1).click();
+  await expect(reader.page.getByRole('heading', { name: two.username })).toBeVisible();
+
+  // The mouse leaves: the list takes its newest-first order.
+  await reader.page.getByRole('textbox', { name: 'Message' }).hover();
+  await expect.poll(order).toEqual([one.username, three.username, two.username]);
+  await reader.page.context().close();
 });

@@ -36,18 +36,37 @@ export async function loadConversations() {
   return list;
 }
 
-export async function refreshConversation(id: string) {
+/** Tries left and the timer of a refresh that failed and will run again, by conversation. */
+const retries = new Map<string, { left: number; timer: ReturnType<typeof setTimeout> | null }>();
+export const REFRESH_RETRIES = 3;
+const REFRESH_RETRY_MS = 1000;
+
+/**
+ * Fetches one conversation afresh (a new one, a rename, members changed). A 404 means it is
+ * not ours any more (removed, or left): it leaves the list. Any other failure (offline, the
+ * server busy) leaves it as it is and tries again after 1, 2 and 4 s; the whole list is also
+ * fetched afresh on reconnect.
+ */
+export async function refreshConversation(id: string): Promise<void> {
+  const pending = retries.get(id);
+  if (pending?.timer) clearTimeout(pending.timer);
   try {
     upsertConversation(await api.get<Conversation>(`/api/conversations/${id}`));
+    retries.delete(id);
   } catch (err) {
-    // No longer a member (removed or left): it leaves the list. Any other failure (offline,
-    // the server busy) leaves it as it is; the list is fetched afresh on reconnect.
-    if (!(err instanceof ApiError && err.status === 404)) return;
-    conversations.set((s) => {
-      const byId = { ...s.byId };
-      delete byId[id];
-      return { ...s, byId };
-    });
+    if (err instanceof ApiError && err.status === 404) {
+      retries.delete(id);
+      conversations.set((s) => {
+        const byId = { ...s.byId };
+        delete byId[id];
+        return { ...s, byId };
+      });
+      return;
+    }
+    const left = pending ? pending.left : REFRESH_RETRIES;
+    if (left === 0) return void retries.delete(id);
+    const delay = REFRESH_RETRY_MS * 2 ** (REFRESH_RETRIES - left);
+    retries.set(id, { left: left - 1, timer: setTimeout(() => void refreshConversation(id), delay) });
   }
 }
 
@@ -110,9 +129,22 @@ export function sortedConversations(byId: Record<string, Conversation>): Convers
   return Object.values(byId).sort((a, b) => (a.last_activity_at < b.last_activity_at ? 1 : -1));
 }
 
+/**
+ * The list in the order `held` (ids) had, so that rows do not move under the pointer; chats
+ * not in `held` (new ones) go on top, newest first. Their content still updates.
+ */
+export function inHeldOrder(sorted: Conversation[], held: readonly string[]): Conversation[] {
+  const at = new Map(held.map((id, i) => [id, i]));
+  const fresh = sorted.filter((c) => !at.has(c.id));
+  const kept = sorted.filter((c) => at.has(c.id)).sort((a, b) => at.get(a.id)! - at.get(b.id)!);
+  return [...fresh, ...kept];
+}
+
 const indexById = (list: Conversation[]) => Object.fromEntries(list.map((c) => [c.id, c]));
 
 export function resetConversations() {
+  for (const r of retries.values()) if (r.timer) clearTimeout(r.timer);
+  retries.clear();
   conversations.set(() => ({ byId: {}, loaded: false }));
   localStorage.removeItem(CACHE_KEY);
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { SelfUser } from '../../../../protocol/users.js';
 import { api, ApiError } from '../../api/rest';
@@ -6,7 +6,7 @@ import { Avatar } from '../../components/Avatar';
 import { UsersIcon } from '../../components/Icons';
 import { Menu, menuItem } from '../../components/Menu';
 import { useStore } from '../../store/store';
-import { conversations, sortedConversations, upsertConversation } from '../../store/conversations';
+import { conversations, inHeldOrder, sortedConversations, upsertConversation } from '../../store/conversations';
 import { ConversationItem } from './ConversationItem';
 import { NewGroupDialog } from './NewGroupDialog';
 import { SidebarSearch } from './SidebarSearch';
@@ -30,7 +30,14 @@ export function Sidebar({
   const [newGroup, setNewGroup] = useState(false);
   // Why a chat picked in search did not open: said above the list (the search has closed).
   const [failure, setFailure] = useState<string | null>(null);
-  const sorted = sortedConversations(list);
+  // While the pointer is over the list, rows keep their places (a chat that gets a message
+  // moves up when the pointer leaves), so a click lands on the chat that was under it.
+  const [pointerOver, setPointerOver] = useState(false);
+  const held = useRef<string[] | null>(null);
+  let sorted = sortedConversations(list);
+  if (!pointerOver) held.current = null;
+  else if (!held.current) held.current = sorted.map((c) => c.id);
+  else sorted = inHeldOrder(sorted, held.current);
 
   /** Opens a chat; a failure said before goes. */
   function open(id: string) {
@@ -99,7 +106,12 @@ export function Sidebar({
             {failure}
           </p>
         )}
-        <ul className="min-h-0 flex-1 overflow-y-auto" aria-label="Chats">
+        <ul
+          className="min-h-0 flex-1 overflow-y-auto"
+          aria-label="Chats"
+          onPointerEnter={(e) => e.pointerType === 'mouse' && setPointerOver(true)}
+          onPointerLeave={() => setPointerOver(false)}
+        >
           {!loaded &&
             sorted.length === 0 &&
             Array.from({ length: 6 }, (_, i) => (
