@@ -14,6 +14,7 @@ import type { Message } from '../../../protocol/messages.js';
 import { CLOSE_CODES } from '../../../protocol/frames.js';
 import { addMessages, fetchAfter, lastSeqOf, messages, resetMessages } from './messages';
 import { createOutboxSender } from './outbox';
+import { drip } from './drip';
 import { receiveUpdate, resyncThreads } from './changes';
 import { raiseCursor } from './cursors';
 import { setServerLimits } from './limits';
@@ -60,10 +61,8 @@ function ackDelivered(conversationId: string, seq: number) {
  * inside the server's frame limit (50 a second, bursts of 150), so none is refused and the
  * `sync` requests of the same moment still have room.
  */
-function ackDeliveredMany(items: (readonly [string, number])[]) {
-  for (const [conversationId, seq] of items.slice(0, 20)) ackDelivered(conversationId, seq);
-  if (items.length > 20) setTimeout(() => ackDeliveredMany(items.slice(20)), 500);
-}
+const ackDeliveredMany = (items: (readonly [string, number])[]) =>
+  drip(items, 20, 500, ([conversationId, seq]) => ackDelivered(conversationId, seq));
 
 /** A live message that skips seqs means an event was lost on the way: fetch the gap. */
 function addLive(m: Message) {
