@@ -30,7 +30,7 @@ export function LeaveGroupDialog({ c, onClose, onLeft }: { c: Conversation; onCl
         You will stop getting its messages, and only an owner or admin can add you again.
       </p>
       {error && (
-        <p role="alert" className="mt-3 text-sm text-red-600">
+        <p role="alert" className="mt-3 text-sm text-red-600 dark:text-red-400">
           {error}
         </p>
       )}

@@ -93,7 +93,7 @@ export function MembersDialog({
                     )}
                     {removable && (
                       <button
-                        className={`${smallButton} text-red-600 hover:bg-red-50 dark:hover:bg-red-950`}
+                        className={`${smallButton} text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950`}
                         aria-label={`Remove ${m.display_name}`}
                         disabled={busy}
                         onClick={() =>
@@ -119,12 +119,12 @@ export function MembersDialog({
         })}
       </ul>
       {error && (
-        <p role="alert" className="mt-2 text-sm text-red-600">
+        <p role="alert" className="mt-2 text-sm text-red-600 dark:text-red-400">
           {error}
         </p>
       )}
       <button
-        className="mt-4 w-full rounded-xl border border-red-200 py-2 font-semibold text-red-600 hover:bg-red-50 dark:border-red-900 dark:hover:bg-red-950"
+        className="mt-4 w-full rounded-xl border border-red-200 py-2 font-semibold text-red-600 hover:bg-red-50 dark:border-red-900 dark:text-red-400 dark:hover:bg-red-950"
         onClick={onLeave}
       >
         Leave group

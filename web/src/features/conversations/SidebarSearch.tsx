@@ -134,14 +134,20 @@ export function SidebarSearch({
           </ul>
           <h3 className={heading}>Messages</h3>
           {openError && (
-            <p role="alert" className="mx-3 my-1 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
+            <p
+              role="alert"
+              className="mx-3 my-1 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
+            >
               {openError}
             </p>
           )}
           {q.length < MIN_MESSAGE_QUERY ? (
             <p className="px-4 py-2 text-sm text-neutral-500">Type at least 2 characters to search messages</p>
           ) : found.error && !stale ? (
-            <p role="alert" className="mx-3 my-1 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
+            <p
+              role="alert"
+              className="mx-3 my-1 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
+            >
               {found.error}
             </p>
           ) : found.results === null ? (

@@ -345,7 +345,11 @@ function Header({
             <button role="menuitem" onClick={() => onOpen('members')} className={menuItem}>
               Members
             </button>
-            <button role="menuitem" onClick={() => onOpen('leave')} className={`${menuItem} text-red-600`}>
+            <button
+              role="menuitem"
+              onClick={() => onOpen('leave')}
+              className={`${menuItem} text-red-600 dark:text-red-400`}
+            >
               Leave group
             </button>
           </>
