@@ -150,7 +150,9 @@ test('settings: sign out another session, all other sessions, and change the pas
   await expect(sessions.getByTestId('session').first()).toContainText('Chrome on');
   // This server has no TURN relay: relaying calls cannot be turned on, and the card says why.
   await expect(settings.getByText('This server has no relay set up')).toBeVisible();
-  await expect(settings.getByRole('checkbox', { name: /Relay my calls/ })).toBeDisabled();
+  const relay = settings.getByRole('checkbox', { name: 'Relay my calls' });
+  await expect(relay).toBeDisabled();
+  await expect(relay).toHaveAccessibleDescription(/never see your IP address.*no relay set up/);
   await shot(carol.page, 'settings');
   await settings.getByRole('heading', { name: 'Sessions' }).scrollIntoViewIfNeeded();
   await shot(carol.page, 'settings-sessions');

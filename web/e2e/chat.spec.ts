@@ -232,23 +232,25 @@ test('the chat list holds still under the mouse and re-sorts when the mouse leav
   const readerId = await reader.page.evaluate(
     () => JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).user.id as string,
   );
-  const [one, two, three] = [
+  const [one, two, three, four] = [
     await rest.register(uniq('hovone')),
     await rest.register(uniq('hovtwo')),
     await rest.register(uniq('hovthree')),
+    await rest.register(uniq('hovfour')),
   ];
   const chatOf = new Map<string, string>();
-  for (const u of [one, two, three]) {
+  const startChat = async (u: typeof one) => {
     const c = await rest.api<{ id: string }>('POST', '/api/conversations', u.token, {
       type: 'one_to_one',
       member_ids: [readerId],
     });
     chatOf.set(u.username, c.id);
     await rest.post(u, c.id, `hello from ${u.username}`);
-  }
+  };
+  for (const u of [one, two, three]) await startChat(u);
   const rows = reader.page.getByRole('list', { name: 'Chats' }).getByRole('button');
   const order = async () =>
-    (await rows.allTextContents()).map((t) => [one, two, three].find((u) => t.includes(u.username))!.username);
+    (await rows.allTextContents()).map((t) => [one, two, three, four].find((u) => t.includes(u.username))!.username);
   await expect(rows).toHaveCount(3);
   await expect.poll(order).toEqual([three.username, two.username, one.username]);
 
@@ -257,12 +259,16 @@ test('the chat list holds still under the mouse and re-sorts when the mouse leav
   await rest.post(one, chatOf.get(one.username)!, 'news from the bottom');
   await expect(rows.nth(2)).toContainText('news from the bottom');
   expect(await order()).toEqual([three.username, two.username, one.username]);
+  // A new chat joins below the held rows, not above them.
+  await startChat(four);
+  await expect(rows).toHaveCount(4);
+  expect(await order()).toEqual([three.username, two.username, one.username, four.username]);
   // A click lands on the chat that was under the pointer.
   await rows.nth(1).click();
   await expect(reader.page.getByRole('heading', { name: two.username })).toBeVisible();
 
   // The mouse leaves: the list takes its newest-first order.
   await reader.page.getByRole('textbox', { name: 'Message' }).hover();
-  await expect.poll(order).toEqual([one.username, three.username, two.username]);
+  await expect.poll(order).toEqual([four.username, one.username, three.username, two.username]);
   await reader.page.context().close();
 });

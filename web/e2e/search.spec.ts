@@ -196,8 +196,10 @@ test('search in a chat finds that chat’s messages only, newest first, and show
   await reader.page.waitForTimeout(300);
   await reader.page.screenshot({ path: shot('in-chat-picked') });
 
-  // Back in the box, the results return; a word from another chat finds nothing here.
-  await box.click();
+  // Focus is back in the box; the down arrow (or a click) brings the results back, and a word
+  // from another chat finds nothing here.
+  await expect(box).toBeFocused();
+  await box.press('ArrowDown');
   await expect(results).toHaveCount(2);
   await box.fill(onlyThere);
   await expect(reader.page.getByRole('region', { name: 'Results in this chat' })).toContainText('No messages match');
@@ -207,8 +209,18 @@ test('search in a chat finds that chat’s messages only, newest first, and show
   await box.press('Escape');
   await expect(box).toHaveCount(0);
   await expect(reader.page.getByRole('heading', { name: 'Sam Inchat' })).toBeVisible();
+  await expect(reader.page.getByRole('button', { name: 'Chat options' })).toBeFocused();
   await reader.page.getByRole('button', { name: /Jump to latest/ }).click();
   await post(writer.token, conv.id, 'after the search');
   await expect(bubbles(reader).last()).toHaveText('after the search');
+
+  // A search open in one chat stays with it: another chat opens with its header.
+  if (info.project.name === 'desktop') {
+    await chatMenu(reader, 'Search in chat');
+    await expect(box).toBeFocused();
+    await chats.getByRole('button', { name: /Tom Elsewhere/ }).click();
+    await expect(reader.page.getByRole('heading', { name: 'Tom Elsewhere' })).toBeVisible();
+    await expect(box).toHaveCount(0);
+  }
   await reader.page.context().close();
 });

@@ -1,11 +1,20 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { MenuIcon } from './Icons';
 
 /** A menu item's look: `<button role="menuitem" className={menuItem}>`. */
 export const menuItem = 'w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700';
 
 /** A small popup menu behind a button; Esc or a click elsewhere closes it. */
-export function Menu({ label = 'Menu', children }: { label?: string; children: ReactNode }) {
+export function Menu({
+  label = 'Menu',
+  buttonRef,
+  children,
+}: {
+  label?: string;
+  /** The button that opens the menu (to give focus back to it). */
+  buttonRef?: RefObject<HTMLButtonElement | null>;
+  children: ReactNode;
+}) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -22,6 +31,7 @@ export function Menu({ label = 'Menu', children }: { label?: string; children: R
   return (
     <div className="relative" ref={ref}>
       <button
+        ref={buttonRef}
         aria-label={label}
         title={label}
         aria-haspopup="menu"

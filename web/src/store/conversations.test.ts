@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import './memory-storage.test-helper';
 import type { Conversation } from '../../../protocol/conversations.js';
 
@@ -19,7 +19,7 @@ vi.mock('../api/rest', () => ({
 }));
 
 const { ApiError } = await import('../api/rest');
-const { conversations, inHeldOrder, refreshConversation, sortedConversations, upsertConversation } =
+const { conversations, inHeldOrder, refreshConversation, resetConversations, sortedConversations, upsertConversation } =
   await import('./conversations');
 
 const conversation = (id: string, title: string): Conversation => ({
@@ -102,6 +102,51 @@ describe('refreshing one conversation of the list', () => {
   });
 });
 
+describe('refresh retries', () => {
+  beforeEach(() => {
+    get.mockReset();
+    vi.useFakeTimers();
+    conversations.set(() => ({ byId: {}, loaded: true }));
+    upsertConversation(conversation('c1', 'Launch crew'));
+  });
+  afterEach(() => void vi.useRealTimers());
+
+  it('an event during the retries starts the count afresh', async () => {
+    get.mockRejectedValue(new ApiError(503, 'unavailable', 'Try again'));
+    await refreshConversation('c1');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(get).toHaveBeenCalledTimes(2);
+    await refreshConversation('c1'); // a conversation_updated, say
+    expect(get).toHaveBeenCalledTimes(3);
+    for (const [wait, calls] of [
+      [1000, 4],
+      [2000, 5],
+      [4000, 6],
+      [60_000, 6],
+    ] as const) {
+      await vi.advanceTimersByTimeAsync(wait);
+      expect(get).toHaveBeenCalledTimes(calls);
+    }
+  });
+
+  it('signing out drops an answer still on its way and every pending retry', async () => {
+    let answer!: (c: Conversation) => void;
+    get.mockReturnValueOnce(new Promise<Conversation>((r) => (answer = r)));
+    const pending = refreshConversation('c1');
+    resetConversations();
+    answer(conversation('c1', 'From the previous account'));
+    await pending;
+    expect(conversations.get().byId.c1).toBeUndefined();
+
+    upsertConversation(conversation('c2', 'Other'));
+    get.mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    await refreshConversation('c2');
+    resetConversations();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(get).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe('the list held in place under the pointer', () => {
   const at = (c: Conversation, minute: number) => ({
     ...c,
@@ -109,16 +154,16 @@ describe('the list held in place under the pointer', () => {
   });
   const ids = (list: Conversation[]) => list.map((c) => c.id);
 
-  it('keeps the held order when a lower chat gets a message, and puts new chats on top', () => {
+  it('keeps the held order when a lower chat gets a message, and puts new chats below', () => {
     const [a, b, c] = [at(conversation('a', 'A'), 3), at(conversation('b', 'B'), 2), at(conversation('c', 'C'), 1)];
     const held = ids(sortedConversations({ a, b, c }));
     expect(held).toEqual(['a', 'b', 'c']);
     const later = { a, b, c: at(c, 9), d: at(conversation('d', 'D'), 5), e: at(conversation('e', 'E'), 4) };
     expect(ids(sortedConversations(later))).toEqual(['c', 'd', 'e', 'a', 'b']);
     const shown = inHeldOrder(sortedConversations(later), held);
-    expect(ids(shown)).toEqual(['d', 'e', 'a', 'b', 'c']);
+    expect(ids(shown)).toEqual(['a', 'b', 'c', 'd', 'e']);
     // The content is the fresh one.
-    expect(shown.at(-1)!.last_activity_at).toBe(later.c.last_activity_at);
+    expect(shown[2]!.last_activity_at).toBe(later.c.last_activity_at);
   });
 
   it('drops chats that went away', () => {

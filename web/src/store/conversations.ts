@@ -36,8 +36,10 @@ export async function loadConversations() {
   return list;
 }
 
-/** Tries left and the timer of a refresh that failed and will run again, by conversation. */
-const retries = new Map<string, { left: number; timer: ReturnType<typeof setTimeout> | null }>();
+/** The timer of a refresh that failed and will run again, by conversation. */
+const retries = new Map<string, ReturnType<typeof setTimeout>>();
+/** Signing out bumps it: a refresh of the previous account that ends later is ignored. */
+let generation = 0;
 export const REFRESH_RETRIES = 3;
 const REFRESH_RETRY_MS = 1000;
 
@@ -45,29 +47,37 @@ const REFRESH_RETRY_MS = 1000;
  * Fetches one conversation afresh (a new one, a rename, members changed). A 404 means it is
  * not ours any more (removed, or left): it leaves the list. Any other failure (offline, the
  * server busy) leaves it as it is and tries again after 1, 2 and 4 s; the whole list is also
- * fetched afresh on reconnect.
+ * fetched afresh on reconnect. A new call replaces a pending retry and starts the count again.
  */
-export async function refreshConversation(id: string): Promise<void> {
-  const pending = retries.get(id);
-  if (pending?.timer) clearTimeout(pending.timer);
+export function refreshConversation(id: string): Promise<void> {
+  return attemptRefresh(id, REFRESH_RETRIES);
+}
+
+async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
+  clearTimeout(retries.get(id));
+  retries.delete(id);
+  const gen = generation;
+  let fresh: Conversation;
   try {
-    upsertConversation(await api.get<Conversation>(`/api/conversations/${id}`));
-    retries.delete(id);
+    fresh = await api.get<Conversation>(`/api/conversations/${id}`);
   } catch (err) {
+    if (gen !== generation) return;
     if (err instanceof ApiError && err.status === 404) {
-      retries.delete(id);
       conversations.set((s) => {
         const byId = { ...s.byId };
         delete byId[id];
         return { ...s, byId };
       });
-      return;
+    } else if (retriesLeft > 0 && !retries.has(id)) {
+      const delay = REFRESH_RETRY_MS * 2 ** (REFRESH_RETRIES - retriesLeft);
+      retries.set(
+        id,
+        setTimeout(() => void attemptRefresh(id, retriesLeft - 1), delay),
+      );
     }
-    const left = pending ? pending.left : REFRESH_RETRIES;
-    if (left === 0) return void retries.delete(id);
-    const delay = REFRESH_RETRY_MS * 2 ** (REFRESH_RETRIES - left);
-    retries.set(id, { left: left - 1, timer: setTimeout(() => void refreshConversation(id), delay) });
+    return;
   }
+  if (gen === generation) upsertConversation(fresh);
 }
 
 export function upsertConversation(c: Conversation) {
@@ -130,20 +140,22 @@ export function sortedConversations(byId: Record<string, Conversation>): Convers
 }
 
 /**
- * The list in the order `held` (ids) had, so that rows do not move under the pointer; chats
- * not in `held` (new ones) go on top, newest first. Their content still updates.
+ * The list in the order `held` (ids) had, so that no row moves under the pointer: chats not in
+ * `held` (new ones) go below them, newest first, until the list is sorted again. Their
+ * content still updates.
  */
 export function inHeldOrder(sorted: Conversation[], held: readonly string[]): Conversation[] {
   const at = new Map(held.map((id, i) => [id, i]));
   const fresh = sorted.filter((c) => !at.has(c.id));
   const kept = sorted.filter((c) => at.has(c.id)).sort((a, b) => at.get(a.id)! - at.get(b.id)!);
-  return [...fresh, ...kept];
+  return [...kept, ...fresh];
 }
 
 const indexById = (list: Conversation[]) => Object.fromEntries(list.map((c) => [c.id, c]));
 
 export function resetConversations() {
-  for (const r of retries.values()) if (r.timer) clearTimeout(r.timer);
+  generation++;
+  for (const timer of retries.values()) clearTimeout(timer);
   retries.clear();
   conversations.set(() => ({ byId: {}, loaded: false }));
   localStorage.removeItem(CACHE_KEY);

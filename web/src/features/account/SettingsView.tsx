@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import type { SelfUser } from '../../../../protocol/users.js';
 import type { Session } from '../../../../protocol/accounts.js';
 import type { IceServers } from '../../../../protocol/calls.js';
@@ -112,6 +112,7 @@ function CallsCard({ me }: { me: SelfUser }) {
     };
   }, []);
 
+  const id = useId();
   // Shown at once; put back if the server refuses.
   const [relayOnly, setRelayOnly] = useState(me.relay_only);
   async function toggle(on: boolean) {
@@ -132,24 +133,28 @@ function CallsCard({ me }: { me: SelfUser }) {
 
   return (
     <Card title="Calls">
-      <label className="flex items-start gap-3">
+      <div className="flex items-start gap-3">
         <input
+          id={`${id}-box`}
           type="checkbox"
           className="mt-1 h-4 w-4 shrink-0 accent-accent"
           checked={relayOnly}
           disabled={busy || (hasRelay === false && !relayOnly)}
+          aria-describedby={`${id}-what${hasRelay === false ? ` ${id}-none` : ''}`}
           onChange={(e) => void toggle(e.target.checked)}
         />
-        <span>
-          <span className="block font-medium">Relay my calls</span>
-          <span className="block text-sm text-neutral-500 dark:text-neutral-400">
+        <div>
+          <label htmlFor={`${id}-box`} className="block font-medium">
+            Relay my calls
+          </label>
+          <p id={`${id}-what`} className="text-sm text-neutral-500 dark:text-neutral-400">
             Calls go through the server, so the people you call never see your IP address. Quality may be a little
             lower.
-          </span>
-        </span>
-      </label>
+          </p>
+        </div>
+      </div>
       {hasRelay === false && (
-        <p className="mt-3 text-sm text-neutral-500 dark:text-neutral-400">
+        <p id={`${id}-none`} className="mt-3 text-sm text-neutral-500 dark:text-neutral-400">
           {relayOnly
             ? 'This server has no relay set up, so your calls cannot connect while this is on.'
             : 'This server has no relay set up, so calls always connect directly.'}

@@ -4,8 +4,11 @@ import { api, ApiError } from '../../api/rest';
 import { Dialog } from '../../components/Dialog';
 import { refreshConversation } from '../../store/conversations';
 
-/** Asks before leaving a group; on leaving, the group goes from the list and the view closes. */
-export function LeaveGroupDialog({ c, onClose, onLeft }: { c: Conversation; onClose: () => void; onLeft: () => void }) {
+/**
+ * Asks before leaving a group. On leaving, the group goes from the list (the refresh answers
+ * 404), and the app closes a conversation that is no longer there.
+ */
+export function LeaveGroupDialog({ c, onClose }: { c: Conversation; onClose: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const title = c.title ?? 'group';
@@ -17,7 +20,6 @@ export function LeaveGroupDialog({ c, onClose, onLeft }: { c: Conversation; onCl
       await api.del(`/api/conversations/${c.id}/members/me`);
       await refreshConversation(c.id);
       onClose();
-      onLeft();
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not leave the group. Check your connection.');
       setBusy(false);
@@ -36,7 +38,8 @@ export function LeaveGroupDialog({ c, onClose, onLeft }: { c: Conversation; onCl
       )}
       <div className="mt-5 flex justify-end gap-2">
         <button
-          className="rounded-xl px-4 py-2 font-medium hover:bg-neutral-100 dark:hover:bg-neutral-800"
+          className="rounded-xl px-4 py-2 font-medium hover:bg-neutral-100 disabled:opacity-60 dark:hover:bg-neutral-800"
+          disabled={busy}
           onClick={onClose}
         >
           Cancel

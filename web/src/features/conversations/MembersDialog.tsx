@@ -50,7 +50,7 @@ export function MembersDialog({
 
   return (
     <Dialog title={`Members of ${c.title ?? 'group'}`} onClose={onClose}>
-      {canManage && <RenameForm key={c.title} c={c} busy={busy} run={run} />}
+      {canManage && <RenameForm c={c} busy={busy} run={run} />}
       {canManage && (
         <div className="mb-3">
           <PeopleSearch
@@ -82,9 +82,7 @@ export function MembersDialog({
                     {roleChangeable && (
                       <button
                         className={`${smallButton} text-accent hover:bg-accent-soft/60 dark:text-teal-400 dark:hover:bg-teal-900/40`}
-                        aria-label={
-                          m.role === 'admin' ? `Dismiss ${m.display_name} as admin` : `Make ${m.display_name} an admin`
-                        }
+                        aria-label={`${m.role === 'admin' ? 'Dismiss as admin' : 'Make admin'}: ${m.display_name}`}
                         disabled={busy}
                         onClick={() => void setRole(m, m.role === 'admin' ? 'member' : 'admin')}
                       >
@@ -133,7 +131,7 @@ export function MembersDialog({
   );
 }
 
-/** The group's name, for owners and admins; saved when changed. */
+/** The group's name, for owners and admins; saved when changed. Until edited, it follows renames by others. */
 function RenameForm({
   c,
   busy,
@@ -143,16 +141,18 @@ function RenameForm({
   busy: boolean;
   run: (action: () => Promise<unknown>) => Promise<void>;
 }) {
-  const [title, setTitle] = useState(c.title ?? '');
+  const [draft, setDraft] = useState<string | null>(null);
+  const title = draft ?? c.title ?? '';
   const trimmed = title.trim();
   const changed = trimmed.length > 0 && trimmed !== (c.title ?? '');
 
   function save(e: FormEvent) {
     e.preventDefault();
     if (!changed) return;
-    void run(async () =>
-      upsertConversation(await api.patch<Conversation>(`/api/conversations/${c.id}`, { title: trimmed })),
-    );
+    void run(async () => {
+      upsertConversation(await api.patch<Conversation>(`/api/conversations/${c.id}`, { title: trimmed }));
+      setDraft(null);
+    });
   }
 
   return (
@@ -164,7 +164,7 @@ function RenameForm({
         <input
           id="group-name"
           value={title}
-          onChange={(e) => setTitle(e.target.value)}
+          onChange={(e) => setDraft(e.target.value)}
           maxLength={LIMITS.titleMax}
           required
           className="min-w-0 flex-1 rounded-xl border border-neutral-300 bg-white px-3 py-2 text-[15px] outline-none focus:border-accent focus:ring-2 focus:ring-accent/30 dark:border-neutral-700 dark:bg-neutral-900"

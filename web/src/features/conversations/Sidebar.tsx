@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { SelfUser } from '../../../../protocol/users.js';
 import { api, ApiError } from '../../api/rest';
@@ -32,12 +32,14 @@ export function Sidebar({
   const [failure, setFailure] = useState<string | null>(null);
   // While the pointer is over the list, rows keep their places (a chat that gets a message
   // moves up when the pointer leaves), so a click lands on the chat that was under it.
-  const [pointerOver, setPointerOver] = useState(false);
-  const held = useRef<string[] | null>(null);
-  let sorted = sortedConversations(list);
-  if (!pointerOver) held.current = null;
-  else if (!held.current) held.current = sorted.map((c) => c.id);
-  else sorted = inHeldOrder(sorted, held.current);
+  const [held, setHeld] = useState<string[] | null>(null);
+  // Search results take the list's place without a pointerleave: let go then too. (A stable
+  // callback: a new one each render would be called with null each render.)
+  const letGoWhenGone = useCallback((el: HTMLUListElement | null) => {
+    if (!el) setHeld(null);
+  }, []);
+  const newest = sortedConversations(list);
+  const sorted = held ? inHeldOrder(newest, held) : newest;
 
   /** Opens a chat; a failure said before goes. */
   function open(id: string) {
@@ -109,8 +111,9 @@ export function Sidebar({
         <ul
           className="min-h-0 flex-1 overflow-y-auto"
           aria-label="Chats"
-          onPointerEnter={(e) => e.pointerType === 'mouse' && setPointerOver(true)}
-          onPointerLeave={() => setPointerOver(false)}
+          onPointerEnter={(e) => e.pointerType === 'mouse' && setHeld(newest.map((c) => c.id))}
+          onPointerLeave={() => setHeld(null)}
+          ref={letGoWhenGone}
         >
           {!loaded &&
             sorted.length === 0 &&

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type DragEvent, type RefObject } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { Avatar } from '../../components/Avatar';
@@ -20,6 +20,8 @@ import { MessageOverlays } from './MessageOverlays';
 import { stageFiles } from '../../store/compose';
 import { snippetOf } from './snippet';
 
+type Panel = 'members' | 'leave' | 'search';
+
 const BASE_INDEX = 1_000_000;
 const CALL_BUTTONS = [
   { media: 'audio', label: 'Voice call', Icon: PhoneIcon },
@@ -30,8 +32,18 @@ const LIST_COMPONENTS = { Footer: () => <div className="h-3" /> };
 export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: string; onBack: () => void }) {
   const thread = useStore(messages, (s) => s.threads[c.id]);
   const outbox = useStore(messages, (s) => s.outbox);
-  // What the header opened: the members dialog, the leave confirmation, or the search bar.
-  const [panel, setPanel] = useState<'members' | 'leave' | 'search' | null>(null);
+  // What the header opened (the members dialog, the leave confirmation, or the search bar),
+  // for the conversation it was opened in: another conversation starts with none.
+  const [opened, setOpened] = useState<{ id: string; panel: Panel } | null>(null);
+  const panel = opened?.id === c.id ? opened.panel : null;
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const openPanel = (p: Panel) => setOpened({ id: c.id, panel: p });
+  /** Closes what is open in this conversation; focus goes back to the menu it came from. */
+  const closePanel = () => {
+    const id = c.id;
+    setOpened((o) => (o?.id === id ? null : o));
+    requestAnimationFrame(() => menuButton.current?.focus());
+  };
   const [atBottom, setAtBottom] = useState(true);
   const atBottomRef = useRef(true);
   const [error, setError] = useState<string | null>(null);
@@ -55,7 +67,6 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   useEffect(() => {
     setError(null);
-    setPanel(null);
     // `focus` as this render saw it: StrictMode runs the effect twice, after the focus was taken.
     openThread(c.id, !!focus).catch(() => setError('Could not load messages. Check your connection.'));
   }, [c.id]);
@@ -160,9 +171,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
       {...drop}
     >
       {panel === 'search' ? (
-        <ChatSearch key={c.id} c={c} myId={myId} onClose={() => setPanel(null)} />
+        <ChatSearch key={c.id} c={c} myId={myId} onClose={closePanel} />
       ) : (
-        <Header c={c} myId={myId} onBack={onBack} onOpen={setPanel} />
+        <Header c={c} myId={myId} onBack={onBack} onOpen={openPanel} menuButton={menuButton} />
       )}
       <div className="relative min-h-0 flex-1">
         {error && (
@@ -274,9 +285,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
         </div>
       )}
       {panel === 'members' && (
-        <MembersDialog c={c} myId={myId} onClose={() => setPanel(null)} onLeave={() => setPanel('leave')} />
+        <MembersDialog c={c} myId={myId} onClose={closePanel} onLeave={() => openPanel('leave')} />
       )}
-      {panel === 'leave' && <LeaveGroupDialog c={c} onClose={() => setPanel(null)} onLeft={onBack} />}
+      {panel === 'leave' && <LeaveGroupDialog c={c} onClose={closePanel} />}
     </section>
   );
 }
@@ -286,11 +297,13 @@ function Header({
   myId,
   onBack,
   onOpen,
+  menuButton,
 }: {
   c: Conversation;
   myId: string;
   onBack: () => void;
-  onOpen: (panel: 'members' | 'leave' | 'search') => void;
+  onOpen: (panel: Panel) => void;
+  menuButton: RefObject<HTMLButtonElement | null>;
 }) {
   const peer = peerOf(c, myId);
   const title = titleOf(c, myId);
@@ -336,7 +349,7 @@ function Header({
             <Icon />
           </button>
         ))}
-      <Menu label="Chat options">
+      <Menu label="Chat options" buttonRef={menuButton}>
         <button role="menuitem" onClick={() => onOpen('search')} className={menuItem}>
           Search in chat
         </button>

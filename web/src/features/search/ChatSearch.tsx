@@ -18,7 +18,8 @@ import {
 /**
  * Search in one conversation: a bar in the header's place, results over the messages.
  * Picking a result shows it in the conversation (highlighted) and folds the results away;
- * focusing the box again brings them back. Escape or the close button ends the search.
+ * a click in the box, typing or the down arrow brings them back. Escape or the close button
+ * ends the search.
  */
 export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string; onClose: () => void }) {
   const [query, setQuery] = useState('');
@@ -41,7 +42,13 @@ export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string
       onClose();
       return;
     }
-    if (moveAmongResults(e, panel.current, input.current)) setListOpen(true);
+    // Folded results come back with the arrow (then it moves into them).
+    if (!listOpen && e.key === 'ArrowDown' && q.length > 0) {
+      e.preventDefault();
+      setListOpen(true);
+      return;
+    }
+    moveAmongResults(e, panel.current, input.current);
   }
 
   async function pick(h: MessageHit) {
@@ -50,6 +57,8 @@ export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string
       await focusMessage(c.id, h.message.seq);
       setPickedId(h.message.id);
       setListOpen(false);
+      // Back in the box (the result's button is gone): Escape still ends the search.
+      input.current?.focus();
     } catch (err) {
       setOpenError(err instanceof ApiError ? err.message : 'Could not show that message. Check your connection.');
     }
@@ -85,7 +94,7 @@ export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string
             setListOpen(true);
             setOpenError(null);
           }}
-          onFocus={() => setListOpen(true)}
+          onClick={() => setListOpen(true)}
           onEnter={() => resultButtons(panel.current)[0]?.click()}
           inputRef={input}
           className="min-w-0 flex-1"

@@ -102,7 +102,7 @@ export function SearchBox({
   value,
   onChange,
   onEnter,
-  onFocus,
+  onClick,
   inputRef,
   className = '',
 }: {
@@ -110,7 +110,7 @@ export function SearchBox({
   value: string;
   onChange: (value: string) => void;
   onEnter: () => void;
-  onFocus?: () => void;
+  onClick?: () => void;
   inputRef: RefObject<HTMLInputElement | null>;
   className?: string;
 }) {
@@ -127,7 +127,7 @@ export function SearchBox({
         maxLength={200}
         value={value}
         onChange={(e) => onChange(e.target.value)}
-        onFocus={onFocus}
+        onClick={onClick}
         onKeyDown={(e) => {
           if (e.key === 'Enter') {
             e.preventDefault();
