@@ -117,6 +117,22 @@ test('a group owner adds and removes members, renames the group and makes an adm
   ];
   await createGroupInUi(olga, 'Book club', [pia]);
 
+  // The chat's menu by keyboard: arrows move (and wrap), Escape closes it back to its button.
+  const options = olga.page.getByRole('button', { name: 'Chat options' });
+  await options.focus();
+  await olga.page.keyboard.press('ArrowDown');
+  const item = (name: string) => olga.page.getByRole('menuitem', { name });
+  await expect(item('Search in chat')).toBeFocused();
+  await olga.page.keyboard.press('ArrowDown');
+  await expect(item('Members')).toBeFocused();
+  await olga.page.keyboard.press('End');
+  await expect(item('Leave group')).toBeFocused();
+  await olga.page.keyboard.press('ArrowDown');
+  await expect(item('Search in chat')).toBeFocused();
+  await olga.page.keyboard.press('Escape');
+  await expect(olga.page.getByRole('menu')).toHaveCount(0);
+  await expect(options).toBeFocused();
+
   await chatMenu(olga, 'Members');
   const members = olga.page.getByRole('dialog', { name: 'Members of Book club' });
   await members.getByRole('searchbox', { name: 'Search people' }).fill(quin.username);

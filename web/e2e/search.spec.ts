@@ -175,7 +175,11 @@ test('search in a chat finds that chat’s messages only, newest first, and show
   await chats.getByRole('button', { name: /Sam Inchat/ }).click();
   await expect(bubbles(reader).last()).toHaveText('filler 150');
 
-  await chatMenu(reader, 'Search in chat');
+  // By keyboard: the menu opens on its first item.
+  await reader.page.getByRole('button', { name: 'Chat options' }).focus();
+  await reader.page.keyboard.press('Enter');
+  await expect(reader.page.getByRole('menuitem', { name: 'Search in chat' })).toBeFocused();
+  await reader.page.keyboard.press('Enter');
   const box = reader.page.getByRole('searchbox', { name: 'Search in this chat' });
   await expect(box).toBeFocused();
   await box.fill(shared);
