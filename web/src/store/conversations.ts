@@ -40,7 +40,7 @@ export async function loadConversations() {
 const retries = new Map<string, ReturnType<typeof setTimeout>>();
 /** Signing out bumps it: a refresh of the previous account that ends later is ignored. */
 let generation = 0;
-export const REFRESH_RETRIES = 3;
+const REFRESH_RETRIES = 3;
 const REFRESH_RETRY_MS = 1000;
 
 /**

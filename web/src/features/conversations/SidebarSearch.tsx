@@ -10,6 +10,7 @@ import {
   moveAmongResults,
   resultButtons,
   HitButton,
+  SearchAlert,
   SearchBox,
   useMessageSearch,
   type MessageHit,
@@ -133,23 +134,11 @@ export function SidebarSearch({
             ))}
           </ul>
           <h3 className={heading}>Messages</h3>
-          {openError && (
-            <p
-              role="alert"
-              className="mx-3 my-1 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
-            >
-              {openError}
-            </p>
-          )}
+          {openError && <SearchAlert spacing="mx-3 my-1">{openError}</SearchAlert>}
           {q.length < MIN_MESSAGE_QUERY ? (
             <p className="px-4 py-2 text-sm text-neutral-500">Type at least 2 characters to search messages</p>
           ) : found.error && !stale ? (
-            <p
-              role="alert"
-              className="mx-3 my-1 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
-            >
-              {found.error}
-            </p>
+            <SearchAlert spacing="mx-3 my-1">{found.error}</SearchAlert>
           ) : found.results === null ? (
             <p className="px-4 py-2 text-sm text-neutral-500" aria-live="polite">
               Searching…

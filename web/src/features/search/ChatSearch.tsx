@@ -10,6 +10,7 @@ import {
   resultButtons,
   SEARCH_LIMIT,
   HitButton,
+  SearchAlert,
   SearchBox,
   useMessageSearch,
   type MessageHit,
@@ -110,23 +111,11 @@ export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string
           aria-label="Results in this chat"
           className="absolute inset-x-0 top-full z-20 max-h-[60vh] overflow-y-auto border-b border-neutral-200 bg-white pb-1 shadow-lg dark:border-neutral-800 dark:bg-neutral-900"
         >
-          {openError && (
-            <p
-              role="alert"
-              className="mx-3 my-2 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
-            >
-              {openError}
-            </p>
-          )}
+          {openError && <SearchAlert spacing="mx-3 my-2">{openError}</SearchAlert>}
           {q.length < MIN_MESSAGE_QUERY ? (
             <p className="px-4 py-3 text-sm text-neutral-500">Type at least 2 characters</p>
           ) : found.error && !stale ? (
-            <p
-              role="alert"
-              className="mx-3 my-2 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
-            >
-              {found.error}
-            </p>
+            <SearchAlert spacing="mx-3 my-2">{found.error}</SearchAlert>
           ) : found.results === null ? (
             <p className="px-4 py-3 text-sm text-neutral-500">Searching…</p>
           ) : hits.length === 0 ? (

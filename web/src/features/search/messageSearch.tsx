@@ -1,4 +1,4 @@
-import { useEffect, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useEffect, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { SearchIcon } from '../../components/Icons';
 import { Avatar } from '../../components/Avatar';
 import { listTime } from '../../components/format';
@@ -186,5 +186,17 @@ export function HitButton({
         </span>
       </span>
     </button>
+  );
+}
+
+/** A search's failure, said in the results (`spacing`: its margins there). */
+export function SearchAlert({ spacing, children }: { spacing: string; children: ReactNode }) {
+  return (
+    <p
+      role="alert"
+      className={`${spacing} rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300`}
+    >
+      {children}
+    </p>
   );
 }
