@@ -7,6 +7,8 @@ export const SearchQuery = z.object({
   q: z.string().trim().min(1, 'must not be empty').max(200),
   conversation_id: EntityId.optional(),
   limit: z.coerce.number().int().min(1).max(50).default(20),
+  /** The last message of the previous page: the next page holds the matches after it (older). */
+  before: EntityId.optional(),
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;
 
@@ -21,6 +23,9 @@ export const SearchResult = z.object({
       rank: z.number(),
     }),
   ),
+  /** People whose name or username matches (on the first page only). */
   users: z.array(PublicUser),
+  /** More matches past the last one: ask again with `before` = its message id. */
+  has_more: z.boolean(),
 });
 export type SearchResult = z.infer<typeof SearchResult>;

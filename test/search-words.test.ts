@@ -25,13 +25,33 @@ const find = async (u: TestUser, q: string) => {
   return (res.body.messages as { message: { content: string } }[]).map((m) => m.message.content);
 };
 
+/**
+ * Every match, a page of `size` at a time (each page after the last one's message): one list,
+ * never a page too long or a last page that says there is more.
+ */
+async function findAll(u: TestUser, q: string, size: number) {
+  const all: string[] = [];
+  let before = '';
+  for (let pages = 0; pages < 100; pages++) {
+    const res = await s.http.get(`/api/search?q=${encodeURIComponent(q)}&limit=${size}${before}`, u.token);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const found = res.body.messages as { message: { id: string; content: string } }[];
+    expect(found.length, q).toBeLessThanOrEqual(size);
+    all.push(...found.map((m) => m.message.content));
+    if (!res.body.has_more) return all;
+    expect(found.length, q).toBe(size);
+    before = `&before=${found.at(-1)!.message.id}`;
+  }
+  throw new Error(`${q}: still more after 100 pages`);
+}
+
 /** What a prefix match over all of the user's messages finds, newest first: the reference. */
-async function reference(u: TestUser, q: string) {
+async function reference(u: TestUser, q: string, limit = 50) {
   const query = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map((w) => `${w}:*`).join(' & ');
   const { rows } = await s.ctx.db.query<{ body: string }>(
     `SELECT m.body FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
       WHERE m.search_vector @@ to_tsquery('simple', $2) AND m.deleted_at IS NULL
-      ORDER BY m.created_at DESC, m.id DESC LIMIT 50`,
+      ORDER BY m.created_at DESC, m.id DESC LIMIT ${limit}`,
     [u.id, query],
   );
   return rows.map((r) => r.body);
@@ -114,6 +134,7 @@ describe('prefix search over the words index', () => {
       await hold.query('SELECT pg_advisory_lock($1)', [PASS_LOCK]);
       await hold.query(`UPDATE search_words_state SET through = '-infinity'`);
       for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
+      for (const q of queries) expect(await findAll(alice, q, 7), q).toEqual(await reference(alice, q, 1000));
       expect(await through()).toEqual(-Infinity);
     } finally {
       await hold.end();
@@ -147,10 +168,14 @@ describe('prefix search over the words index', () => {
       "('release' | 'releases')",
       "('build' | 'building')",
     ]);
-    // Covered, and then some sent since (read by time).
+    // Covered, and then some sent since (read by time). Paged too: a page past the newest
+    // starts in the words, and with the few sent since.
     for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
+    for (const q of queries) expect(await findAll(alice, q, 7), q).toEqual(await reference(alice, q, 1000));
     await sendText(s.http, alice, room, 'relish the kariboka build');
+    await sendText(s.http, bob, room, 'karibo again');
     for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
+    for (const q of queries) expect(await findAll(alice, q, 3), q).toEqual(await reference(alice, q, 1000));
     expect(await find(alice, 'satu bos mis 1')).toEqual(['satuka bosaka misari 1']);
     expect(await find(alice, 'satu sa bos bo mis mi 1 s')).toEqual(['satuka bosaka misari 1']);
     expect(await find(alice, 'rel bu')).toEqual([

@@ -28,6 +28,17 @@ beforeAll(async () => {
 });
 afterAll(() => s?.close());
 
+/** Runs `fn` on a connection of its own (no statement time limit), for seeding rows in bulk. */
+async function withSeed(server: TestServer, fn: (seed: pg.Client) => Promise<void>) {
+  const seed = new pg.Client({ connectionString: server.ctx.config.DATABASE_URL });
+  await seed.connect();
+  try {
+    await fn(seed);
+  } finally {
+    await seed.end();
+  }
+}
+
 const find = (u: TestUser, query: string) => s.http.get(`/api/search?${query}`, u.token);
 const texts = (res: { body: any }) => res.body.messages.map((m: any) => m.message.content);
 
@@ -125,9 +136,7 @@ describe('newest first, past the newest messages', () => {
     // Seqs 1–30 "zephyr" (old), then RECENT_WINDOW + 100 others, then 3 more "zephyr"
     // (newest): one clock second per seq.
     const last = 30 + RECENT_WINDOW + 100 + 3;
-    const seed = new pg.Client({ connectionString: s.ctx.config.DATABASE_URL });
-    await seed.connect();
-    try {
+    await withSeed(s, async (seed) => {
       await seed.query(
         `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
          SELECT $1, g, $2, 'seed-' || g,
@@ -139,9 +148,7 @@ describe('newest first, past the newest messages', () => {
       await seed.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [conversation, last]);
       // Back-dated messages: as after any import, the words index reads everything again.
       await seed.query(`UPDATE search_words_state SET through = '-infinity'`);
-    } finally {
-      await seed.end();
-    }
+    });
     const seqs = (res: { body: any }) => res.body.messages.map((m: any) => m.message.seq);
     const older = Array.from({ length: 17 }, (_, i) => 30 - i);
     // Three among the newest, the rest from the index: one order.
@@ -163,6 +170,142 @@ describe('newest first, past the newest messages', () => {
   });
 });
 
+describe('paging', () => {
+  it('pages through every match once, in one order, past the newest messages and within one batch’s moment', async () => {
+    const [dana, erin, fay] = await createUsers(s.http, 3);
+    const one = await createDirect(s.http, dana, erin);
+    const two = await createDirect(s.http, dana, fay);
+    // 40 "quokka" (old), RECENT_WINDOW + 50 others, 12 more "quokka" (newest), alternating
+    // between the two conversations; five messages share each moment, as a batch's do.
+    const last = 40 + RECENT_WINDOW + 50 + 12;
+    await withSeed(s, async (seed) => {
+      await seed.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
+         SELECT CASE WHEN g % 2 = 0 THEN $1::uuid ELSE $2::uuid END, g, $3, 'page-' || g,
+                CASE WHEN g <= 40 OR g > $4 - 12 THEN 'quokka ' ELSE 'wombat ' END || g,
+                now() - make_interval(secs => ($4 - g) / 5)
+           FROM generate_series(1, $4) AS g`,
+        [one, two, dana.id, last],
+      );
+      await seed.query('UPDATE conversations SET last_seq = $2 WHERE id = ANY($1)', [[one, two], last]);
+      await seed.query(`UPDATE search_words_state SET through = '-infinity'`);
+    });
+    const { rows } = await s.ctx.db.query<{ id: string }>(
+      `SELECT id FROM messages WHERE conversation_id = ANY($1) AND body LIKE 'quokka %'
+        ORDER BY created_at DESC, id DESC`,
+      [[one, two]],
+    );
+    const everyMatch = rows.map((r) => r.id);
+    expect(everyMatch).toHaveLength(52);
+
+    /** Every page's message ids, each page after the previous one's last message. */
+    async function pages(query: string, size: number) {
+      const found: string[][] = [];
+      let before = '';
+      for (;;) {
+        const res = await find(dana, `${query}&limit=${size}${before}`);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const ids = res.body.messages.map((m: any) => m.message.id as string);
+        found.push(ids);
+        if (!res.body.has_more) return found;
+        expect(ids).toHaveLength(size);
+        before = `&before=${ids.at(-1)}`;
+        expect(found.length).toBeLessThan(60);
+      }
+    }
+    // Across both conversations: by time, then id; the first page from the newest messages,
+    // the later ones from the full-text index, split within moments.
+    const all = await pages('q=quokka', 5);
+    expect(all.map((p) => p.length)).toEqual([5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 2]);
+    expect(all.flat()).toEqual(everyMatch);
+    // A page size the matches fill exactly: the last full page says there is no more.
+    expect((await pages('q=quokka', 13)).map((p) => p.length)).toEqual([13, 13, 13, 13]);
+    // A web-search query, and whole words from the words index once it has caught up.
+    expect((await pages('q=quokka%20-wombat', 7)).flat()).toEqual(everyMatch);
+    // One conversation: by seq, the order its members see.
+    const inOne = (await pages(`q=quokka&conversation_id=${one}`, 4)).flat();
+    const { rows: seqs } = await s.ctx.db.query<{ id: string }>(
+      `SELECT id FROM messages WHERE conversation_id = $1 AND body LIKE 'quokka %' ORDER BY seq DESC`,
+      [one],
+    );
+    expect(inOne).toEqual(seqs.map((r) => r.id));
+    // People are found on the first page only.
+    const named = await find(dana, `q=${erin.username.slice(0, 8)}`);
+    expect(named.body.users.map((u: any) => u.id)).toContain(erin.id);
+    const later = await find(dana, `q=${erin.username.slice(0, 8)}&before=${everyMatch[0]}`);
+    expect(later.body.users).toEqual([]);
+  });
+
+  it('takes the newest of a moment cut by the edge of the newest messages', async () => {
+    const [gina, hal] = await createUsers(s.http, 2);
+    const conversation = await createDirect(s.http, gina, hal);
+    // Ten "kumquat" sharing one moment (an hour ahead: the newest on the server), then
+    // RECENT_WINDOW - 2 newer ones: the newest RECENT_WINDOW messages end within the ten.
+    const last = RECENT_WINDOW + 8;
+    await withSeed(s, async (seed) => {
+      await seed.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
+         SELECT $1, g, $2, 'tie-' || g, CASE WHEN g <= 10 THEN 'kumquat ' ELSE 'pomelo ' END || g,
+                now() + interval '1 hour' + make_interval(secs => CASE WHEN g <= 10 THEN 0 ELSE g / 1000.0 END)
+           FROM generate_series(1, $3) AS g`,
+        [conversation, hal.id, last],
+      );
+      await seed.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [conversation, last]);
+    });
+    const { rows } = await s.ctx.db.query<{ id: string }>(
+      `SELECT id FROM messages WHERE conversation_id = $1 AND body LIKE 'kumquat %' ORDER BY id DESC`,
+      [conversation],
+    );
+    const ids = (res: { body: any }) => res.body.messages.map((m: any) => m.message.id);
+    expect(ids(await find(gina, 'q=kumquat&limit=1'))).toEqual([rows[0]!.id]);
+    const all: string[] = [];
+    let before = '';
+    for (let i = 0; i < 10; i++) {
+      const res = await find(gina, `q=kumquat&limit=3${before}`);
+      all.push(...ids(res));
+      if (!res.body.has_more) break;
+      before = `&before=${all.at(-1)}`;
+    }
+    expect(all).toEqual(rows.map((r) => r.id));
+  });
+
+  it('continues only after a message the caller may search: anything else is an empty last page', async () => {
+    await sendText(s.http, alice, direct, '会議の資料を送ります');
+    await sendText(s.http, alice, direct, '会議室は二階です');
+    // Text without spaces pages too.
+    const first = await find(alice, `q=${encodeURIComponent('会議')}&limit=2`);
+    expect(texts(first)).toEqual(['会議室は二階です', '会議の資料を送ります']);
+    expect(first.body.has_more).toBe(true);
+    const next = await find(
+      alice,
+      `q=${encodeURIComponent('会議')}&limit=2&before=${first.body.messages[1].message.id}`,
+    );
+    expect(texts(next)).toEqual(['会議は明日の午後三時です']);
+    expect(next.body.has_more).toBe(false);
+
+    const theirs = (await find(bob, 'q=pineapple')).body.messages[0].message.id;
+    const mine = (await find(alice, 'q=noon')).body.messages[0].message.id;
+    for (const [who, query] of [
+      [alice, `q=lunch&before=${theirs}`], // a conversation Alice is not in
+      [carol, `q=lunch&before=${mine}`],
+      [alice, `q=lunch&conversation_id=${group}&before=${mine}`], // another conversation than asked
+      [alice, 'q=lunch&before=not-a-message'],
+      [alice, `q=${encodeURIComponent('会議')}&before=${theirs}`],
+    ] as const) {
+      const res = await find(who, query);
+      expect(res.status, query).toBe(200);
+      expect(res.body, query).toEqual({ messages: [], users: [], has_more: false });
+    }
+    // Alice's own cursor: what is older than it.
+    expect(texts(await find(alice, `q=lunch&before=${mine}`))).toEqual([]);
+    const lunch = (await find(alice, 'q=lunch')).body.messages.map((m: any) => m.message.id);
+    expect(lunch).toHaveLength(2);
+    expect((await find(alice, `q=lunch&before=${lunch[0]}`)).body.messages.map((m: any) => m.message.id)).toEqual([
+      lunch[1],
+    ]);
+  });
+});
+
 describe('a search too broad to finish in time', () => {
   let slow: TestServer;
   beforeAll(async () => {
@@ -176,9 +319,7 @@ describe('a search too broad to finish in time', () => {
     const [dana, erin] = await createUsers(slow.http, 2);
     const conversation = await createDirect(slow.http, dana, erin);
     // Seeded over a connection of its own (no statement time limit).
-    const seed = new pg.Client({ connectionString: slow.ctx.config.DATABASE_URL });
-    await seed.connect();
-    try {
+    await withSeed(slow, async (seed) => {
       await seed.query(
         `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body)
          SELECT $1, g, $2, 'seed-' || g, (ARRAY['coffee', 'tea'])[1 + g % 2] || ' number ' || g
@@ -186,9 +327,7 @@ describe('a search too broad to finish in time', () => {
         [conversation, erin.id],
       );
       await seed.query('UPDATE conversations SET last_seq = 200000 WHERE id = $1', [conversation]);
-    } finally {
-      await seed.end();
-    }
+    });
 
     // Never in one message: the newest cannot answer it, and the index must intersect both.
     const res = await slow.http.get('/api/search?q=coffee%20tea', dana.token);

@@ -5,7 +5,9 @@ import { benchServer, httpGetter, percentiles, seedConversation, seedUsers } fro
  * PostgreSQL itself (INSERT ... SELECT generate_series: no rows cross the wire), then
  * random history pages over HTTP (newest page, a page before a random seq, a page after one),
  * then searches over all of them (a seq number, a rare code, a common word, a prefix, and
- * two pairs of common words never in one message: one pair in runs, one scattered). `healthz_ms` is the machine's floor in the same run.
+ * two pairs of common words never in one message: one pair in runs, one scattered), and the
+ * next page of each search that has one (`before` its last result: `search_next_page_ms`).
+ * `healthz_ms` is the machine's floor in the same run.
  */
 export async function history(o: { messages: number; conversations: number; requests: number; searches: number }) {
   const srv = await benchServer();
@@ -87,6 +89,8 @@ export async function history(o: { messages: number; conversations: number; requ
     const searchMs: number[] = [];
     const searchTimeouts: Record<string, number> = {};
     const searchByKind: Record<string, number[]> = {};
+    const nextMs: number[] = [];
+    const nextByKind: Record<string, number[]> = {};
     for (let i = 0; i < o.searches; i++) {
       const code = `ref${10000 + Math.floor(Math.random() * 90000)}`;
       const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build', 'red green'][
@@ -99,13 +103,28 @@ export async function history(o: { messages: number; conversations: number; requ
       searchMs.push(ms);
       (searchByKind[kind] ??= []).push(ms);
       // 503: stopped at SEARCH_TIMEOUT_MS (counted per query; its time is in search_ms too).
-      if (res.status === 503) searchTimeouts[kind] = (searchTimeouts[kind] ?? 0) + 1;
-      else if (res.status !== 200) throw new Error(`search answered ${res.status}`);
+      if (res.status === 503) {
+        searchTimeouts[kind] = (searchTimeouts[kind] ?? 0) + 1;
+        continue;
+      }
+      if (res.status !== 200) throw new Error(`search answered ${res.status}`);
+      const page = JSON.parse(res.body) as { messages: { message: { id: string } }[]; has_more: boolean };
+      if (!page.has_more) continue;
+      const before = page.messages.at(-1)!.message.id;
+      const t = performance.now();
+      const next = await get(`/api/search?q=${encodeURIComponent(q)}&limit=20&before=${before}`, auth);
+      const nextPageMs = performance.now() - t;
+      nextMs.push(nextPageMs);
+      (nextByKind[kind] ??= []).push(nextPageMs);
+      if (next.status === 503) searchTimeouts[`${kind}, next page`] = (searchTimeouts[`${kind}, next page`] ?? 0) + 1;
+      else if (next.status !== 200) throw new Error(`search's next page answered ${next.status}`);
     }
     return {
       search_ms: percentiles(searchMs),
       search_ms_by_query: Object.fromEntries(Object.entries(searchByKind).map(([k, v]) => [k, percentiles(v)])),
       search_timeouts: searchTimeouts,
+      search_next_page_ms: percentiles(nextMs),
+      search_next_page_ms_by_query: Object.fromEntries(Object.entries(nextByKind).map(([k, v]) => [k, percentiles(v)])),
       scenario: 'history',
       options: o,
       seeded_messages: per * o.conversations,

@@ -6,6 +6,7 @@ import { requireMember } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { searchUsers } from '../users/service.js';
 import { expandPrefixes } from './words.js';
+import { isUuid } from '../ids.js';
 
 // Scripts written without spaces between words: full-text lexemes do not split them.
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
@@ -40,30 +41,38 @@ const SEARCH_WORK_MEM = '64MB';
 export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<SearchResult> {
   // Within one conversation: the caller's own, or the same 404 as every conversation route.
   if (q.conversation_id !== undefined) await requireMember(ctx.db, q.conversation_id, userId);
-  const users = await searchUsers(ctx, userId, q.q.slice(0, 96));
+  // People only on the first page: the next pages are more of the same messages.
+  const users = q.before === undefined ? await searchUsers(ctx, userId, q.q.slice(0, 96)) : [];
   const scope = q.conversation_id ?? null;
+  // One more than asked for: whether there is a next page.
+  const want = q.limit + 1;
+  const page = (ids: string[]) => ({ ids: ids.slice(0, q.limit), hasMore: ids.length > q.limit });
 
   if (UNSPACED.test(q.q)) {
     const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const ids = await bounded(ctx, async (tx) => {
+    const found = await bounded(ctx, async (tx) => {
+      const p = new Params(userId, pattern, scope, want);
+      const after = await continuing(tx, p, q, scope);
+      if (after === null) return page([]);
       const { rows } = await tx.query<{ id: string }>(
         `SELECT m.id FROM messages m
           WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
-            AND ${MEMBER}
-          ORDER BY m.created_at DESC, m.id DESC LIMIT $4`,
-        [userId, pattern, scope, q.limit],
+            AND ${MEMBER} AND ${after('m')}
+          ORDER BY ${orderOf(scope, 'm')} LIMIT $4`,
+        p.values,
       );
-      return rows.map((r) => r.id);
+      return page(rows.map((r) => r.id));
     });
-    const rows = await present(ctx, ids, '1::float4');
+    const rows = await present(ctx, found.ids, '1::float4');
     return {
       users,
       messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: substringSnippet(r.body, q.q) })),
+      has_more: found.hasMore,
     };
   }
 
   const lexemes = words(q.q);
-  if (lexemes.length === 0) return { messages: [], users };
+  if (lexemes.length === 0) return { messages: [], users, has_more: false };
   // What to mark in the snippet: the query's words, less the excluded ones (-word).
   const excluded = new Set(words((q.q.match(/(?:^|\s)-[\p{L}\p{N}]+/gu) ?? []).join(' ')));
   const wanted = lexemes.filter((w) => !excluded.has(w));
@@ -75,16 +84,26 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   const live = `m.deleted_at IS NULL AND ${MEMBER}`;
   const matches = `m.search_vector @@ query AND ${live}`;
   const inScope = '($4::uuid IS NULL OR m.conversation_id = $4::uuid)';
-  const ids = await bounded(ctx, async (tx) => {
-    // 1. The newest messages, walked back in time by index (one conversation's by seq).
-    // The outer order is the inner one, so the walk stops at the limit'th match.
-    const [where, order] = scope ? ['WHERE conversation_id = $4', 'seq DESC'] : ['', 'created_at DESC'];
+  const order = orderOf(scope, 'm');
+  const found = await bounded(ctx, async (tx) => {
+    const p = new Params(userId, tsquery.text, want, scope);
+    const after = await continuing(tx, p, q, scope);
+    if (after === null) return page([]);
+    // 1. The newest messages (after the previous page, if any), walked back in time by index
+    // (one conversation's by seq), so the walk stops at the want'th match. Across
+    // conversations the window ends with every message of its last moment (WITH TIES): the
+    // matches among them are then exactly the newest by time and id, without sorting the
+    // window by id too (one batch's messages share a moment).
+    const window = scope
+      ? `WHERE conversation_id = $4 AND ${after('messages')} ORDER BY seq DESC LIMIT ${RECENT_WINDOW}`
+      : `WHERE $4::uuid IS NULL AND ${after('messages')}
+          ORDER BY created_at DESC FETCH FIRST ${RECENT_WINDOW} ROWS WITH TIES`;
     const newest = await tx.query<{ id: string }>(
-      `SELECT m.id FROM ${query}, (SELECT * FROM messages ${where} ORDER BY ${order} LIMIT ${RECENT_WINDOW}) m
-        WHERE ${matches} ORDER BY m.${order} LIMIT $3`,
-      scope ? [userId, tsquery.text, q.limit, scope] : [userId, tsquery.text, q.limit],
+      `SELECT m.id FROM ${query}, (SELECT * FROM messages ${window}) m
+        WHERE ${matches} ORDER BY ${order} LIMIT $3`,
+      p.values,
     );
-    if (newest.rows.length === q.limit) return newest.rows.map((r) => r.id);
+    if (newest.rows.length === want) return page(newest.rows.map((r) => r.id));
     // 2. Too few there: every match, from the full-text index, once, checked against the
     // caller's memberships in a hash. The planner is kept from two plans it picks on bad
     // estimates: walking the time index again (it expects matches to be spread evenly: for a
@@ -103,11 +122,11 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     const expansion = tsquery.fn === 'to_tsquery' ? await expandPrefixes(tx, lexemes) : null;
     if (!expansion) {
       const all = await tx.query<{ id: string }>(
-        `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ${inScope}
-          ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
-        [userId, tsquery.text, q.limit, scope],
+        `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ${inScope} AND ${after('m')}
+          ORDER BY ${order} LIMIT $3`,
+        p.values,
       );
-      return all.rows.map((r) => r.id);
+      return page(all.rows.map((r) => r.id));
     }
     // The words cover the messages created and edited before `through`; the few since are
     // read by time and matched as prefixes (materialized: never through the full-text index),
@@ -117,32 +136,84 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     // every match of one word against the other: where the words come in runs (a topic of a
     // day), 62 ms against 8.5 for two words in 1.7M of 10M messages each, never together;
     // scattered at random, 86 against 75 ms (decision 025).
-    const wordsMatch = expansion.words?.map((_, n) => `m.search_vector @@ $${6 + n}::tsquery`).join(' AND ');
+    const through = p.add(expansion.through);
+    const wordsMatch = expansion.words?.map((w) => `m.search_vector @@ ${p.add(w)}::tsquery`).join(' AND ');
     const [covered, notCovered] = wordsMatch
       ? [
-          `SELECT m.id, m.created_at FROM messages m
-            WHERE ${wordsMatch} AND ${live} AND ${inScope}
+          `SELECT m.id, m.created_at, m.seq FROM messages m
+            WHERE ${wordsMatch} AND ${live} AND ${inScope} AND ${after('m')}
            UNION ALL `,
           `AND NOT (${wordsMatch})`,
         ]
       : ['', ''];
     const all = await tx.query<{ id: string }>(
       `WITH recent AS MATERIALIZED (
-         SELECT id, created_at, conversation_id, deleted_at, search_vector FROM messages
-          WHERE created_at >= $5 OR edited_at >= $5)
+         SELECT id, created_at, seq, conversation_id, deleted_at, search_vector FROM messages
+          WHERE created_at >= ${through} OR edited_at >= ${through})
        SELECT id FROM (
-         ${covered}SELECT m.id, m.created_at FROM ${query}, recent m
-          WHERE ${matches} ${notCovered} AND ${inScope}) found
-        ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [userId, tsquery.text, q.limit, scope, expansion.through, ...(expansion.words ?? [])],
+         ${covered}SELECT m.id, m.created_at, m.seq FROM ${query}, recent m
+          WHERE ${matches} ${notCovered} AND ${inScope} AND ${after('m')}) found
+        ORDER BY ${orderOf(scope, 'found')} LIMIT $3`,
+      p.values,
     );
-    return all.rows.map((r) => r.id);
+    return page(all.rows.map((r) => r.id));
   });
-  const rows = await present(ctx, ids, `ts_rank(m.search_vector, ${tsquery.fn}('simple', $2))`, [tsquery.text]);
+  const rows = await present(ctx, found.ids, `ts_rank(m.search_vector, ${tsquery.fn}('simple', $2))`, [tsquery.text]);
   return {
     users,
     messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
+    has_more: found.hasMore,
   };
+}
+
+/** A statement's parameters: the first ones fixed, more added as `$n`. */
+class Params {
+  readonly values: unknown[];
+  constructor(...first: unknown[]) {
+    this.values = first;
+  }
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * Results' order: newest first. In one conversation by seq, the order its members see; across
+ * conversations by time, then id (one batch's messages share a time).
+ */
+const orderOf = (scope: string | null, alias: string) =>
+  scope ? `${alias}.seq DESC` : `${alias}.created_at DESC, ${alias}.id DESC`;
+
+/**
+ * Where a page starts: past `before`, the previous page's last message, in `orderOf`'s order
+ * (a condition on `alias`, its values added to `p`); every message on the first page. Null when
+ * `before` is not a message the caller may search (an empty page: nothing to say about it).
+ */
+async function continuing(
+  tx: Queryable,
+  p: Params,
+  q: SearchQuery,
+  scope: string | null,
+): Promise<((alias: string) => string) | null> {
+  if (q.before === undefined) return () => 'true';
+  if (!isUuid(q.before)) return null;
+  // Its time as text: a Date would cut it to the millisecond.
+  const { rows } = await tx.query<{ at: string; seq: number }>(
+    `SELECT m.created_at::text AS at, m.seq FROM messages m
+      WHERE m.id = $2 AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid) AND ${MEMBER}`,
+    [p.values[0], q.before, scope],
+  );
+  const last = rows[0];
+  if (!last) return null;
+  if (scope) {
+    const seq = p.add(last.seq);
+    return (a) => `${a}.seq < ${seq}`;
+  }
+  const [at, id] = [p.add(last.at), p.add(q.before)];
+  // Spelled out, not as a row comparison: the time index bounds the walk either way.
+  return (a) =>
+    `${a}.created_at <= ${at}::timestamptz AND (${a}.created_at < ${at}::timestamptz OR ${a}.id < ${id}::uuid)`;
 }
 
 /**

@@ -228,3 +228,64 @@ test('search in a chat finds that chat’s messages only, newest first, and show
   }
   await reader.page.context().close();
 });
+
+test('past the newest 30 matches: older results on request, in the sidebar and in a chat', async ({
+  browser,
+}, info) => {
+  const reader = await signUp(browser, server.url, 'Uma Pager', info.project.use);
+  const writer = await apiUser('Vic Pager');
+  const conv = await directChat(writer.token, await myId(reader.page));
+  const many = word('tamarind');
+  for (let i = 1; i <= 70; i++) await post(writer.token, conv.id, `${many} note ${i}`);
+  const chats = reader.page.getByRole('list', { name: 'Chats' });
+  await expect(chats.getByRole('button', { name: /Vic Pager/ })).toBeVisible();
+
+  // The sidebar: 30, then by keyboard the next 30 (focus on the first of them), then the rest.
+  await searchBox(reader.page).fill(many);
+  await expect(messageResults(reader.page)).toHaveCount(30);
+  await expect(messageResults(reader.page).first()).toContainText('note 70');
+  const older = reader.page.getByRole('button', { name: 'Show older results' });
+  await older.focus();
+  await reader.page.keyboard.press('ArrowUp');
+  await expect(messageResults(reader.page).nth(29)).toBeFocused();
+  await reader.page.keyboard.press('ArrowDown');
+  await expect(older).toBeFocused();
+  await reader.page.keyboard.press('Enter');
+  await expect(messageResults(reader.page)).toHaveCount(60);
+  await expect(messageResults(reader.page).nth(30)).toBeFocused();
+  await expect(messageResults(reader.page).nth(30)).toContainText('note 40');
+  await older.click();
+  await expect(messageResults(reader.page)).toHaveCount(70);
+  await expect(older).toHaveCount(0);
+  await expect(messageResults(reader.page).last()).toContainText(/note 1$/);
+  await expect(messageResults(reader.page).nth(60)).toBeFocused();
+  await expect(messageResults(reader.page).nth(60)).toContainText(/note 10$/);
+  const texts = await messageResults(reader.page).allTextContents();
+  expect(new Set(texts).size).toBe(70);
+  await searchBox(reader.page).press('Escape');
+
+  // In the chat: the count says there are more until there are not.
+  await chats.getByRole('button', { name: /Vic Pager/ }).click();
+  await expect(bubbles(reader).last()).toHaveText(`${many} note 70`);
+  await chatMenu(reader, 'Search in chat');
+  const box = reader.page.getByRole('searchbox', { name: 'Search in this chat' });
+  await box.fill(many.slice(0, 9));
+  const results = reader.page.getByRole('region', { name: 'Results in this chat' }).getByTestId('chat-search-result');
+  const count = reader.page.getByTestId('chat-search-count');
+  await expect(results).toHaveCount(30);
+  await expect(count).toHaveText('30+ results');
+  await older.click();
+  await expect(results).toHaveCount(60);
+  await expect(count).toHaveText('60+ results');
+  await older.scrollIntoViewIfNeeded();
+  await reader.page.screenshot({ path: shot('older-results') });
+  await older.click();
+  await expect(results).toHaveCount(70);
+  await expect(count).toHaveText('70 results');
+  await expect(older).toHaveCount(0);
+  // The oldest, far back in the history, opens highlighted.
+  await results.last().click();
+  await expect(bubbles(reader).filter({ hasText: new RegExp(`${many} note 1$`) })).toBeInViewport();
+  await expect(reader.page.locator('[data-highlighted]').getByTestId('message-text')).toHaveText(`${many} note 1`);
+  await reader.page.context().close();
+});

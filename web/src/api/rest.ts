@@ -138,11 +138,15 @@ export class Api {
     return this.call<T>('GET', path);
   }
 
-  /** Searches the caller's conversations (messages) and people; `signal` cancels a stale search. */
-  search(q: string, opts: { conversationId?: string; limit?: number; signal?: AbortSignal } = {}) {
+  /**
+   * Searches the caller's conversations (messages) and people; `before` (a message id) asks for
+   * the matches older than it; `signal` cancels a stale search.
+   */
+  search(q: string, opts: { conversationId?: string; limit?: number; before?: string; signal?: AbortSignal } = {}) {
     const params = new URLSearchParams({ q });
     if (opts.conversationId) params.set('conversation_id', opts.conversationId);
     if (opts.limit) params.set('limit', String(opts.limit));
+    if (opts.before) params.set('before', opts.before);
     return this.call<SearchResult>('GET', `/api/search?${params.toString()}`, undefined, true, false, opts.signal);
   }
   post<T>(path: string, body?: unknown) {

@@ -10,6 +10,7 @@ import {
   moveAmongResults,
   resultButtons,
   HitButton,
+  MoreResults,
   SearchAlert,
   SearchBox,
   useMessageSearch,
@@ -170,6 +171,7 @@ export function SidebarSearch({
               })}
             </ul>
           )}
+          {found.results !== null && !stale && <MoreResults found={found} results={results} />}
         </div>
       )}
     </div>

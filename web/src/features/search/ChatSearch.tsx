@@ -8,8 +8,8 @@ import {
   MIN_MESSAGE_QUERY,
   moveAmongResults,
   resultButtons,
-  SEARCH_LIMIT,
   HitButton,
+  MoreResults,
   SearchAlert,
   SearchBox,
   useMessageSearch,
@@ -70,7 +70,7 @@ export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string
       ? ''
       : hits.length === 0
         ? 'No results'
-        : `${hits.length}${hits.length === SEARCH_LIMIT ? '+' : ''} ${hits.length === 1 ? 'result' : 'results'}`;
+        : `${hits.length}${found.hasMore ? '+' : ''} ${hits.length === 1 ? 'result' : 'results'}`;
 
   return (
     <div className="relative" onKeyDown={onKeyDown}>
@@ -140,6 +140,7 @@ export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string
               })}
             </ul>
           )}
+          {!stale && <MoreResults found={found} results={panel} />}
         </div>
       )}
     </div>

@@ -1,4 +1,4 @@
-import { useEffect, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { SearchIcon } from '../../components/Icons';
 import { Avatar } from '../../components/Avatar';
 import { listTime } from '../../components/format';
@@ -18,29 +18,49 @@ export interface MessageSearchState {
   results: MessageHit[] | null;
   error: string | null;
   loading: boolean;
+  /** More (older) matches than `results` holds. */
+  hasMore: boolean;
+  /** Older results on their way (`more`). */
+  loadingMore: boolean;
+  /** Why the last `more` failed. */
+  moreError: string | null;
 }
+
+const IDLE: MessageSearchState = {
+  q: '',
+  results: null,
+  error: null,
+  loading: false,
+  hasMore: false,
+  loadingMore: false,
+  moreError: null,
+};
+
+const failure = (err: unknown, fallback: string) => (err instanceof ApiError ? err.message : fallback);
 
 /**
  * Message search, everywhere or in one conversation: debounced, at least two characters,
- * stale requests cancelled.
+ * stale requests cancelled. `more` adds the next page of older matches to the results.
  */
-export function useMessageSearch(query: string, conversationId?: string): MessageSearchState {
-  const [state, setState] = useState<MessageSearchState>({ q: '', results: null, error: null, loading: false });
+export function useMessageSearch(query: string, conversationId?: string): MessageSearchState & { more: () => void } {
+  const [state, setState] = useState<MessageSearchState>(IDLE);
+  // The running request (first page or more) of the current query, cancelled when it changes.
+  const running = useRef<AbortController | null>(null);
   useEffect(() => {
     const q = query.trim();
     if (q.length < MIN_MESSAGE_QUERY) {
-      setState({ q: '', results: null, error: null, loading: false });
+      setState(IDLE);
       return;
     }
     setState((s) => ({ ...s, loading: true }));
     const ctrl = new AbortController();
+    running.current = ctrl;
     const t = setTimeout(() => {
       api.search(q.slice(0, 200), { conversationId, limit: SEARCH_LIMIT, signal: ctrl.signal }).then(
-        (r) => setState({ q, results: r.messages, error: null, loading: false }),
+        (r) => setState({ ...IDLE, q, results: r.messages, hasMore: r.has_more }),
         (err: unknown) => {
           if (ctrl.signal.aborted) return;
-          const msg = err instanceof ApiError ? err.message : 'Search failed';
-          setState({ q, results: null, error: msg, loading: false });
+          setState({ ...IDLE, q, error: failure(err, 'Search failed') });
         },
       );
     }, DEBOUNCE_MS);
@@ -49,7 +69,81 @@ export function useMessageSearch(query: string, conversationId?: string): Messag
       ctrl.abort();
     };
   }, [query, conversationId]);
-  return state;
+
+  const more = useCallback(() => {
+    const ctrl = running.current;
+    const { q, results, hasMore, loading, loadingMore } = state;
+    const last = results?.at(-1);
+    if (!ctrl || ctrl.signal.aborted || !last || !hasMore || loading || loadingMore) return;
+    setState((s) => ({ ...s, loadingMore: true, moreError: null }));
+    api
+      .search(q.slice(0, 200), { conversationId, limit: SEARCH_LIMIT, before: last.message.id, signal: ctrl.signal })
+      .then(
+        (r) => {
+          if (ctrl.signal.aborted) return;
+          setState((s) => {
+            const seen = new Set(s.results?.map((h) => h.message.id));
+            const added = r.messages.filter((h) => !seen.has(h.message.id));
+            return { ...s, results: [...(s.results ?? []), ...added], hasMore: r.has_more, loadingMore: false };
+          });
+        },
+        (err: unknown) => {
+          if (ctrl.signal.aborted) return;
+          setState((s) => ({ ...s, loadingMore: false, moreError: failure(err, 'Could not load more results') }));
+        },
+      );
+  }, [state, conversationId]);
+
+  return { ...state, more };
+}
+
+/**
+ * The end of a search's results: a button for the older ones while there are more (focus
+ * moves to the first of them when they come, so the arrows carry on from there), and why the
+ * last try failed.
+ */
+export function MoreResults({
+  found,
+  results,
+}: {
+  found: ReturnType<typeof useMessageSearch>;
+  results: RefObject<HTMLElement | null>;
+}) {
+  const [focusAfter, setFocusAfter] = useState<string | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const hits = found.results;
+  useEffect(() => {
+    if (focusAfter === null || found.loadingMore) return;
+    setFocusAfter(null);
+    // Unless focus went elsewhere meanwhile (or the button, the last page in, is gone).
+    const at = document.activeElement;
+    if (at !== button.current && at !== document.body && at !== null) return;
+    const ids = hits?.map((h) => h.message.id) ?? [];
+    const next = ids[ids.indexOf(focusAfter) + 1];
+    const target = next && results.current?.querySelector<HTMLElement>(`[data-hit-id="${CSS.escape(next)}"]`);
+    (target || button.current)?.focus();
+  }, [focusAfter, found.loadingMore, hits, results]);
+  if (!found.hasMore && !found.moreError) return null;
+  return (
+    <div className="px-3 pt-1 pb-2">
+      {found.moreError && <SearchAlert spacing="mb-2">{found.moreError}</SearchAlert>}
+      {found.hasMore && (
+        <button
+          ref={button}
+          data-result
+          aria-busy={found.loadingMore}
+          className="w-full rounded-lg px-3 py-2 text-sm font-medium text-accent hover:bg-neutral-100 focus-visible:bg-neutral-100 dark:hover:bg-neutral-800 dark:focus-visible:bg-neutral-800"
+          onClick={() => {
+            if (found.loadingMore) return;
+            setFocusAfter(hits?.at(-1)?.message.id ?? null);
+            found.more();
+          }}
+        >
+          {found.loadingMore ? 'Loading older results…' : 'Show older results'}
+        </button>
+      )}
+    </div>
+  );
 }
 
 /** A hit's snippet: matched words marked (as text, never as HTML). */
@@ -167,6 +261,7 @@ export function HitButton({
   return (
     <button
       data-result
+      data-hit-id={hit.message.id}
       data-testid={testId}
       aria-current={current ? 'true' : undefined}
       className={hitButton}
