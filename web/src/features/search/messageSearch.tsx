@@ -46,8 +46,9 @@ export function useMessageSearch(query: string, conversationId?: string): Messag
   const [state, setState] = useState<MessageSearchState>(IDLE);
   // The running request (first page or more) of the current query, cancelled when it changes.
   const running = useRef<AbortController | null>(null);
+  // The trimmed query: a space typed at the end neither searches again nor drops older pages.
+  const q = query.trim();
   useEffect(() => {
-    const q = query.trim();
     if (q.length < MIN_MESSAGE_QUERY) {
       setState(IDLE);
       return;
@@ -57,7 +58,10 @@ export function useMessageSearch(query: string, conversationId?: string): Messag
     running.current = ctrl;
     const t = setTimeout(() => {
       api.search(q.slice(0, 200), { conversationId, limit: SEARCH_LIMIT, signal: ctrl.signal }).then(
-        (r) => setState({ ...IDLE, q, results: r.messages, hasMore: r.has_more }),
+        (r) => {
+          if (ctrl.signal.aborted) return;
+          setState({ ...IDLE, q, results: r.messages, hasMore: r.has_more });
+        },
         (err: unknown) => {
           if (ctrl.signal.aborted) return;
           setState({ ...IDLE, q, error: failure(err, 'Search failed') });
@@ -68,16 +72,21 @@ export function useMessageSearch(query: string, conversationId?: string): Messag
       clearTimeout(t);
       ctrl.abort();
     };
-  }, [query, conversationId]);
+  }, [q, conversationId]);
 
   const more = useCallback(() => {
     const ctrl = running.current;
-    const { q, results, hasMore, loading, loadingMore } = state;
+    const { results, hasMore, loading, loadingMore } = state;
     const last = results?.at(-1);
     if (!ctrl || ctrl.signal.aborted || !last || !hasMore || loading || loadingMore) return;
     setState((s) => ({ ...s, loadingMore: true, moreError: null }));
     api
-      .search(q.slice(0, 200), { conversationId, limit: SEARCH_LIMIT, before: last.message.id, signal: ctrl.signal })
+      .search(state.q.slice(0, 200), {
+        conversationId,
+        limit: SEARCH_LIMIT,
+        before: last.message.id,
+        signal: ctrl.signal,
+      })
       .then(
         (r) => {
           if (ctrl.signal.aborted) return;
