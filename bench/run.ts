@@ -12,7 +12,7 @@
  *   npm run bench -- costs --body text    ... and what each index and foreign key of messages adds to it
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { messaging } from './scenarios/messaging.js';
@@ -149,6 +149,8 @@ const machine = {
   memory_gib: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
+/** Another build's server entry (A/B runs), if any: the figures are that build's, not `commit`'s. */
+const server = process.env.BENCH_SERVER || null;
 const results: Result[] = [];
 for (const name of chosen) {
   const run = scenarios[name];
@@ -161,7 +163,14 @@ for (const name of chosen) {
 }
 mkdirSync('bench/results', { recursive: true });
 // A run with other bodies than the default says so in its name (and is not overwritten by one with the default).
-const suffix = values.body === 'uuid' ? '' : `-${values.body}`;
-const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${commit}-${chosen.join('+')}${suffix}.json`;
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), commit, machine, results }, null, 2));
+// A run of another build (BENCH_SERVER) says so too, and names that build in the file.
+const suffix = (values.body === 'uuid' ? '' : `-${values.body}`) + (server ? '-other-build' : '');
+const base = `bench/results/${new Date().toISOString().slice(0, 10)}-${commit}-${chosen.join('+')}${suffix}`;
+// Never over an earlier run's file: the next free -2, -3, ...
+let file = `${base}.json`;
+for (let n = 2; existsSync(file); n++) file = `${base}-${n}.json`;
+writeFileSync(
+  file,
+  JSON.stringify({ date: new Date().toISOString(), commit, ...(server ? { server } : {}), machine, results }, null, 2),
+);
 console.log(`\nwrote ${file}`);
