@@ -224,3 +224,67 @@ test('a call the server refuses ends at once with its reason, not "Calling…" f
     await server.close();
   }
 });
+
+test('the Calls page: each call with its direction and outcome, missed in red; a row opens the chat, the button calls back', async ({
+  browser,
+}) => {
+  const server = await startAppServer();
+  try {
+    const ann = await signUp(browser, server.url, 'Ann Dialer');
+    const ben = await signUp(browser, server.url, 'Ben Missed');
+    await openChatWith(ann, ben);
+    // A voice call Ben declines, then a video call Ann gives up on before Ben answers.
+    await ann.page.getByRole('button', { name: 'Voice call' }).click();
+    await ben.page.getByRole('dialog', { name: 'Incoming call' }).getByRole('button', { name: 'Decline' }).click();
+    await expect(ann.page.getByTestId('call-status')).toHaveText('Call declined');
+    await expect(ann.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
+    await ann.page.getByRole('button', { name: 'Video call' }).click();
+    await expect(ben.page.getByRole('dialog', { name: 'Incoming call' })).toBeVisible();
+    await ann.page.getByRole('button', { name: 'Hang up' }).click();
+    await expect(ben.page.getByRole('dialog', { name: 'Incoming call' })).toHaveCount(0);
+    await expect(ann.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
+
+    await ben.page.getByRole('button', { name: 'Menu' }).click();
+    await ben.page.getByRole('menuitem', { name: 'Calls' }).click();
+    const rows = ben.page.getByRole('list', { name: 'Recent calls' }).getByTestId('call-row');
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0)).toContainText('Ann Dialer');
+    await expect(rows.nth(0)).toContainText('Incoming: Missed video call');
+    await expect(rows.nth(1)).toContainText('Incoming: Declined voice call');
+    // Missed in red (Tailwind's red-600); declined by Ben himself is not missed.
+    const red = 'oklch(0.577 0.245 27.325)';
+    await expect(rows.nth(0).getByText('Missed video call').locator('..')).toHaveCSS('color', red);
+    await expect(rows.nth(1).getByText('Declined voice call').locator('..')).not.toHaveCSS('color', red);
+    await ben.page.screenshot({ path: 'test-results/screens/calls-page-desktop.png' });
+    await ben.page.setViewportSize({ width: 390, height: 844 });
+    await ben.page.screenshot({ path: 'test-results/screens/calls-page-phone.png' });
+    await ben.page.setViewportSize({ width: 1280, height: 800 });
+
+    // Ann's side: both outgoing.
+    await ann.page.getByRole('button', { name: 'Menu' }).click();
+    await ann.page.getByRole('menuitem', { name: 'Calls' }).click();
+    const annRows = ann.page.getByRole('list', { name: 'Recent calls' }).getByTestId('call-row');
+    await expect(annRows.nth(0)).toContainText('Outgoing: Cancelled video call');
+    await expect(annRows.nth(1)).toContainText('Outgoing: Voice call declined');
+
+    // Ben calls back by video from the list; Ann declines; Ben's list has the new call on top.
+    await rows.nth(0).getByRole('button', { name: 'Call Ann Dialer back (video)' }).click();
+    const incoming = ann.page.getByRole('dialog', { name: 'Incoming call' });
+    await expect(incoming).toContainText('Incoming video call');
+    await incoming.getByRole('button', { name: 'Decline' }).click();
+    await expect(ben.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
+    await expect(rows).toHaveCount(3);
+    await expect(rows.nth(0)).toContainText('Outgoing: Video call declined');
+
+    // A row opens the chat, where the same calls are lines of the thread.
+    await rows
+      .nth(1)
+      .getByRole('button', { name: /Ann Dialer/ })
+      .first()
+      .click();
+    await expect(ben.page.getByRole('heading', { name: 'Ann Dialer' })).toBeVisible();
+    await expect(ben.page.getByTestId('call-event')).toHaveCount(3);
+  } finally {
+    await server.close();
+  }
+});

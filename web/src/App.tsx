@@ -13,14 +13,17 @@ import { VerifyEmailPage } from './features/account/VerifyEmailPage';
 import { ResetPasswordPage } from './features/account/ResetPasswordPage';
 import { SettingsView } from './features/account/SettingsView';
 import { AdminView } from './features/admin/AdminView';
+import { CallsView } from './features/calls/CallsView';
 
 /** What the right-hand pane shows (on phones: the one pane), from the path. */
-type Route = { page: 'home' } | { page: 'chat'; id: string } | { page: 'settings' } | { page: 'admin' };
+type Route =
+  { page: 'home' } | { page: 'chat'; id: string } | { page: 'settings' } | { page: 'calls' } | { page: 'admin' };
 
 function routeFromPath(): Route {
   const id = /^\/c\/([\w-]+)$/.exec(location.pathname)?.[1];
   if (id) return { page: 'chat', id };
   if (location.pathname === '/settings') return { page: 'settings' };
+  if (location.pathname === '/calls') return { page: 'calls' };
   if (location.pathname === '/admin') return { page: 'admin' };
   return { page: 'home' };
 }
@@ -57,7 +60,10 @@ function Chat({ me }: { me: SelfUser }) {
   const [route, setRoute] = useState<Route>(routeFromPath);
   const activeId = route.page === 'chat' ? route.id : null;
   // Only administrators have an admin page; anyone else landing on /admin sees the list.
-  const pane = route.page === 'settings' || (route.page === 'admin' && me.role === 'admin') ? route.page : null;
+  const pane =
+    route.page === 'settings' || route.page === 'calls' || (route.page === 'admin' && me.role === 'admin')
+      ? route.page
+      : null;
   const active = useStore(conversations, (s) => (activeId ? s.byId[activeId] : undefined));
   const loaded = useStore(conversations, (s) => s.loaded);
 
@@ -91,6 +97,8 @@ function Chat({ me }: { me: SelfUser }) {
         </aside>
         {pane === 'settings' ? (
           <SettingsView me={me} onBack={() => open(null)} />
+        ) : pane === 'calls' ? (
+          <CallsView myId={me.id} onBack={() => open(null)} onOpen={open} />
         ) : pane === 'admin' ? (
           <AdminView me={me} onBack={() => open(null)} />
         ) : active ? (

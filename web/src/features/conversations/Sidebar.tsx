@@ -76,6 +76,9 @@ export function Sidebar({
         </button>
         <Menu>
           <p className="truncate px-4 py-2 text-sm text-neutral-500">@{me.username}</p>
+          <button role="menuitem" onClick={() => onNavigate('/calls')} className={menuItem}>
+            Calls
+          </button>
           <button role="menuitem" onClick={() => onNavigate('/settings')} className={menuItem}>
             Settings
           </button>

@@ -1,0 +1,115 @@
+import { useEffect, useState } from 'react';
+import type { Call } from '../../../../protocol/calls.js';
+import { api, ApiError } from '../../api/rest';
+import { Avatar } from '../../components/Avatar';
+import { listTime } from '../../components/format';
+import { PhoneIcon, VideoIcon } from '../../components/Icons';
+import { call, startCall } from '../../store/calls';
+import { conversations } from '../../store/conversations';
+import { useStore } from '../../store/store';
+import { Notice, Pane } from '../account/ui';
+import { peerOf, titleOf } from '../conversations/names';
+import { callText } from './callText';
+
+/** A call to me that I never picked up (not one I declined): shown in red, as phones do. */
+const missed = (c: Call, myId: string) => c.caller_id !== myId && (c.state === 'missed' || c.state === 'cancelled');
+
+/**
+ * The caller's recent calls (the newest 100, from `GET /api/calls`), newest first: with whom,
+ * which way, how it went, when. A row opens the chat; the button beside it calls back with the
+ * same media. The list reloads when a call of this device ends.
+ */
+export function CallsView({
+  myId,
+  onBack,
+  onOpen,
+}: {
+  myId: string;
+  onBack: () => void;
+  onOpen: (id: string) => void;
+}) {
+  const [calls, setCalls] = useState<Call[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const byId = useStore(conversations, (s) => s.byId);
+  // Whether a call is under way here: when it ends, the list has a new line.
+  const inCall = useStore(call, (c) => c !== null);
+
+  useEffect(() => {
+    if (inCall) return;
+    let live = true;
+    api.get<{ calls: Call[] }>('/api/calls').then(
+      (r) => {
+        if (!live) return;
+        setCalls(r.calls);
+        setError(null);
+      },
+      (err: unknown) => {
+        if (live) setError(err instanceof ApiError ? err.message : 'Could not load your calls. Check your connection.');
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [inCall]);
+
+  return (
+    <Pane title="Calls" onBack={onBack}>
+      {error && <Notice tone="error">{error}</Notice>}
+      {calls === null ? (
+        !error && <p className="px-1 text-sm text-neutral-500">Loading…</p>
+      ) : calls.length === 0 ? (
+        <p className="px-1 text-sm text-neutral-500">No calls yet. Start one with the phone or camera in a chat.</p>
+      ) : (
+        <ul
+          aria-label="Recent calls"
+          className="divide-y divide-neutral-200 overflow-hidden rounded-2xl bg-white shadow-sm dark:divide-neutral-800 dark:bg-neutral-900"
+        >
+          {calls.map((c) => {
+            const conversation = byId[c.conversation_id];
+            const peer = conversation ? peerOf(conversation, myId) : undefined;
+            const title = conversation ? titleOf(conversation, myId) : 'Chat';
+            const outgoing = c.caller_id === myId;
+            const text = callText(JSON.stringify(c), outgoing);
+            const Icon = c.media === 'video' ? VideoIcon : PhoneIcon;
+            const back = `Call ${title} back (${c.media === 'video' ? 'video' : 'voice'})`;
+            return (
+              <li key={c.id} className="flex items-center" data-testid="call-row">
+                <button
+                  className="flex min-w-0 flex-1 items-center gap-3 px-3 py-2.5 text-left hover:bg-neutral-100 disabled:hover:bg-transparent dark:hover:bg-neutral-800"
+                  disabled={!conversation}
+                  onClick={() => onOpen(c.conversation_id)}
+                >
+                  <Avatar id={peer?.id ?? c.conversation_id} name={title} size={40} />
+                  <span className="min-w-0 flex-1">
+                    <span className="block truncate font-medium">{title}</span>
+                    <span
+                      className={`flex items-center gap-1 text-sm ${missed(c, myId) ? 'text-red-600 dark:text-red-400' : 'text-neutral-500'}`}
+                    >
+                      <span aria-hidden="true">{outgoing ? '↗' : '↙'}</span>
+                      <span className="sr-only">{outgoing ? 'Outgoing: ' : 'Incoming: '}</span>
+                      <span className="truncate">{text}</span>
+                    </span>
+                  </span>
+                  <time dateTime={c.started_at} className="shrink-0 text-xs text-neutral-500">
+                    {listTime(c.started_at)}
+                  </time>
+                </button>
+                {peer && (
+                  <button
+                    aria-label={back}
+                    title={back}
+                    disabled={inCall}
+                    onClick={() => void startCall(c.conversation_id, peer.id, c.media)}
+                    className="mr-2 rounded-full p-2 text-accent hover:bg-accent-soft/60 disabled:opacity-40 dark:text-teal-400 dark:hover:bg-teal-900/40"
+                  >
+                    <Icon />
+                  </button>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </Pane>
+  );
+}
