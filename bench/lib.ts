@@ -29,8 +29,8 @@ export async function benchServer(env: Record<string, string> = {}) {
   };
 }
 
-/** One more server process (a node of a cluster) on the given database. */
-export function benchNode(databaseUrl: string, env: Record<string, string> = {}) {
+/** One more server process (a node of a cluster) on the given database; `entry`: another build's. */
+export function benchNode(databaseUrl: string, env: Record<string, string> = {}, entry?: string) {
   return spawnNode(
     {
       DATABASE_URL: databaseUrl,
@@ -46,7 +46,7 @@ export function benchNode(databaseUrl: string, env: Record<string, string> = {})
       nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [],
       // BENCH_SERVER=path/to/dist/server/main.js runs another build (A/B runs against a copy of
       // an older dist/ kept inside the project, so its packages resolve).
-      entry: process.env.BENCH_SERVER || undefined,
+      entry: entry ?? (process.env.BENCH_SERVER || undefined),
     },
   );
 }

@@ -8,6 +8,7 @@
  *   npm run bench -- connections --count 15000
  *   npm run bench -- connections --count 100000 --nodes 6
  *   npm run bench -- history --messages 10000000
+ *   npm run bench -- history --messages 10000000 --compare .scratch/old/dist/server/main.js   A/B on one seeded database
  *   npm run bench -- batch                PostgreSQL's CPU per message of the send statement by batch size
  *   npm run bench -- costs --body text    ... and what each index and foreign key of messages adds to it
  */
@@ -43,6 +44,10 @@ const { values, positionals } = parseArgs({
     messages: { type: 'string', default: '1000000' },
     // History pages (each followed by a /healthz, the floor); p99 is the 20th slowest of 2,000.
     requests: { type: 'string', default: '2000' },
+    // history: another build's server entry (its dist/ copied inside the project, so its packages
+    // resolve), measured in turn with this one on the one seeded database; `--cycles` of 4 rounds.
+    compare: { type: 'string' },
+    cycles: { type: 'string', default: '2' },
     // costs: rounds of 9,000 messages in each database.
     rounds: { type: 'string', default: '21' },
     // Messaging scenarios and costs: 'uuid' (new words in every message) or 'text' (everyday sentences).
@@ -115,7 +120,14 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
   connections: async () => [await connections({ count: num('count'), concurrency: 100, nodes: num('nodes') })],
   list: async () => [await list({ sizes: [1, 10, 100, 500], requests: 50 })],
   history: async () => [
-    await history({ messages: num('messages'), conversations: 1000, requests: num('requests'), searches: 120 }),
+    await history({
+      messages: num('messages'),
+      conversations: 1000,
+      requests: num('requests'),
+      searches: 120,
+      compare: values.compare,
+      cycles: num('cycles'),
+    }),
   ],
   batch: async () => [await batch({ sizes: [1, 10, 50, 200, 500], messagesPerRound: 5000, rounds: 5 })],
   costs: async () => [await costs({ size: 45, messagesPerRound: 9000, rounds: num('rounds'), body: body() })],
@@ -151,6 +163,7 @@ const machine = {
 };
 /** Another build's server entry (A/B runs), if any: the figures are that build's, not `commit`'s. */
 const server = process.env.BENCH_SERVER || null;
+if (server && values.compare) throw new Error('BENCH_SERVER or --compare, not both');
 const results: Result[] = [];
 for (const name of chosen) {
   const run = scenarios[name];
@@ -164,7 +177,9 @@ for (const name of chosen) {
 mkdirSync('bench/results', { recursive: true });
 // A run with other bodies than the default says so in its name (and is not overwritten by one with the default).
 // A run of another build (BENCH_SERVER) says so too, and names that build in the file.
-const suffix = (values.body === 'uuid' ? '' : `-${values.body}`) + (server ? '-other-build' : '');
+// So does an A/B run (--compare): its figures are two builds'.
+const suffix =
+  (values.body === 'uuid' ? '' : `-${values.body}`) + (server ? '-other-build' : '') + (values.compare ? '-ab' : '');
 const base = `bench/results/${new Date().toISOString().slice(0, 10)}-${commit}-${chosen.join('+')}${suffix}`;
 // Never over an earlier run's file: the next free -2, -3, ...
 let file = `${base}.json`;

@@ -1,4 +1,4 @@
-import { benchServer, httpGetter, percentiles, seedConversation, seedUsers } from '../lib.js';
+import { benchNode, benchServer, httpGetter, percentiles, seedConversation, seedUsers } from '../lib.js';
 
 /**
  * `messages` messages over `conversations` conversations of one reader, written by
@@ -8,8 +8,22 @@ import { benchServer, httpGetter, percentiles, seedConversation, seedUsers } fro
  * two pairs of common words never in one message: one pair in runs, one scattered), and the
  * next page of each search that has one (`before` its last result: `search_next_page_ms`).
  * `healthz_ms` is the machine's floor in the same run.
+ *
+ * With `compare` (another build's server entry) the seeded database is measured by both builds'
+ * servers in turn, rounds ordered other, this, this, other (`cycles` times), each round a fresh
+ * process after a left-out warm-up round of each: two builds compared on the same rows and the
+ * same moments of the machine, for the price of one seeding.
  */
-export async function history(o: { messages: number; conversations: number; requests: number; searches: number }) {
+export async function history(o: {
+  messages: number;
+  conversations: number;
+  requests: number;
+  searches: number;
+  /** Another build's server entry: measured in turn with this one on the same seeded database. */
+  compare?: string;
+  /** With `compare`: cycles of four rounds (other, this, this, other). */
+  cycles: number;
+}) {
   const srv = await benchServer();
   try {
     const [reader, other] = await seedUsers(srv.pool, 2);
@@ -66,75 +80,127 @@ export async function history(o: { messages: number; conversations: number; requ
     }
     const wordsSeconds = (performance.now() - t1) / 1000;
 
-    const get = httpGetter(srv.url);
-    const auth = { authorization: `Bearer ${reader!.token}` };
-    const latencies: number[] = [];
-    // The floor in the same run: an unauthenticated request that touches nothing (/healthz),
-    // sent after each page, so both see the same moments of the machine.
-    const floor: number[] = [];
-    for (let i = 0; i < o.requests; i++) {
-      const id = conversationIds[Math.floor(Math.random() * conversationIds.length)]!;
-      const seq = 1 + Math.floor(Math.random() * per);
-      const query = ['limit=50', `before_seq=${seq}&limit=50`, `after_seq=${seq}&limit=50`][i % 3];
-      const started = performance.now();
-      const res = await get(`/api/conversations/${id}/messages?${query}`, auth);
-      latencies.push(performance.now() - started);
-      if (res.status !== 200) throw new Error(`history page answered ${res.status}`);
-      const t = performance.now();
-      await get('/healthz');
-      floor.push(performance.now() - t);
-    }
-    // Search over the same messages: a rare word (a seq number), a rare code, a common word, a
-    // prefix, and two common words never together (1.7M messages each at 10M): in runs, scattered.
-    const searchMs: number[] = [];
-    const searchTimeouts: Record<string, number> = {};
-    const searchByKind: Record<string, number[]> = {};
-    const nextMs: number[] = [];
-    const nextByKind: Record<string, number[]> = {};
-    for (let i = 0; i < o.searches; i++) {
-      const code = `ref${10000 + Math.floor(Math.random() * 90000)}`;
-      const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build', 'red green'][
-        i % 6
-      ]!;
-      const started = performance.now();
-      const res = await get(`/api/search?q=${encodeURIComponent(q)}&limit=20`, auth);
-      const ms = performance.now() - started;
-      const kind = /^\d+$/.test(q) ? 'a seq number' : q.startsWith('ref') ? 'a rare code' : q;
-      searchMs.push(ms);
-      (searchByKind[kind] ??= []).push(ms);
-      // 503: stopped at SEARCH_TIMEOUT_MS (counted per query; its time is in search_ms too).
-      if (res.status === 503) {
-        searchTimeouts[kind] = (searchTimeouts[kind] ?? 0) + 1;
-        continue;
-      }
-      if (res.status !== 200) throw new Error(`search answered ${res.status}`);
-      const page = JSON.parse(res.body) as { messages: { message: { id: string } }[]; has_more: boolean };
-      if (!page.has_more) continue;
-      const before = page.messages.at(-1)!.message.id;
-      const t = performance.now();
-      const next = await get(`/api/search?q=${encodeURIComponent(q)}&limit=20&before=${before}`, auth);
-      const nextPageMs = performance.now() - t;
-      nextMs.push(nextPageMs);
-      (nextByKind[kind] ??= []).push(nextPageMs);
-      if (next.status === 503) searchTimeouts[`${kind}, next page`] = (searchTimeouts[`${kind}, next page`] ?? 0) + 1;
-      else if (next.status !== 200) throw new Error(`search's next page answered ${next.status}`);
-    }
-    return {
-      search_ms: percentiles(searchMs),
-      search_ms_by_query: Object.fromEntries(Object.entries(searchByKind).map(([k, v]) => [k, percentiles(v)])),
-      search_timeouts: searchTimeouts,
-      search_next_page_ms: percentiles(nextMs),
-      search_next_page_ms_by_query: Object.fromEntries(Object.entries(nextByKind).map(([k, v]) => [k, percentiles(v)])),
+    const header = () => ({
       scenario: 'history',
       options: o,
       seeded_messages: per * o.conversations,
       seed_seconds: Math.round(seedSeconds),
       seed_rows_per_second: Math.round((per * o.conversations) / seedSeconds),
       words_catch_up_seconds: Math.round(wordsSeconds),
-      page_ms: percentiles(latencies),
-      healthz_ms: percentiles(floor),
+    });
+
+    /** History pages, then searches and their next pages, against the server at `url`. */
+    const measure = async (url: string, requests: number, searches: number): Promise<Measured> => {
+      const get = httpGetter(url);
+      const auth = { authorization: `Bearer ${reader!.token}` };
+      const m: Measured = { pages: [], floor: [], search: [] };
+      // The floor in the same run: an unauthenticated request that touches nothing (/healthz),
+      // sent after each page, so both see the same moments of the machine.
+      for (let i = 0; i < requests; i++) {
+        const id = conversationIds[Math.floor(Math.random() * conversationIds.length)]!;
+        const seq = 1 + Math.floor(Math.random() * per);
+        const query = ['limit=50', `before_seq=${seq}&limit=50`, `after_seq=${seq}&limit=50`][i % 3];
+        const started = performance.now();
+        const res = await get(`/api/conversations/${id}/messages?${query}`, auth);
+        m.pages.push(performance.now() - started);
+        if (res.status !== 200) throw new Error(`history page answered ${res.status}`);
+        const t = performance.now();
+        await get('/healthz');
+        m.floor.push(performance.now() - t);
+      }
+      // Search over the same messages: a rare word (a seq number), a rare code, a common word, a
+      // prefix, and two common words never together (1.7M messages each at 10M): in runs, scattered.
+      for (let i = 0; i < searches; i++) {
+        const code = `ref${10000 + Math.floor(Math.random() * 90000)}`;
+        const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build', 'red green'][
+          i % 6
+        ]!;
+        const started = performance.now();
+        const res = await get(`/api/search?q=${encodeURIComponent(q)}&limit=20`, auth);
+        const ms = performance.now() - started;
+        const kind = /^\d+$/.test(q) ? 'a seq number' : q.startsWith('ref') ? 'a rare code' : q;
+        const row: Measured['search'][number] = { kind, ms, status: res.status };
+        m.search.push(row);
+        // 503: stopped at SEARCH_TIMEOUT_MS (counted per query; its time is in search_ms too).
+        if (res.status === 503) continue;
+        if (res.status !== 200) throw new Error(`search answered ${res.status}`);
+        const page = JSON.parse(res.body) as { messages: { message: { id: string } }[]; has_more: boolean };
+        if (!page.has_more) continue;
+        const before = page.messages.at(-1)!.message.id;
+        const t = performance.now();
+        const next = await get(`/api/search?q=${encodeURIComponent(q)}&limit=20&before=${before}`, auth);
+        row.next = { ms: performance.now() - t, status: next.status };
+        if (next.status !== 200 && next.status !== 503) throw new Error(`search's next page answered ${next.status}`);
+      }
+      return m;
+    };
+
+    if (!o.compare) {
+      return { ...header(), ...summary([await measure(srv.url, o.requests, o.searches)]) };
+    }
+    // A/B on this very database: rounds of each build's server in turn (other, this, this,
+    // other, ...), each a fresh process, after a warm-up round of each that is left out.
+    await srv.node.kill('SIGKILL');
+    const order: ('this' | 'other')[] = [];
+    for (let c = 0; c < o.cycles; c++) order.push('other', 'this', 'this', 'other');
+    const rounds: { build: 'this' | 'other'; warmup: boolean; m: Measured }[] = [];
+    for (const [i, build] of [...(['other', 'this'] as const), ...order].entries()) {
+      const node = await benchNode(srv.db.url, {}, build === 'other' ? o.compare : 'dist/server/main.js');
+      try {
+        rounds.push({ build, warmup: i < 2, m: await measure(node.url, o.requests, o.searches) });
+      } finally {
+        await node.kill('SIGKILL');
+      }
+      console.log(`round ${i + 1} of ${order.length + 2} (${build}${i < 2 ? ', warm-up' : ''}) done`);
+    }
+    const of = (build: 'this' | 'other') =>
+      summary(rounds.filter((r) => !r.warmup && r.build === build).map((r) => r.m));
+    return {
+      ...header(),
+      // This build's figures, every measured round together; the other's beside them.
+      ...of('this'),
+      compare: { other: o.compare, order },
+      other: of('other'),
+      rounds: rounds.map((r) => ({
+        build: r.build,
+        warmup: r.warmup,
+        page_ms: percentiles(r.m.pages),
+        healthz_ms: percentiles(r.m.floor),
+        search_ms: percentiles(r.m.search.flatMap((x) => x.ms)),
+      })),
     };
   } finally {
     await srv.close();
   }
+}
+
+/** One round's raw timings (ms). */
+interface Measured {
+  pages: number[];
+  floor: number[];
+  search: { kind: string; ms: number; status: number; next?: { ms: number; status: number } }[];
+}
+
+/** Percentiles of one or more rounds together. */
+function summary(rounds: Measured[]) {
+  const search = rounds.flatMap((m) => m.search);
+  const next = search.flatMap((s) => (s.next ? [{ kind: s.kind, ...s.next }] : []));
+  const byKind = (rows: { kind: string; ms: number }[]) => {
+    const groups: Record<string, number[]> = {};
+    for (const r of rows) (groups[r.kind] ??= []).push(r.ms);
+    return Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, percentiles(v)]));
+  };
+  const timeouts: Record<string, number> = {};
+  for (const s of search) if (s.status === 503) timeouts[s.kind] = (timeouts[s.kind] ?? 0) + 1;
+  for (const s of next)
+    if (s.status === 503) timeouts[`${s.kind}, next page`] = (timeouts[`${s.kind}, next page`] ?? 0) + 1;
+  return {
+    search_ms: percentiles(search.map((s) => s.ms)),
+    search_ms_by_query: byKind(search),
+    search_timeouts: timeouts,
+    search_next_page_ms: percentiles(next.map((s) => s.ms)),
+    search_next_page_ms_by_query: byKind(next),
+    page_ms: percentiles(rounds.flatMap((m) => m.pages)),
+    healthz_ms: percentiles(rounds.flatMap((m) => m.floor)),
+  };
 }
