@@ -267,23 +267,39 @@ test('the Calls page: each call with its direction and outcome, missed in red; a
     await expect(annRows.nth(0)).toContainText('Outgoing: Cancelled video call');
     await expect(annRows.nth(1)).toContainText('Outgoing: Voice call declined');
 
-    // Ben calls back by video from the list; Ann declines; Ben's list has the new call on top.
-    await rows.nth(0).getByRole('button', { name: 'Call Ann Dialer back (video)' }).click();
+    // Ben calls back by video from the list; Ann, on her Calls page, declines: both lists have
+    // the new call on top (Ann's loaded again only once the server has saved it).
+    await rows.nth(0).getByRole('button', { name: 'Video call Ann Dialer' }).click();
     const incoming = ann.page.getByRole('dialog', { name: 'Incoming call' });
     await expect(incoming).toContainText('Incoming video call');
     await incoming.getByRole('button', { name: 'Decline' }).click();
     await expect(ben.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
     await expect(rows).toHaveCount(3);
     await expect(rows.nth(0)).toContainText('Outgoing: Video call declined');
+    await expect(annRows).toHaveCount(3);
+    await expect(annRows.nth(0)).toContainText('Incoming: Declined video call');
 
     // A row opens the chat, where the same calls are lines of the thread.
     await rows
       .nth(1)
-      .getByRole('button', { name: /Ann Dialer/ })
-      .first()
+      .getByRole('button', { name: /^Ann Dialer/ })
       .click();
     await expect(ben.page.getByRole('heading', { name: 'Ann Dialer' })).toBeVisible();
     await expect(ben.page.getByTestId('call-event')).toHaveCount(3);
+
+    // Ann calls again by voice from her list; Ben opens his Calls page while it rings: the list
+    // is there, with the ringing call, and no call can start from it until Ben declines.
+    await annRows.nth(2).getByRole('button', { name: 'Voice call Ben Missed' }).click();
+    await expect(ben.page.getByRole('dialog', { name: 'Incoming call' })).toBeVisible();
+    await ben.page.getByRole('button', { name: 'Menu' }).click();
+    await ben.page.getByRole('menuitem', { name: 'Calls' }).click();
+    await expect(rows).toHaveCount(4);
+    await expect(rows.nth(0)).toContainText('Incoming: Voice call, ringing');
+    await expect(rows.nth(1).getByRole('button', { name: 'Video call Ann Dialer' })).toBeDisabled();
+    await ben.page.getByRole('dialog', { name: 'Incoming call' }).getByRole('button', { name: 'Decline' }).click();
+    await expect(rows.nth(0)).toContainText('Incoming: Declined voice call');
+    await expect(rows.nth(1).getByRole('button', { name: 'Video call Ann Dialer' })).toBeEnabled();
+    await expect(annRows.nth(0)).toContainText('Outgoing: Voice call declined');
   } finally {
     await server.close();
   }

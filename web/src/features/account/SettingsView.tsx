@@ -5,6 +5,7 @@ import type { IceServers } from '../../../../protocol/calls.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { api, ApiError, type AuthNotice } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
+import { SkeletonRow, useReloadOnReturn } from '../../components/Skeleton';
 import { dateLabel, deviceName, whenLabel } from './device';
 import { useResendVerification } from './resend';
 import {
@@ -16,6 +17,7 @@ import {
   Notice,
   Pane,
   primaryButton,
+  RetryNotice,
   secondaryButton,
   TextField,
 } from './ui';
@@ -292,15 +294,7 @@ function SessionsCard({ version }: { version: number }) {
   }, []);
   useEffect(() => void load(), [load, version]);
   // Back to this tab (after signing in elsewhere, say): the list may have changed.
-  useEffect(() => {
-    const onVisible = () => document.visibilityState === 'visible' && void load();
-    window.addEventListener('focus', onVisible);
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      window.removeEventListener('focus', onVisible);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
-  }, [load]);
+  useReloadOnReturn(load);
 
   async function run(action: () => Promise<string | null>) {
     setBusy(true);
@@ -319,25 +313,12 @@ function SessionsCard({ version }: { version: number }) {
   const others = sessions?.filter((s) => !s.current).length ?? 0;
   return (
     <Card title="Sessions" description="Where you are signed in. Sign out of any device you do not recognise.">
-      {error && (
-        <div className="mb-3 flex items-center gap-3">
-          <Notice tone="error">{error}</Notice>
-          <button className={secondaryButton} onClick={() => void load()}>
-            Retry
-          </button>
-        </div>
-      )}
+      {error && <RetryNotice onRetry={() => void load()}>{error}</RetryNotice>}
       <ul aria-label="Sessions" className="divide-y divide-neutral-100 dark:divide-neutral-800">
         {!sessions &&
           !error &&
           Array.from({ length: 2 }, (_, i) => (
-            <li key={i} className="flex animate-pulse items-center gap-3 py-3" aria-hidden="true">
-              <span className="h-10 w-10 rounded-full bg-neutral-200 dark:bg-neutral-800" />
-              <span className="flex-1 space-y-2">
-                <span className="block h-3 w-1/3 rounded bg-neutral-200 dark:bg-neutral-800" />
-                <span className="block h-3 w-2/3 rounded bg-neutral-200 dark:bg-neutral-800" />
-              </span>
-            </li>
+            <SkeletonRow key={i} avatar="h-10 w-10" lines={['w-1/3', 'w-2/3']} className="py-3" />
           ))}
         {sessions?.map((s) => {
           const name = deviceName(s.user_agent);

@@ -89,6 +89,18 @@ export function Notice({ tone, children }: { tone: 'info' | 'error'; children: R
   );
 }
 
+/** A load that failed, said as an error, with a button to try it again. */
+export function RetryNotice({ children, onRetry }: { children: ReactNode; onRetry: () => void }) {
+  return (
+    <div className="mb-3 flex flex-wrap items-center gap-3">
+      <Notice tone="error">{children}</Notice>
+      <button className={secondaryButton} onClick={onRetry}>
+        Retry
+      </button>
+    </div>
+  );
+}
+
 /** The centred card with the logo that the signed-out screens share. */
 export function AuthCard({ title, children }: { title: string; children: ReactNode }) {
   return (

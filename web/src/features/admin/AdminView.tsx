@@ -5,8 +5,9 @@ import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { Dialog } from '../../components/Dialog';
 import { SearchIcon } from '../../components/Icons';
+import { SkeletonRow } from '../../components/Skeleton';
 import { dateLabel } from '../account/device';
-import { Badge, Card, dangerSmall, Notice, Pane, secondaryButton, secondarySmall } from '../account/ui';
+import { Badge, Card, dangerSmall, Notice, Pane, RetryNotice, secondaryButton, secondarySmall } from '../account/ui';
 
 const PAGE_SIZE = 50;
 
@@ -127,14 +128,7 @@ export function AdminView({ me, onBack }: { me: SelfUser; onBack: () => void }) 
           />
         </label>
 
-        {error && (
-          <div className="mb-3 flex flex-wrap items-center gap-3">
-            <Notice tone="error">{error}</Notice>
-            <button className={secondaryButton} onClick={() => void loadUsers()}>
-              Retry
-            </button>
-          </div>
-        )}
+        {error && <RetryNotice onRetry={() => void loadUsers()}>{error}</RetryNotice>}
         {actionError && (
           <div className="mb-3">
             <Notice tone="error">{actionError}</Notice>
@@ -324,13 +318,7 @@ function Skeleton() {
   return (
     <ul aria-hidden="true" className="space-y-3">
       {Array.from({ length: 4 }, (_, i) => (
-        <li key={i} className="flex animate-pulse items-center gap-3">
-          <span className="h-9 w-9 rounded-full bg-neutral-200 dark:bg-neutral-800" />
-          <span className="flex-1 space-y-2">
-            <span className="block h-3 w-1/3 rounded bg-neutral-200 dark:bg-neutral-800" />
-            <span className="block h-3 w-1/2 rounded bg-neutral-200 dark:bg-neutral-800" />
-          </span>
-        </li>
+        <SkeletonRow key={i} avatar="h-9 w-9" />
       ))}
     </ul>
   );

@@ -51,8 +51,14 @@ export function CallLayer() {
 
   if (c.direction === 'incoming' && c.phase === 'ringing') {
     return (
-      <div role="dialog" aria-label="Incoming call" className="fixed inset-x-0 top-0 z-50 flex justify-center p-3">
-        <div className="flex w-full max-w-md items-center gap-3 rounded-2xl bg-neutral-900 p-4 text-white shadow-2xl">
+      // The strip around the card lets clicks through: the page under it (its menu, a chat's
+      // header) stays usable while the call rings.
+      <div
+        role="dialog"
+        aria-label="Incoming call"
+        className="pointer-events-none fixed inset-x-0 top-0 z-50 flex justify-center p-3"
+      >
+        <div className="pointer-events-auto flex w-full max-w-md items-center gap-3 rounded-2xl bg-neutral-900 p-4 text-white shadow-2xl">
           <Avatar id={c.peerId} name={name} size={48} />
           <div className="min-w-0 flex-1">
             <p className="truncate font-semibold">{name}</p>

@@ -1,23 +1,47 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Call } from '../../../../protocol/calls.js';
 import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { listTime } from '../../components/format';
 import { PhoneIcon, VideoIcon } from '../../components/Icons';
+import { SkeletonRow, useReloadOnReturn } from '../../components/Skeleton';
 import { call, startCall } from '../../store/calls';
-import { conversations } from '../../store/conversations';
+import { conversations, type ConversationsState } from '../../store/conversations';
 import { useStore } from '../../store/store';
-import { Notice, Pane } from '../account/ui';
+import { Pane, RetryNotice } from '../account/ui';
 import { peerOf, titleOf } from '../conversations/names';
 import { callText } from './callText';
 
 /** A call to me that I never picked up (not one I declined): shown in red, as phones do. */
-const missed = (c: Call, myId: string) => c.caller_id !== myId && (c.state === 'missed' || c.state === 'cancelled');
+const missed = (c: Call, myId: string) =>
+  c.caller_id !== myId && (c.state === 'missed' || c.state === 'cancelled' || c.state === 'busy');
+
+/**
+ * The newest call line among the chats' last messages. The server posts one when it has saved
+ * a call's end, here or on any other device: a new one means the list has changed.
+ */
+function newestCallLine(s: ConversationsState): string {
+  let newest: { id: string; at: string } | null = null;
+  for (const c of Object.values(s.byId)) {
+    const m = c.last_message;
+    if (m?.message_type === 'call' && (!newest || m.created_at > newest.at)) newest = { id: m.id, at: m.created_at };
+  }
+  return newest?.id ?? '';
+}
+
+/** How a call reads in the list: as in the thread, and whether it is still going on. */
+function outcome(c: Call, outgoing: boolean): string {
+  const text = callText(JSON.stringify(c), outgoing);
+  if (c.state === 'ringing') return `${text}, ringing`;
+  if (c.state === 'accepted') return `${text}, in progress`;
+  return text;
+}
 
 /**
  * The caller's recent calls (the newest 100, from `GET /api/calls`), newest first: with whom,
- * which way, how it went, when. A row opens the chat; the button beside it calls back with the
- * same media. The list reloads when a call of this device ends.
+ * which way, how it went, when. A row opens the chat; the button beside it calls again with the
+ * same media. The list loads again when a call ends (its line reaches a chat), and when the tab
+ * comes back to the front.
  */
 export function CallsView({
   myId,
@@ -31,32 +55,41 @@ export function CallsView({
   const [calls, setCalls] = useState<Call[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const byId = useStore(conversations, (s) => s.byId);
-  // Whether a call is under way here: when it ends, the list has a new line.
   const inCall = useStore(call, (c) => c !== null);
+  const changed = useStore(conversations, newestCallLine);
 
+  // The answer to the latest request only: an earlier one may come back after it.
+  const latest = useRef(0);
+  const load = useCallback(async () => {
+    const n = ++latest.current;
+    try {
+      const r = await api.get<{ calls: Call[] }>('/api/calls');
+      if (n !== latest.current) return;
+      setCalls(r.calls);
+      setError(null);
+    } catch (err) {
+      if (n !== latest.current) return;
+      setError(err instanceof ApiError ? err.message : 'Could not load your calls. Check your connection.');
+    }
+  }, []);
   useEffect(() => {
-    if (inCall) return;
-    let live = true;
-    api.get<{ calls: Call[] }>('/api/calls').then(
-      (r) => {
-        if (!live) return;
-        setCalls(r.calls);
-        setError(null);
-      },
-      (err: unknown) => {
-        if (live) setError(err instanceof ApiError ? err.message : 'Could not load your calls. Check your connection.');
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [inCall]);
+    void load();
+    // Unmounted: whatever is still on its way is not shown.
+    return () => void ++latest.current;
+  }, [load, changed]);
+  useReloadOnReturn(load);
 
   return (
     <Pane title="Calls" onBack={onBack}>
-      {error && <Notice tone="error">{error}</Notice>}
+      {error && <RetryNotice onRetry={() => void load()}>{error}</RetryNotice>}
       {calls === null ? (
-        !error && <p className="px-1 text-sm text-neutral-500">Loading…</p>
+        !error && (
+          <ul aria-hidden="true" className="overflow-hidden rounded-2xl bg-white shadow-sm dark:bg-neutral-900">
+            {Array.from({ length: 3 }, (_, i) => (
+              <SkeletonRow key={i} avatar="h-10 w-10" className="px-3 py-2.5" />
+            ))}
+          </ul>
+        )
       ) : calls.length === 0 ? (
         <p className="px-1 text-sm text-neutral-500">No calls yet. Start one with the phone or camera in a chat.</p>
       ) : (
@@ -69,9 +102,9 @@ export function CallsView({
             const peer = conversation ? peerOf(conversation, myId) : undefined;
             const title = conversation ? titleOf(conversation, myId) : 'Chat';
             const outgoing = c.caller_id === myId;
-            const text = callText(JSON.stringify(c), outgoing);
+            const text = outcome(c, outgoing);
             const Icon = c.media === 'video' ? VideoIcon : PhoneIcon;
-            const back = `Call ${title} back (${c.media === 'video' ? 'video' : 'voice'})`;
+            const again = `${c.media === 'video' ? 'Video' : 'Voice'} call ${title}`;
             return (
               <li key={c.id} className="flex items-center" data-testid="call-row">
                 <button
@@ -96,8 +129,8 @@ export function CallsView({
                 </button>
                 {peer && (
                   <button
-                    aria-label={back}
-                    title={back}
+                    aria-label={again}
+                    title={again}
                     disabled={inCall}
                     onClick={() => void startCall(c.conversation_id, peer.id, c.media)}
                     className="mr-2 rounded-full p-2 text-accent hover:bg-accent-soft/60 disabled:opacity-40 dark:text-teal-400 dark:hover:bg-teal-900/40"

@@ -9,6 +9,8 @@ describe('callText', () => {
     expect(callText(c({ media: 'audio', state: 'ended', duration_seconds: 272 }), true)).toBe('Voice call · 4:32');
     expect(callText(c({ media: 'audio', state: 'declined' }), true)).toBe('Voice call declined');
     expect(callText(c({ media: 'video', state: 'cancelled' }), false)).toBe('Missed video call');
+    expect(callText(c({ media: 'audio', state: 'busy' }), true)).toBe('Voice call, busy');
+    expect(callText(c({ media: 'audio', state: 'busy' }), false)).toBe('Missed voice call');
     expect(callText('not json', true)).toBe('Call');
   });
 });

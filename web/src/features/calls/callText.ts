@@ -14,7 +14,8 @@ export function callText(content: string, mine: boolean): string {
   }
   if (c.state === 'missed') return mine ? `${Kind}, no answer` : `Missed ${kind}`;
   if (c.state === 'declined') return mine ? `${Kind} declined` : `Declined ${kind}`;
-  if (c.state === 'busy') return `${Kind}, busy`;
+  // The one called never heard it ring: missed, as a phone says.
+  if (c.state === 'busy') return mine ? `${Kind}, busy` : `Missed ${kind}`;
   if (c.state === 'cancelled') return mine ? `Cancelled ${kind}` : `Missed ${kind}`;
   return Kind;
 }

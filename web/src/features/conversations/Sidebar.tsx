@@ -5,6 +5,7 @@ import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { UsersIcon } from '../../components/Icons';
 import { Menu, menuItem } from '../../components/Menu';
+import { SkeletonRow } from '../../components/Skeleton';
 import { useStore } from '../../store/store';
 import { conversations, inHeldOrder, sortedConversations, upsertConversation } from '../../store/conversations';
 import { ConversationItem } from './ConversationItem';
@@ -121,13 +122,7 @@ export function Sidebar({
           {!loaded &&
             sorted.length === 0 &&
             Array.from({ length: 6 }, (_, i) => (
-              <li key={i} className="flex animate-pulse items-center gap-3 px-3 py-2.5" aria-hidden="true">
-                <span className="h-11 w-11 rounded-full bg-neutral-200 dark:bg-neutral-800" />
-                <span className="flex-1 space-y-2">
-                  <span className="block h-3 w-1/2 rounded bg-neutral-200 dark:bg-neutral-800" />
-                  <span className="block h-3 w-3/4 rounded bg-neutral-200 dark:bg-neutral-800" />
-                </span>
-              </li>
+              <SkeletonRow key={i} avatar="h-11 w-11" lines={['w-1/2', 'w-3/4']} className="px-3 py-2.5" />
             ))}
           {loaded && sorted.length === 0 && (
             <li className="px-6 py-10 text-center text-sm text-neutral-500">
