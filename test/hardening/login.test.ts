@@ -95,17 +95,17 @@ describe('no oracle', () => {
     };
     const known: number[] = [];
     const unknown: number[] = [];
-    // Interleaved, so drift in machine load hits both sides alike.
-    for (const [i, u] of users.entries()) {
-      known.push(await time(u.email));
+    // Interleaved, so drift in machine load hits both sides alike; twelve of each, as one slow
+    // moment (CI runs other suites alongside) can move a median of fewer by a third.
+    for (let i = 0; i < 12; i++) {
+      known.push(await time(users[i % users.length]!.email));
       unknown.push(await time(`ghost-${i}-${Date.now()}@example.test`));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     const [k, n] = [median(known), median(unknown)];
-    // argon2id dominates both (tens of ms); an early exit for unknown accounts would be ~1 ms.
-    expect(Math.abs(k - n), `known ${k.toFixed(1)} ms, unknown ${n.toFixed(1)} ms`).toBeLessThan(
-      Math.max(10, 0.35 * k),
-    );
-    expect(n).toBeGreaterThan(0.5 * k);
+    // argon2id dominates both (tens of ms); an early exit for unknown accounts would be ~1 ms,
+    // a cheaper dummy hash a fraction of k: either is far outside this band.
+    expect(n / k, `known ${k.toFixed(1)} ms, unknown ${n.toFixed(1)} ms`).toBeGreaterThan(0.6);
+    expect(n / k, `known ${k.toFixed(1)} ms, unknown ${n.toFixed(1)} ms`).toBeLessThan(1.6);
   });
 });
