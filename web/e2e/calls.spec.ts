@@ -246,6 +246,8 @@ test('the Calls page: each call with its direction and outcome, missed in red; a
 
     await ben.page.getByRole('button', { name: 'Menu' }).click();
     await ben.page.getByRole('menuitem', { name: 'Calls' }).click();
+    // Focus goes to the new page's title (the menu item that had it is gone).
+    await expect(ben.page.getByRole('heading', { name: 'Calls' })).toBeFocused();
     const rows = ben.page.getByRole('list', { name: 'Recent calls' }).getByTestId('call-row');
     await expect(rows).toHaveCount(2);
     await expect(rows.nth(0)).toContainText('Ann Dialer');

@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { BackIcon } from '../../components/Icons';
 
 /** Small building blocks shared by the account, settings and admin screens. */
@@ -132,6 +132,10 @@ export function Pane({
   /** Let the content use the whole width (tables). */
   wide?: boolean;
 }) {
+  // A new page: focus moves to its title, so that a screen reader says where the user is and Tab
+  // goes on from there (the menu item that opened it is gone, and on phones the whole list).
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus({ preventScroll: true }), []);
   return (
     <section
       aria-label={title}
@@ -145,7 +149,9 @@ export function Pane({
         >
           <BackIcon />
         </button>
-        <h2 className="truncate py-2 pl-1 text-lg font-semibold wide:pl-2">{title}</h2>
+        <h2 ref={heading} tabIndex={-1} className="truncate py-2 pl-1 text-lg font-semibold outline-none wide:pl-2">
+          {title}
+        </h2>
       </header>
       <div className="min-h-0 flex-1 overflow-y-auto">
         <div className={`mx-auto space-y-4 p-3 wide:p-6 ${wide ? 'max-w-6xl' : 'max-w-2xl'}`}>{children}</div>
