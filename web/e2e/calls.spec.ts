@@ -302,6 +302,18 @@ test('the Calls page: each call with its direction and outcome, missed in red; a
     await expect(rows.nth(0)).toContainText('Incoming: Declined voice call');
     await expect(rows.nth(1).getByRole('button', { name: 'Video call Ann Dialer' })).toBeEnabled();
     await expect(annRows.nth(0)).toContainText('Outgoing: Voice call declined');
+
+    // On a phone, a chat opened from the Calls page goes back to it.
+    await ben.page.setViewportSize({ width: 390, height: 844 });
+    await rows
+      .nth(0)
+      .getByRole('button', { name: /^Ann Dialer/ })
+      .click();
+    await expect(ben.page.getByRole('heading', { name: 'Ann Dialer' })).toBeVisible();
+    await ben.page.getByRole('button', { name: 'Back' }).click();
+    await expect(ben.page.getByRole('heading', { name: 'Calls' })).toBeVisible();
+    await ben.page.getByRole('button', { name: 'Back' }).click();
+    await expect(ben.page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
   } finally {
     await server.close();
   }

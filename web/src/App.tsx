@@ -77,11 +77,15 @@ function Chat({ me }: { me: SelfUser }) {
     if (loaded && activeId && !active) open(null);
   }, [loaded, activeId, active]);
 
-  function navigate(path: string) {
-    if (location.pathname !== path) history.pushState(null, '', path);
+  // `back`: where the page's back arrow (phones) leads, if not to the list: a chat opened from the
+  // Calls page goes back there. Kept in the history entry, so it holds after the browser's
+  // back and forward buttons too.
+  function navigate(path: string, back?: string) {
+    if (location.pathname !== path) history.pushState(back ? { back } : null, '', path);
     setRoute(routeFromPath());
   }
   const open = (id: string | null) => navigate(id ? `/c/${id}` : '/');
+  const backFromChat = () => navigate((history.state as { back?: string } | null)?.back ?? '/');
 
   return (
     <div className="flex h-full flex-col bg-white text-neutral-900 dark:bg-neutral-900 dark:text-neutral-100">
@@ -98,11 +102,11 @@ function Chat({ me }: { me: SelfUser }) {
         {pane === 'settings' ? (
           <SettingsView me={me} onBack={() => open(null)} />
         ) : pane === 'calls' ? (
-          <CallsView myId={me.id} onBack={() => open(null)} onOpen={open} />
+          <CallsView myId={me.id} onBack={() => open(null)} onOpen={(id) => navigate(`/c/${id}`, '/calls')} />
         ) : pane === 'admin' ? (
           <AdminView me={me} onBack={() => open(null)} />
         ) : active ? (
-          <ConversationView c={active} myId={me.id} onBack={() => open(null)} />
+          <ConversationView c={active} myId={me.id} onBack={backFromChat} />
         ) : (
           <div className="hidden flex-1 items-center justify-center bg-neutral-50 wide:flex dark:bg-neutral-950">
             <div className="max-w-xs text-center text-neutral-500">
