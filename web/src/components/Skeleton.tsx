@@ -1,5 +1,3 @@
-import { useEffect } from 'react';
-
 /**
  * A placeholder row while a list loads: a round avatar and two lines of text, pulsing. Hidden
  * from screen readers (the list's own loading state speaks for it).
@@ -26,17 +24,4 @@ export function SkeletonRow({
       </span>
     </li>
   );
-}
-
-/** Calls `load` whenever this tab comes back to the front: what it shows may have changed meanwhile. */
-export function useReloadOnReturn(load: () => unknown) {
-  useEffect(() => {
-    const onVisible = () => document.visibilityState === 'visible' && void load();
-    window.addEventListener('focus', onVisible);
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      window.removeEventListener('focus', onVisible);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
-  }, [load]);
 }

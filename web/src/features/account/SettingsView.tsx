@@ -5,7 +5,8 @@ import type { IceServers } from '../../../../protocol/calls.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { api, ApiError, type AuthNotice } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
-import { SkeletonRow, useReloadOnReturn } from '../../components/Skeleton';
+import { SkeletonRow } from '../../components/Skeleton';
+import { useReloadOnReturn } from '../../components/useReloadOnReturn';
 import { dateLabel, deviceName, whenLabel } from './device';
 import { useResendVerification } from './resend';
 import {

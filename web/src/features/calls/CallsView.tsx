@@ -4,7 +4,8 @@ import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { listTime } from '../../components/format';
 import { PhoneIcon, VideoIcon } from '../../components/Icons';
-import { SkeletonRow, useReloadOnReturn } from '../../components/Skeleton';
+import { SkeletonRow } from '../../components/Skeleton';
+import { useReloadOnReturn } from '../../components/useReloadOnReturn';
 import { call, startCall } from '../../store/calls';
 import { conversations, type ConversationsState } from '../../store/conversations';
 import { useStore } from '../../store/store';
@@ -38,7 +39,7 @@ function outcome(c: Call, outgoing: boolean): string {
 }
 
 /**
- * The caller's recent calls (the newest 100, from `GET /api/calls`), newest first: with whom,
+ * The user's recent calls (the newest 100, from `GET /api/calls`), newest first: with whom,
  * which way, how it went, when. A row opens the chat; the button beside it calls again with the
  * same media. The list loads again when a call ends (its line reaches a chat), and when the tab
  * comes back to the front.
