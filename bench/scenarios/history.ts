@@ -90,13 +90,13 @@ export async function history(o: {
     });
 
     /** History pages, then searches and their next pages, against the server at `url`. */
-    const measure = async (url: string, requests: number, searches: number): Promise<Measured> => {
+    const measure = async (url: string): Promise<Measured> => {
       const get = httpGetter(url);
       const auth = { authorization: `Bearer ${reader!.token}` };
       const m: Measured = { pages: [], floor: [], search: [] };
       // The floor in the same run: an unauthenticated request that touches nothing (/healthz),
       // sent after each page, so both see the same moments of the machine.
-      for (let i = 0; i < requests; i++) {
+      for (let i = 0; i < o.requests; i++) {
         const id = conversationIds[Math.floor(Math.random() * conversationIds.length)]!;
         const seq = 1 + Math.floor(Math.random() * per);
         const query = ['limit=50', `before_seq=${seq}&limit=50`, `after_seq=${seq}&limit=50`][i % 3];
@@ -110,7 +110,7 @@ export async function history(o: {
       }
       // Search over the same messages: a rare word (a seq number), a rare code, a common word, a
       // prefix, and two common words never together (1.7M messages each at 10M): in runs, scattered.
-      for (let i = 0; i < searches; i++) {
+      for (let i = 0; i < o.searches; i++) {
         const code = `ref${10000 + Math.floor(Math.random() * 90000)}`;
         const q = [String(1 + Math.floor(Math.random() * per)), code, 'coffee', 'meet', 'release build', 'red green'][
           i % 6
@@ -136,7 +136,7 @@ export async function history(o: {
     };
 
     if (!o.compare) {
-      return { ...header(), ...summary([await measure(srv.url, o.requests, o.searches)]) };
+      return { ...header(), ...summary([await measure(srv.url)]) };
     }
     // A/B on this very database: rounds of each build's server in turn (other, this, this,
     // other, ...), each a fresh process, after a warm-up round of each that is left out.
@@ -145,9 +145,10 @@ export async function history(o: {
     for (let c = 0; c < o.cycles; c++) order.push('other', 'this', 'this', 'other');
     const rounds: { build: 'this' | 'other'; warmup: boolean; m: Measured }[] = [];
     for (const [i, build] of [...(['other', 'this'] as const), ...order].entries()) {
-      const node = await benchNode(srv.db.url, {}, build === 'other' ? o.compare : 'dist/server/main.js');
+      // This build: benchNode's default entry (BENCH_SERVER is refused with --compare).
+      const node = await benchNode(srv.db.url, {}, build === 'other' ? o.compare : undefined);
       try {
-        rounds.push({ build, warmup: i < 2, m: await measure(node.url, o.requests, o.searches) });
+        rounds.push({ build, warmup: i < 2, m: await measure(node.url) });
       } finally {
         await node.kill('SIGKILL');
       }
@@ -166,7 +167,7 @@ export async function history(o: {
         warmup: r.warmup,
         page_ms: percentiles(r.m.pages),
         healthz_ms: percentiles(r.m.floor),
-        search_ms: percentiles(r.m.search.flatMap((x) => x.ms)),
+        search_ms: percentiles(r.m.search.map((x) => x.ms)),
       })),
     };
   } finally {

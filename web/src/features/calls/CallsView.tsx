@@ -11,11 +11,7 @@ import { conversations, type ConversationsState } from '../../store/conversation
 import { useStore } from '../../store/store';
 import { Pane, RetryNotice } from '../account/ui';
 import { peerOf, titleOf } from '../conversations/names';
-import { callText } from './callText';
-
-/** A call to me that I never picked up (not one I declined): shown in red, as phones do. */
-const missed = (c: Call, myId: string) =>
-  c.caller_id !== myId && (c.state === 'missed' || c.state === 'cancelled' || c.state === 'busy');
+import { describeCall, isMissed } from './callText';
 
 /**
  * The newest call line among the chats' last messages. The server posts one when it has saved
@@ -32,7 +28,7 @@ function newestCallLine(s: ConversationsState): string {
 
 /** How a call reads in the list: as in the thread, and whether it is still going on. */
 function outcome(c: Call, outgoing: boolean): string {
-  const text = callText(JSON.stringify(c), outgoing);
+  const text = describeCall(c, outgoing);
   if (c.state === 'ringing') return `${text}, ringing`;
   if (c.state === 'accepted') return `${text}, in progress`;
   return text;
@@ -117,7 +113,7 @@ export function CallsView({
                   <span className="min-w-0 flex-1">
                     <span className="block truncate font-medium">{title}</span>
                     <span
-                      className={`flex items-center gap-1 text-sm ${missed(c, myId) ? 'text-red-600 dark:text-red-400' : 'text-neutral-500'}`}
+                      className={`flex items-center gap-1 text-sm ${isMissed(c, outgoing) ? 'text-red-600 dark:text-red-400' : 'text-neutral-500'}`}
                     >
                       <span aria-hidden="true">{outgoing ? '↗' : '↙'}</span>
                       <span className="sr-only">{outgoing ? 'Outgoing: ' : 'Incoming: '}</span>

@@ -1,21 +1,41 @@
 /** How a stored call reads in the thread and the list: "Missed video call", "Voice call · 4:32". */
 export function callText(content: string, mine: boolean): string {
-  let c: { media?: string; state?: string; duration_seconds?: number | null };
+  let c: CallOutcome;
   try {
-    c = JSON.parse(content) as typeof c;
+    c = JSON.parse(content) as CallOutcome;
   } catch {
     return 'Call';
   }
+  return describeCall(c, mine);
+}
+
+/** What callText reads from a call: the `call` message's content, or a call from `GET /api/calls`. */
+export interface CallOutcome {
+  media?: string;
+  state?: string;
+  duration_seconds?: number | null;
+}
+
+/** callText of a call already parsed. */
+export function describeCall(c: CallOutcome, mine: boolean): string {
   const kind = c.media === 'video' ? 'video call' : 'voice call';
   const Kind = kind[0]!.toUpperCase() + kind.slice(1);
   if (c.state === 'ended' && c.duration_seconds != null) {
     const s = c.duration_seconds;
     return `${Kind} · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
   }
-  if (c.state === 'missed') return mine ? `${Kind}, no answer` : `Missed ${kind}`;
+  if (isMissed(c, mine)) return `Missed ${kind}`;
+  if (c.state === 'missed') return `${Kind}, no answer`;
   if (c.state === 'declined') return mine ? `${Kind} declined` : `Declined ${kind}`;
-  // The one called never heard it ring: missed, as a phone says.
-  if (c.state === 'busy') return mine ? `${Kind}, busy` : `Missed ${kind}`;
-  if (c.state === 'cancelled') return mine ? `Cancelled ${kind}` : `Missed ${kind}`;
+  if (c.state === 'busy') return `${Kind}, busy`;
+  if (c.state === 'cancelled') return `Cancelled ${kind}`;
   return Kind;
+}
+
+/**
+ * A call to me that I never picked up, not one I declined: no answer in time, the caller gave
+ * up, or I was busy and never heard it ring. Phones show these in red.
+ */
+export function isMissed(c: CallOutcome, mine: boolean): boolean {
+  return !mine && (c.state === 'missed' || c.state === 'cancelled' || c.state === 'busy');
 }
