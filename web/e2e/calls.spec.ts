@@ -270,10 +270,15 @@ test('the Calls page: each call with its direction and outcome, missed in red; a
     await expect(annRows.nth(1)).toContainText('Outgoing: Voice call declined');
 
     // Ben calls back by video from the list; Ann, on her Calls page, declines: both lists have
-    // the new call on top (Ann's loaded again only once the server has saved it).
+    // the new call on top (Ann's loaded again only once the server has saved the decline).
+    // While it rings, both open lists show it on top, ringing (loaded again on the call's frames).
     await rows.nth(0).getByRole('button', { name: 'Video call Ann Dialer' }).click();
     const incoming = ann.page.getByRole('dialog', { name: 'Incoming call' });
     await expect(incoming).toContainText('Incoming video call');
+    await expect(annRows).toHaveCount(3);
+    await expect(annRows.nth(0)).toContainText('Incoming: Video call, ringing');
+    await expect(rows).toHaveCount(3);
+    await expect(rows.nth(0)).toContainText('Outgoing: Video call, ringing');
     await incoming.getByRole('button', { name: 'Decline' }).click();
     await expect(ben.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
     await expect(rows).toHaveCount(3);

@@ -26,6 +26,12 @@ export interface CallState {
 
 export const call = createStore<CallState | null>(null);
 
+/**
+ * Counts the call frames this device has heard that follow a change the server has saved (a
+ * call rings, is answered, ends): the Calls page loads its list again on each.
+ */
+export const callEvents = createStore(0);
+
 let socket: ChatSocket;
 let pc: RTCPeerConnection | null = null;
 let answered = false;
@@ -225,7 +231,20 @@ export function attachCalls(s: ChatSocket) {
   s.onFrame((f) => void onCallFrame(f));
 }
 
+const SAVED_CHANGES = new Set<ServerFrame['type']>([
+  'call_offer',
+  'call_ringing',
+  'call_answer',
+  'call_answered_elsewhere',
+  'call_end',
+  'call_cancel',
+  'call_decline',
+  'call_busy',
+  'call_missed',
+]);
+
 async function onCallFrame(f: ServerFrame) {
+  if (SAVED_CHANGES.has(f.type)) callEvents.set((n) => n + 1);
   const c = call.get();
   if (f.type === 'call_offer') {
     if (c && c.phase !== 'ended') return; // the server already sends busy for a second call

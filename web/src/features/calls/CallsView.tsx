@@ -6,12 +6,12 @@ import { listTime } from '../../components/format';
 import { PhoneIcon, VideoIcon } from '../../components/Icons';
 import { SkeletonRow } from '../../components/Skeleton';
 import { useReloadOnReturn } from '../../components/useReloadOnReturn';
-import { call, startCall } from '../../store/calls';
+import { call, callEvents, startCall } from '../../store/calls';
 import { conversations, type ConversationsState } from '../../store/conversations';
 import { useStore } from '../../store/store';
 import { Pane, RetryNotice } from '../account/ui';
 import { peerOf, titleOf } from '../conversations/names';
-import { describeCall, isMissed } from './callText';
+import { isMissed, listText } from './callText';
 
 /**
  * The newest call line among the chats' last messages. The server posts one when it has saved
@@ -26,19 +26,11 @@ function newestCallLine(s: ConversationsState): string {
   return newest?.id ?? '';
 }
 
-/** How a call reads in the list: as in the thread, and whether it is still going on. */
-function outcome(c: Call, outgoing: boolean): string {
-  const text = describeCall(c, outgoing);
-  if (c.state === 'ringing') return `${text}, ringing`;
-  if (c.state === 'accepted') return `${text}, in progress`;
-  return text;
-}
-
 /**
  * The user's recent calls (the newest 100, from `GET /api/calls`), newest first: with whom,
  * which way, how it went, when. A row opens the chat; the button beside it calls again with the
- * same media. The list loads again when a call ends (its line reaches a chat), and when the tab
- * comes back to the front.
+ * same media. The list loads again when a call rings, is answered or ends (see `heard` and
+ * `changed`), and when the tab comes back to the front.
  */
 export function CallsView({
   myId,
@@ -52,8 +44,12 @@ export function CallsView({
   const [calls, setCalls] = useState<Call[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const byId = useStore(conversations, (s) => s.byId);
-  const inCall = useStore(call, (c) => c !== null);
+  const current = useStore(call, (c) => c);
+  const inCall = current !== null;
+  // The list loads again when a call's line reaches a chat, and when a call frame says the
+  // server has saved a change (a call rings, is answered or ends, here or at the other side).
   const changed = useStore(conversations, newestCallLine);
+  const heard = useStore(callEvents, (n) => n);
 
   // The answer to the latest request only: an earlier one may come back after it.
   const latest = useRef(0);
@@ -73,7 +69,7 @@ export function CallsView({
     void load();
     // Unmounted: whatever is still on its way is not shown.
     return () => void ++latest.current;
-  }, [load, changed]);
+  }, [load, changed, heard]);
   useReloadOnReturn(load);
 
   return (
@@ -99,7 +95,10 @@ export function CallsView({
             const peer = conversation ? peerOf(conversation, myId) : undefined;
             const title = conversation ? titleOf(conversation, myId) : 'Chat';
             const outgoing = c.caller_id === myId;
-            const text = outcome(c, outgoing);
+            // This device's own call reads from its live state (answered here a moment ago: in
+            // progress before the list has loaded again).
+            const live = current?.callId === c.id && current.phase !== 'ended' ? current.phase : null;
+            const text = listText(c, outgoing, live);
             const Icon = c.media === 'video' ? VideoIcon : PhoneIcon;
             const again = `${c.media === 'video' ? 'Video' : 'Voice'} call ${title}`;
             return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callText } from './callText';
+import { callText, listText } from './callText';
 
 const c = (o: object) => JSON.stringify(o);
 
@@ -12,5 +12,16 @@ describe('callText', () => {
     expect(callText(c({ media: 'audio', state: 'busy' }), true)).toBe('Voice call, busy');
     expect(callText(c({ media: 'audio', state: 'busy' }), false)).toBe('Missed voice call');
     expect(callText('not json', true)).toBe('Call');
+  });
+});
+
+describe('listText', () => {
+  it('says whether a call is still going on, from this device’s own call first', () => {
+    expect(listText({ media: 'audio', state: 'ringing' }, false, null)).toBe('Voice call, ringing');
+    expect(listText({ media: 'video', state: 'accepted' }, true, null)).toBe('Video call, in progress');
+    // Answered here a moment ago; the list still has it ringing.
+    expect(listText({ media: 'audio', state: 'ringing' }, false, 'connecting')).toBe('Voice call, in progress');
+    expect(listText({ media: 'audio', state: 'ringing' }, true, 'connected')).toBe('Voice call, in progress');
+    expect(listText({ media: 'audio', state: 'declined' }, true, null)).toBe('Voice call declined');
   });
 });

@@ -33,6 +33,17 @@ export function describeCall(c: CallOutcome, mine: boolean): string {
 }
 
 /**
+ * How a call reads in the Calls list: as in the thread, and whether it is still going on.
+ * `live`: the phase of this device's own call when it is this one (newer than the list).
+ */
+export function listText(c: CallOutcome, mine: boolean, live: 'ringing' | 'connecting' | 'connected' | null): string {
+  const text = describeCall(c, mine);
+  if (live === 'ringing' || (!live && c.state === 'ringing')) return `${text}, ringing`;
+  if (live || c.state === 'accepted') return `${text}, in progress`;
+  return text;
+}
+
+/**
  * A call to me that I never picked up, not one I declined: no answer in time, the caller gave
  * up, or I was busy and never heard it ring. Phones show these in red.
  */
