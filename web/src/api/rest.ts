@@ -2,6 +2,7 @@ import type { AuthResponse } from '../../../protocol/auth.js';
 import type { SelfUser } from '../../../protocol/users.js';
 import type { ErrorBody } from '../../../protocol/errors.js';
 import type { SearchResult } from '../../../protocol/search.js';
+import { readable } from './errors';
 
 const SESSION_KEY = 'chatify.session';
 
@@ -231,7 +232,7 @@ export class Api {
     const data = parsed === unreadable ? null : parsed;
     if (!res.ok) {
       const err = (data as ErrorBody | null)?.error;
-      throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `Request failed (${res.status})`);
+      throw new ApiError(res.status, err?.code ?? 'error', err ? readable(err) : `Request failed (${res.status})`);
     }
     // A body cut off on the way (or not JSON) is a failed request, never a null result.
     if (parsed === unreadable) throw new ApiError(0, 'network', 'The server’s answer was cut off');

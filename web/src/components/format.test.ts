@@ -22,6 +22,9 @@ describe('format', () => {
     expect(initials('Alice Adams')).toBe('AA');
     expect(initials('bob_brown')).toBe('BB');
     expect(initials('   ')).toBe('?');
+    // Emoji whole, not half a surrogate pair (a lone one renders as �); a flag is two code points.
+    expect(initials('Hiking 🥾')).toBe('H🥾');
+    expect(initials('🇫🇷 club')).toBe('🇫🇷C');
   });
 
   it('writes file sizes as people read them', () => {

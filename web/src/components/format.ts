@@ -40,12 +40,15 @@ export function lastSeenLabel(iso: string | null | undefined, now = new Date()):
   return `last seen ${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}`;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The first character of each of the first two words, as a reader sees it (an emoji whole, not half of it). */
 export const initials = (name: string) =>
   name
     .split(/[\s_.]+/)
     .filter(Boolean)
     .slice(0, 2)
-    .map((w) => w[0]!.toUpperCase())
+    .map((w) => graphemes.segment(w)[Symbol.iterator]().next().value!.segment.toUpperCase())
     .join('') || '?';
 
 /** A stable colour per id, dark enough for white initials (WCAG AA). */

@@ -314,7 +314,8 @@ function Header({
       return c.type === 'group' ? `${typing.map((id) => nameOf(c, id)).join(', ')} typing…` : 'typing…';
     if (peer) return s.online[peer.id] ? 'online' : lastSeenLabel(s.lastSeen[peer.id] ?? peer.last_seen_at);
     const online = c.members.filter((m) => m.id !== myId && s.online[m.id]).length + 1;
-    return `${c.members.length} members, ${online} online`;
+    const n = c.members.length;
+    return `${n} ${n === 1 ? 'member' : 'members'}, ${online} online`;
   });
   const status = connected ? presenceStatus : 'connecting…';
   const isTyping = status.endsWith('typing…');

@@ -1,4 +1,5 @@
 import type { Attachment } from '../../../../protocol/messages.js';
+import { callText } from '../calls/callText';
 
 /** One line about a message for a quote or the conversation list: its text, or what it carries. */
 export function snippetOf(m: {
@@ -8,8 +9,11 @@ export function snippetOf(m: {
   /** A quote's: the original's attachment's name. */
   filename?: string | null | undefined;
   deleted?: boolean;
+  /** Sent by the reader (a call reads "Missed voice call" to the one called only). */
+  mine?: boolean;
 }): string {
   if (m.deleted) return 'Message deleted';
+  if (m.message_type === 'call') return callText(m.content, m.mine ?? false);
   const text = m.content.replace(/\s+/g, ' ').trim();
   if (m.message_type === 'image') return `📷 ${text || 'Photo'}`;
   if (m.message_type === 'file') return `📎 ${m.attachment?.filename ?? m.filename ?? (text || 'File')}`;
