@@ -79,11 +79,23 @@ test('Enter sends on desktop (Shift+Enter breaks the line), the button on phones
   const kim = await signUp(browser, server.url, 'Kim Keys', device);
   const lee = await signUp(browser, server.url, 'Lee Keys', device);
   const ned = await signUp(browser, server.url, 'Ned Keys', device);
+  const historyLength = () => kim.page.evaluate(() => (globalThis as any).history.length as number);
   for (const other of [lee, ned]) {
     await kim.page.getByRole('searchbox', { name: 'Search people' }).fill(other.username);
     await kim.page.getByRole('list', { name: 'People' }).getByRole('button', { name: other.name }).click();
     await expect(kim.page.getByRole('heading', { name: other.name })).toBeVisible();
-    if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+    if (!phone) continue;
+    const opened = await historyLength();
+    // The back arrow steps back through history (it adds no entry): the browser's Back then goes
+    // on from the list, not into the chat just closed; Forward opens it again.
+    await kim.page.getByRole('button', { name: 'Back' }).click();
+    await expect(kim.page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
+    await expect.poll(() => kim.page.evaluate(() => (globalThis as any).location.pathname as string)).toBe('/');
+    expect(await historyLength()).toBe(opened);
+    await kim.page.goForward();
+    await expect(kim.page.getByRole('heading', { name: other.name })).toBeVisible();
+    await kim.page.getByRole('button', { name: 'Back' }).click();
+    await expect(kim.page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
   }
   await openFromList(kim, 'Lee Keys');
   const box = kim.page.getByRole('textbox', { name: 'Message' });

@@ -56,6 +56,12 @@ export function App() {
   return <Chat me={user} />;
 }
 
+/** The state of a history entry this app pushed (see `navigate`). */
+interface Entry {
+  back?: string | undefined;
+  from: string;
+}
+
 function Chat({ me }: { me: SelfUser }) {
   const [route, setRoute] = useState<Route>(routeFromPath);
   const activeId = route.page === 'chat' ? route.id : null;
@@ -72,20 +78,29 @@ function Chat({ me }: { me: SelfUser }) {
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
-  // The open conversation vanished (we left or were removed): back to the list.
+  // The open conversation vanished (we left or were removed): back to the list, in its place.
   useEffect(() => {
-    if (loaded && activeId && !active) open(null);
+    if (loaded && activeId && !active) goBack('/');
   }, [loaded, activeId, active]);
 
-  // `back`: where the page's back arrow (phones) leads, if not to the list: a chat opened from the
-  // Calls page goes back there. Kept in the history entry, so it holds after the browser's
-  // back and forward buttons too.
+  // Each entry this app pushes says where it came from (`from`) and, if not to the list, where
+  // the page's back arrow (phones) leads (`back`: a chat opened from the Calls page goes back
+  // there). Kept in the history entry, so it holds after the browser's back and forward too.
   function navigate(path: string, back?: string) {
-    if (location.pathname !== path) history.pushState(back ? { back } : null, '', path);
+    if (location.pathname !== path) history.pushState({ back, from: location.pathname } satisfies Entry, '', path);
+    setRoute(routeFromPath());
+  }
+  // A back arrow steps back through history when that is where it leads (the browser's Back then
+  // goes on from there, not into the page just left); anywhere else (a chat opened from a link),
+  // this entry becomes that page: either way, history does not grow.
+  function goBack(to: string) {
+    if ((history.state as Entry | null)?.from === to) return history.back();
+    history.replaceState(null, '', to);
     setRoute(routeFromPath());
   }
   const open = (id: string | null) => navigate(id ? `/c/${id}` : '/');
-  const backFromChat = () => navigate((history.state as { back?: string } | null)?.back ?? '/');
+  const toList = () => goBack('/');
+  const backFromChat = () => goBack((history.state as Entry | null)?.back ?? '/');
 
   return (
     <div className="flex h-full flex-col bg-white text-neutral-900 dark:bg-neutral-900 dark:text-neutral-100">
@@ -100,11 +115,11 @@ function Chat({ me }: { me: SelfUser }) {
           <Sidebar me={me} activeId={activeId} onOpen={open} onNavigate={navigate} />
         </aside>
         {pane === 'settings' ? (
-          <SettingsView me={me} onBack={() => open(null)} />
+          <SettingsView me={me} onBack={toList} />
         ) : pane === 'calls' ? (
-          <CallsView myId={me.id} onBack={() => open(null)} onOpen={(id) => navigate(`/c/${id}`, '/calls')} />
+          <CallsView myId={me.id} onBack={toList} onOpen={(id) => navigate(`/c/${id}`, '/calls')} />
         ) : pane === 'admin' ? (
-          <AdminView me={me} onBack={() => open(null)} />
+          <AdminView me={me} onBack={toList} />
         ) : active ? (
           <ConversationView c={active} myId={me.id} onBack={backFromChat} />
         ) : (
