@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startAppServer } from './app-server.js';
-import { bubbles, chatMenu, createGroupInUi, openFromList, signUp, uniq } from './helpers.js';
+import { bubbles, chatMenu, createGroupInUi, openFromList, send, signUp, uniq } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -186,7 +186,11 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await olga.page.screenshot({ path: `test-results/screens/${info.project.name}-group-members.png` });
   await renamed.getByRole('button', { name: 'Close' }).click();
 
-  // Leaving asks first; cancelling keeps the group.
+  // Leaving asks first; cancelling keeps the group. (Pia says goodbye first.)
+  await piaMembers.getByRole('button', { name: 'Close' }).click();
+  await send(pia, 'bye for now');
+  await expect(olga.page.getByTestId('sender-name').last()).toHaveText('Pia Member');
+  await chatMenu(pia, 'Members');
   await piaMembers.getByRole('button', { name: 'Leave group' }).click();
   const confirm = pia.page.getByRole('dialog', { name: 'Leave Reading circle?' });
   await confirm.getByRole('button', { name: 'Cancel' }).click();
@@ -203,6 +207,20 @@ test('a group owner adds and removes members, renames the group and makes an adm
       .getByRole('list', { name: 'Members' })
       .getByRole('listitem'),
   ).toHaveCount(1);
+  // Her message keeps her name, in the thread and the list, after she left (and after a reload).
+  await olga.page
+    .getByRole('dialog', { name: 'Members of Reading circle' })
+    .getByRole('button', { name: 'Close' })
+    .click();
+  const lastSender = () => olga.page.getByTestId('sender-name').last();
+  const listItem = () => olga.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Reading circle/ });
+  await expect(lastSender()).toHaveText('Pia Member');
+  if (info.project.name === 'phone') await olga.page.getByRole('button', { name: 'Back' }).click();
+  await expect(listItem()).toContainText('Pia Member: bye for now');
+  await olga.page.reload();
+  await expect(listItem()).toContainText('Pia Member: bye for now');
+  await openFromList(olga, 'Reading circle');
+  await expect(lastSender()).toHaveText('Pia Member');
   for (const p of [olga, pia, quin]) await p.page.context().close();
 });
 

@@ -8,6 +8,7 @@ import { ConnectionBanner } from './components/ConnectionBanner';
 import { CallLayer } from './features/calls/CallView';
 import { useStore } from './store/store';
 import { conversations } from './store/conversations';
+import { people } from './store/people';
 import { startChat, stopChat } from './store/chat';
 import { VerifyEmailPage } from './features/account/VerifyEmailPage';
 import { ResetPasswordPage } from './features/account/ResetPasswordPage';
@@ -72,6 +73,8 @@ function Chat({ me }: { me: SelfUser }) {
       : null;
   const active = useStore(conversations, (s) => (activeId ? s.byId[activeId] : undefined));
   const loaded = useStore(conversations, (s) => s.loaded);
+  // A name fetched for someone who has left a chat: everything showing it draws again.
+  useStore(people, (s) => s);
 
   useEffect(() => {
     const onPop = () => setRoute(routeFromPath());

@@ -1,4 +1,5 @@
 import type { Conversation, Member } from '../../../../protocol/conversations.js';
+import { personName } from '../../store/people';
 
 /** The other person in a one-to-one chat. */
 export const peerOf = (c: Conversation, myId: string): Member | undefined =>
@@ -7,5 +8,6 @@ export const peerOf = (c: Conversation, myId: string): Member | undefined =>
 export const titleOf = (c: Conversation, myId: string) =>
   c.type === 'group' ? (c.title ?? 'Group') : (peerOf(c, myId)?.display_name ?? 'Chat');
 
+/** A member's name; one who has left is fetched (see `people`), "Someone" meanwhile. */
 export const nameOf = (c: Conversation, userId: string) =>
-  c.members.find((m) => m.id === userId)?.display_name ?? 'Someone';
+  c.members.find((m) => m.id === userId)?.display_name ?? personName(userId) ?? 'Someone';

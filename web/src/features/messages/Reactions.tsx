@@ -1,13 +1,14 @@
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { Message } from '../../../../protocol/messages.js';
 import { toggleReaction } from '../../store/actions';
+import { nameOf } from '../conversations/names';
 import { showToast } from '../../store/toast';
 
 /** The emojis offered in a message's menu. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
 
 const who = (c: Conversation, ids: string[], myId: string) =>
-  ids.map((id) => (id === myId ? 'You' : (c.members.find((m) => m.id === id)?.display_name ?? 'Someone'))).join(', ');
+  ids.map((id) => (id === myId ? 'You' : nameOf(c, id))).join(', ');
 
 export function react(m: Message, emoji: string, myId: string) {
   toggleReaction(m, emoji, myId).catch((err: Error) => showToast(`Could not react: ${err.message}`));

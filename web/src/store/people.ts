@@ -1,0 +1,28 @@
+import type { PublicUser } from '../../../protocol/users.js';
+import { api, ApiError } from '../api/rest';
+import { createStore } from './store';
+
+/**
+ * Display names of people a chat shows who are not among its members any more (they left or
+ * were removed, and their messages stay): fetched once each, on first sight.
+ */
+export const people = createStore<Record<string, string>>({});
+
+const asked = new Set<string>();
+/** After a failure other than "no such user" (offline, say), when to ask again. */
+const RETRY_MS = 30_000;
+
+/** The name of user `id` if known; otherwise undefined, and it is fetched (the store then changes). */
+export function personName(id: string): string | undefined {
+  const known = people.get()[id];
+  if (known !== undefined || asked.has(id)) return known;
+  asked.add(id);
+  void api.get<PublicUser>(`/api/users/${encodeURIComponent(id)}`).then(
+    (u) => people.set((p) => ({ ...p, [id]: u.display_name })),
+    // A disabled account stays "Someone"; anything else is asked again later.
+    (err) => {
+      if (!(err instanceof ApiError && err.status === 404)) setTimeout(() => asked.delete(id), RETRY_MS);
+    },
+  );
+  return undefined;
+}
