@@ -176,10 +176,16 @@ test('settings: sign out another session, all other sessions, and change the pas
   // Change the password: a wrong current one is refused; then the other device is signed out.
   await signInOn(other, carol.username);
   await expect(other.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
+  // (Asked once: a wrong password is the answer, not a stale token to renew and try again with.)
+  const passwordChecks: string[] = [];
+  carol.page.on('request', (r) => {
+    if (r.url().endsWith('/api/users/me/password')) passwordChecks.push(r.url());
+  });
   await settings.getByLabel('Current password').fill('not my password');
   await settings.getByLabel('New password').fill('a brand new secret');
   await settings.getByRole('button', { name: 'Change password' }).click();
   await expect(settings.getByRole('alert')).toHaveText('The current password is incorrect');
+  expect(passwordChecks).toHaveLength(1);
   await settings.getByLabel('Current password').fill(PASSWORD);
   await settings.getByLabel('New password').fill('a brand new secret');
   await settings.getByRole('button', { name: 'Change password' }).click();

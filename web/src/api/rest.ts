@@ -221,17 +221,19 @@ export class Api {
       if (signal?.aborted) throw err;
       throw new ApiError(0, 'network', 'Cannot reach the server');
     }
-    if (res.status === 401 && auth && !retried) {
-      this.token = null;
-      await this.refresh();
-      return this.call(method, path, body, auth, true, signal);
-    }
     if (res.status === 204) return undefined as T;
     const unreadable = Symbol('unreadable');
     const parsed: unknown = await res.json().catch(() => unreadable);
     const data = parsed === unreadable ? null : parsed;
     if (!res.ok) {
       const err = (data as ErrorBody | null)?.error;
+      // The token was refused: renew it and try once more. (Not a wrong password in the request
+      // itself, `invalid_credentials`: that is the answer, and asking again only repeats it.)
+      if (res.status === 401 && auth && !retried && err?.code !== 'invalid_credentials') {
+        this.token = null;
+        await this.refresh();
+        return this.call(method, path, body, auth, true, signal);
+      }
       throw new ApiError(res.status, err?.code ?? 'error', err ? readable(err) : `Request failed (${res.status})`);
     }
     // A body cut off on the way (or not JSON) is a failed request, never a null result.
