@@ -93,6 +93,10 @@ test('the first account is the admin; disabling someone signs them out at once',
     await expect(admin.getByRole('heading', { name: 'Admin' })).toBeVisible();
     await expect(admin.getByTestId('stat-users')).toHaveText('2');
     await expect(admin.getByTestId('stat-disabled_users')).toHaveText('0');
+    // Both are online; after a reload too (Ada's own socket connects after the page's first load).
+    await expect(admin.getByTestId('stat-online_now')).toHaveText('2');
+    await ada.page.reload();
+    await expect(admin.getByTestId('stat-online_now')).toHaveText('2');
     await expect(admin.getByTestId('admin-user').filter({ visible: true })).toHaveCount(2);
     await expect(admin.getByRole('button', { name: `Disable ${ada.username}` })).toHaveCount(0);
     await shot(ada.page, 'admin');
@@ -110,6 +114,8 @@ test('the first account is the admin; disabling someone signs them out at once',
     await expect(admin.getByRole('button', { name: `Enable ${bob.username}` })).toBeVisible();
     await expect(admin.getByTestId('admin-user').filter({ visible: true })).toContainText('Disabled');
     await expect(admin.getByTestId('stat-disabled_users')).toHaveText('1');
+    // Signed out everywhere, Bob is no longer online: the numbers are loaded again every 15 s.
+    await expect(admin.getByTestId('stat-online_now')).toHaveText('1', { timeout: 20_000 });
 
     // Bob's open page lands on the sign-in screen, saying why, and he cannot sign in.
     await signedOut(bob.page);

@@ -6,10 +6,15 @@ import { Avatar } from '../../components/Avatar';
 import { Dialog } from '../../components/Dialog';
 import { SearchIcon } from '../../components/Icons';
 import { SkeletonRow } from '../../components/Skeleton';
+import { useReloadOnReturn } from '../../components/useReloadOnReturn';
+import { connection } from '../../store/chat';
+import { useStore } from '../../store/store';
 import { dateLabel } from '../account/device';
 import { Badge, Card, dangerSmall, Notice, Pane, RetryNotice, secondaryButton, secondarySmall } from '../account/ui';
 
 const PAGE_SIZE = 50;
+/** How often the numbers (users online now, above all) are loaded again while the page is in view. */
+const STATS_EVERY_MS = 15_000;
 
 const message = (err: unknown, fallback: string) => (err instanceof ApiError ? err.message : fallback);
 
@@ -28,12 +33,17 @@ export function AdminView({ me, onBack }: { me: SelfUser; onBack: () => void }) 
   const [busyId, setBusyId] = useState<string | null>(null);
   const request = useRef(0);
 
+  const statsRequest = useRef(0);
   const loadStats = useCallback(async () => {
+    // Loaded on several occasions: only the answer to the latest counts.
+    const mine = ++statsRequest.current;
     try {
-      setStats(await api.get<AdminStats>('/api/admin/stats'));
+      const next = await api.get<AdminStats>('/api/admin/stats');
+      if (mine !== statsRequest.current) return;
+      setStats(next);
       setStatsError(null);
     } catch (err) {
-      setStatsError(message(err, 'Could not load the numbers'));
+      if (mine === statsRequest.current) setStatsError(message(err, 'Could not load the numbers'));
     }
   }, []);
 
@@ -54,7 +64,16 @@ export function AdminView({ me, onBack }: { me: SelfUser; onBack: () => void }) 
     }
   }, [search, offset]);
 
-  useEffect(() => void loadStats(), [loadStats]);
+  // "Online now" is live: loaded again when this device's own socket is (back) online (it
+  // counts too, and a reload of the page reconnects it after the first load), every 15 s while
+  // the page is in view, and on coming back to it.
+  const online = useStore(connection, (s) => s.status === 'online');
+  useEffect(() => void loadStats(), [loadStats, online]);
+  useEffect(() => {
+    const t = setInterval(() => document.visibilityState === 'visible' && void loadStats(), STATS_EVERY_MS);
+    return () => clearInterval(t);
+  }, [loadStats]);
+  useReloadOnReturn(loadStats);
   useEffect(() => void loadUsers(), [loadUsers]);
   // Search as one types, a moment after the last key.
   useEffect(() => {
