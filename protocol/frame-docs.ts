@@ -36,7 +36,7 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
   presence_update: 'A contact came online or went offline (with `last_seen_at`).',
   sync_result: 'The answer to `sync`.',
   conversation_created: 'You were added to a new conversation; fetch it over REST.',
-  conversation_updated: 'A conversation you are in changed (title, members); fetch it over REST.',
+  conversation_updated: 'A conversation you are in changed (title, members, a member’s name); fetch it over REST.',
   pong: 'The answer to `ping`.',
   call_offer: 'Someone is calling you (every device rings); carries the SDP offer.',
   call_ringing: 'The callee’s devices are ringing.',

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from './helpers/server.js';
-import { createDirect, createUser, uniqueName, type TestUser } from './helpers/factories.js';
+import { createDirect, createGroup, createUser, uniqueName, type TestUser } from './helpers/factories.js';
+import { settle, WsClient } from './helpers/ws.js';
 
 let s: TestServer;
 let me: TestUser;
@@ -35,6 +36,42 @@ describe('PATCH /api/users/me', () => {
     expect(res.body).toMatchObject({ id: u.id, username: u.username, email: u.email, display_name: 'New Name' });
     expect((await s.http.get('/api/users/me', u.token)).body.display_name).toBe('New Name');
     expect((await s.http.get(`/api/users/${u.id}`, other.token)).body.display_name).toBe('New Name');
+  });
+
+  it('tells everyone who shares a chat with the user, on every chat they share, and only a real change', async () => {
+    const [u, friend, groupie, stranger] = await Promise.all([
+      createUser(s.http),
+      createUser(s.http),
+      createUser(s.http),
+      createUser(s.http),
+    ]);
+    const direct = await createDirect(s.http, u, friend);
+    const group = await createGroup(s.http, u, [friend, groupie]);
+    const sockets = await Promise.all([friend, groupie, stranger, u].map((x) => WsClient.connect(s.base, x.token)));
+    const [sf, sg, ss, su] = sockets;
+    try {
+      expect((await s.http.patch('/api/users/me', { display_name: 'Renamed Person' }, u.token)).status).toBe(200);
+      const updated = (c: WsClient) => async (id: string) =>
+        c.waitForType('conversation_updated', (p) => p.conversation_id === id);
+      await Promise.all([direct, group].map(updated(sf!)));
+      await updated(sg!)(group);
+      // The user's own other devices too (their chats' member lists hold the name).
+      await Promise.all([direct, group].map(updated(su!)));
+      const seen = await s.http.get(`/api/conversations/${group}`, groupie.token);
+      expect(seen.body.members.find((m: { id: string }) => m.id === u.id).display_name).toBe('Renamed Person');
+      await settle();
+      expect(ss!.ofType('conversation_updated')).toHaveLength(0);
+      expect(sg!.ofType('conversation_updated').filter((f) => f.payload.conversation_id === direct)).toHaveLength(0);
+
+      // The same name again, or another setting alone, announces nothing.
+      const before = sf!.ofType('conversation_updated').length;
+      expect((await s.http.patch('/api/users/me', { display_name: 'Renamed Person' }, u.token)).status).toBe(200);
+      expect((await s.http.patch('/api/users/me', { relay_only: true }, u.token)).status).toBe(200);
+      await settle();
+      expect(sf!.ofType('conversation_updated')).toHaveLength(before);
+    } finally {
+      await Promise.all(sockets.map((c) => c.close()));
+    }
   });
 
   it.each([

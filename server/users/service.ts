@@ -16,13 +16,38 @@ export async function updateMe(
   userId: string,
   input: { displayName?: string; relayOnly?: boolean },
 ): Promise<SelfUser> {
-  const { rows } = await ctx.db.query<UserRow>(
-    `UPDATE users SET display_name = COALESCE($2, display_name), relay_only = COALESCE($3, relay_only)
-      WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+  // The name before, from the statement's snapshot (not locked FOR UPDATE: the row this very
+  // statement updates would then be skipped, and the old name read as NULL).
+  const { rows } = await ctx.db.query<UserRow & { old_display_name: string }>(
+    `WITH old AS (SELECT display_name FROM users WHERE id = $1)
+     UPDATE users SET display_name = COALESCE($2, display_name), relay_only = COALESCE($3, relay_only)
+      WHERE id = $1 RETURNING ${USER_COLUMNS}, (SELECT display_name FROM old) AS old_display_name`,
     [userId, input.displayName ?? null, input.relayOnly ?? null],
   );
-  if (!rows[0]) throw notFound('User not found');
-  return presentSelf(rows[0]);
+  const row = rows[0];
+  if (!row) throw notFound('User not found');
+  if (row.display_name !== row.old_display_name) await announceRename(ctx, userId);
+  return presentSelf(row);
+}
+
+/**
+ * A new display name reaches the open apps of everyone who shares a chat with the user (their
+ * own other devices too): each of those chats is announced as changed, and they load it again.
+ */
+async function announceRename(ctx: Ctx, userId: string) {
+  const { rows } = await ctx.db.query<{ conversation_id: string; members: string[] }>(
+    `SELECT mine.conversation_id, array_agg(m.user_id) AS members
+       FROM conversation_members mine JOIN conversation_members m ON m.conversation_id = mine.conversation_id
+      WHERE mine.user_id = $1
+      GROUP BY mine.conversation_id`,
+    [userId],
+  );
+  for (const r of rows) {
+    ctx.bus.publishToUsers(r.members, {
+      type: 'conversation_updated',
+      payload: { conversation_id: r.conversation_id },
+    });
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import pg from 'pg';
 import { startAppServer } from './app-server.js';
-import { signUp, type Person } from './helpers.js';
+import { openChatWith, send, signUp, type Person } from './helpers.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -313,4 +313,29 @@ test('forgot password: ask for a link, then choose a new password from it', asyn
 
   await page.context().close();
   await fay.page.context().close();
+});
+
+test('a new display name reaches the open apps of the people one chats with', async ({ browser }) => {
+  const eve = await signUp(browser, server.url, 'Eve Before', deviceOf());
+  const fay = await signUp(browser, server.url, 'Fay Friend', deviceOf());
+  try {
+    await openChatWith(fay, eve);
+    await send(fay, 'hello Eve');
+    await expect(fay.page.getByRole('heading', { name: 'Eve Before' })).toBeVisible();
+
+    await menu(eve.page, 'Settings');
+    const settings = eve.page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Display name').fill('Eve After');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await expect(settings.getByText('Saved.')).toBeVisible();
+
+    // Fay's open chat and her list follow, without a reload.
+    await expect(fay.page.getByRole('heading', { name: 'Eve After' })).toBeVisible();
+    if (isPhone()) await fay.page.getByRole('button', { name: 'Back' }).click();
+    await expect(
+      fay.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Eve After/ }),
+    ).toBeVisible();
+  } finally {
+    for (const p of [eve, fay]) await p.page.context().close();
+  }
 });
