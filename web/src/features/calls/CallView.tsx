@@ -58,18 +58,27 @@ export function CallLayer() {
         aria-label="Incoming call"
         className="pointer-events-none fixed inset-x-0 top-0 z-50 flex justify-center p-3"
       >
-        <div className="pointer-events-auto flex w-full max-w-md items-center gap-3 rounded-2xl bg-neutral-900 p-4 text-white shadow-2xl">
+        {/* On a phone the buttons take a row of their own: the caller's name keeps the width. */}
+        <div className="pointer-events-auto flex w-full max-w-md flex-wrap items-center gap-3 rounded-2xl bg-neutral-900 p-4 text-white shadow-2xl sm:flex-nowrap">
           <Avatar id={c.peerId} name={name} size={48} />
           <div className="min-w-0 flex-1">
             <p className="truncate font-semibold">{name}</p>
             <p className="text-sm text-neutral-300">Incoming {kind.toLowerCase()}…</p>
           </div>
-          <button onClick={declineCall} className="rounded-full bg-red-600 px-4 py-2 font-semibold">
-            Decline
-          </button>
-          <button onClick={() => void acceptCall()} className="rounded-full bg-green-600 px-4 py-2 font-semibold">
-            Accept
-          </button>
+          <div className="flex w-full gap-3 sm:w-auto">
+            <button
+              onClick={declineCall}
+              className="flex-1 rounded-full bg-red-600 px-4 py-2 font-semibold sm:flex-none"
+            >
+              Decline
+            </button>
+            <button
+              onClick={() => void acceptCall()}
+              className="flex-1 rounded-full bg-green-600 px-4 py-2 font-semibold sm:flex-none"
+            >
+              Accept
+            </button>
+          </div>
         </div>
       </div>
     );
