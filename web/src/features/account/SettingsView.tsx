@@ -336,7 +336,9 @@ function SessionsCard({ version }: { version: number }) {
                   {s.current && <Badge tone="accent">This device</Badge>}
                 </p>
                 <p className="text-[13px] text-neutral-500 dark:text-neutral-400">
-                  Active {whenLabel(s.last_used_at)} · signed in {dateLabel(s.created_at)}
+                  {/* This device is in use right now: its stored time moves only when its token is renewed. */}
+                  {s.current ? 'Active now' : `Active ${whenLabel(s.last_used_at)}`} · signed in{' '}
+                  {dateLabel(s.created_at)}
                 </p>
               </div>
               {!s.current && (

@@ -1,6 +1,8 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { SelfUser } from '../../../../protocol/users.js';
+import { api } from '../../api/rest';
 import { CloseIcon } from '../../components/Icons';
+import { useReloadOnReturn } from '../../components/useReloadOnReturn';
 import { useResendVerification } from './resend';
 
 const DISMISSED_KEY = 'chatify.verify-banner-dismissed';
@@ -9,6 +11,11 @@ const DISMISSED_KEY = 'chatify.verify-banner-dismissed';
 export function VerifyEmailBanner({ me }: { me: SelfUser }) {
   const [dismissed, setDismissed] = useState(() => sessionStorage.getItem(DISMISSED_KEY) === me.id);
   const { resend, busy, result } = useResendVerification();
+  // Confirmed by the link in another tab (or on another device): gone when this tab is back in front.
+  const recheck = useCallback(() => {
+    if (!api.user?.email_verified) void api.refreshSelf().catch(() => {});
+  }, []);
+  useReloadOnReturn(recheck);
   if (me.email_verified || dismissed) return null;
   return (
     <div
