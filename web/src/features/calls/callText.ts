@@ -1,3 +1,5 @@
+import type { CallPhase } from '../../store/calls';
+
 /** How a stored call reads in the thread and the list: "Missed video call", "Voice call · 4:32". */
 export function callText(content: string, mine: boolean): string {
   let c: CallOutcome;
@@ -36,7 +38,7 @@ export function describeCall(c: CallOutcome, mine: boolean): string {
  * How a call reads in the Calls list: as in the thread, and whether it is still going on.
  * `live`: the phase of this device's own call when it is this one (newer than the list).
  */
-export function listText(c: CallOutcome, mine: boolean, live: 'ringing' | 'connecting' | 'connected' | null): string {
+export function listText(c: CallOutcome, mine: boolean, live: Exclude<CallPhase, 'ended'> | null): string {
   const text = describeCall(c, mine);
   if (live === 'ringing' || (!live && c.state === 'ringing')) return `${text}, ringing`;
   if (live || c.state === 'accepted') return `${text}, in progress`;

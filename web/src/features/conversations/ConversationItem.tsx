@@ -5,7 +5,6 @@ import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
 import { unreadCount } from '../../store/conversations';
 import { nameOf, peerOf, titleOf } from './names';
-import { callText } from '../calls/callText';
 import { snippetOf } from '../messages/snippet';
 
 export function ConversationItem({
@@ -63,7 +62,7 @@ export function ConversationItem({
               <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
                 {last
                   ? last.message_type === 'call'
-                    ? callText(last.content, last.sender_id === myId)
+                    ? snippetOf({ ...last, mine: last.sender_id === myId })
                     : last.deleted_at
                       ? last.sender_id === myId
                         ? 'You deleted this message'
