@@ -245,15 +245,17 @@ export function wrapPglite(lite: PGliteType): Db {
   };
 }
 
-/** True when `err` is PostgreSQL's unique violation (optionally on the named constraint). */
 /** Whether `err` is PostgreSQL's error `code`, on `constraint` when one is named. */
 function violates(err: unknown, code: string, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string } | null;
   return !!e && e.code === code && (constraint === undefined || e.constraint === constraint);
 }
 
+/** True when `err` is PostgreSQL's unique violation (optionally on the named constraint). */
 export const isUniqueViolation = (err: unknown, constraint?: string) => violates(err, '23505', constraint);
 
 export const isForeignKeyViolation = (err: unknown, constraint: string) => violates(err, '23503', constraint);
 
 export const isDeadlock = (err: unknown) => violates(err, '40P01');
+
+export const isSerializationFailure = (err: unknown) => violates(err, '40001');

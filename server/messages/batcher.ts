@@ -1,7 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Message } from '../../protocol/messages.js';
 import { AppError } from '../errors.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/client.js';
+import { isForeignKeyViolation, isSerializationFailure, isUniqueViolation } from '../db/client.js';
 import { uuidv7 } from '../ids.js';
 import { conversationNotFound } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, REFERENCE_FIELDS, presentMessage, type MessageRow } from './presenter.js';
@@ -75,12 +75,19 @@ export const SEND_BATCH_SQL = `WITH input AS MATERIALIZED (
    -- nested loop (their row estimates are 1), which compares every send with every
    -- conversation: 45 ms of a 500-send batch's 77.
    locked AS MATERIALIZED (
-     SELECT t.*, c.last_seq FROM todo t JOIN conversations c ON c.id = t.conversation_id
+     SELECT t.*, c.last_seq, c.members_version FROM todo t JOIN conversations c ON c.id = t.conversation_id
       ORDER BY c.id, t.ord FOR UPDATE OF c),
+   -- The members this statement reads are those of its snapshot, which is older than the locks:
+   -- a change of members committed while it waited for one (each bumps members_version under
+   -- that lock) fails the statement, and the batch runs again (decision 029).
+   current AS MATERIALIZED (
+     SELECT l.* FROM locked l
+      WHERE CASE WHEN l.members_version = (SELECT c.members_version FROM conversations c WHERE c.id = l.conversation_id)
+                 THEN true ELSE members_changed(l.conversation_id) END),
    -- Seqs in submission order, per conversation; non-members are refused (no row).
    fresh AS MATERIALIZED (
      SELECT l.*, l.last_seq + row_number() OVER (PARTITION BY l.conversation_id ORDER BY l.ord) AS seq
-       FROM locked l
+       FROM current l
       WHERE EXISTS (SELECT 1 FROM conversation_members cm
                      WHERE cm.conversation_id = l.conversation_id AND cm.user_id = l.sender_id)),
    bump AS (
@@ -187,6 +194,9 @@ export class SendBatcher {
         // A client_id stored by another node since our statement's snapshot: run the batch
         // again, and the retry check answers it.
         if (isUniqueViolation(err, 'messages_sender_client_id_key') && attempt < 3) continue;
+        // A change of members committed while the statement waited for a conversation's lock:
+        // run it again, with a snapshot that shows the change.
+        if (isSerializationFailure(err) && attempt < 3) continue;
         // An upload deleted since its send was checked (its message deleted for everyone, or
         // housekeeping): only the sends attaching it fail, the rest run again.
         if (isForeignKeyViolation(err, 'messages_attachment_id_fkey') && attempt < 3) {

@@ -1,0 +1,98 @@
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startServer, type TestServer } from './helpers/server.js';
+import { createGroup, createUsers } from './helpers/factories.js';
+import { waitFor } from './helpers/processes.js';
+import { WsClient, settle } from './helpers/ws.js';
+
+// A send whose statement began before a member's removal committed, and waited for the
+// conversation's lock that the removal held: it must see the group as the removal left it
+// (the send statement's snapshot is older than that; see members_version in the batcher).
+let s: TestServer;
+let holder: pg.Client;
+beforeAll(async () => {
+  s = await startServer();
+  holder = new pg.Client({ connectionString: s.config.DATABASE_URL });
+  await holder.connect();
+});
+afterAll(async () => {
+  await holder?.end();
+  await s?.close();
+});
+
+/**
+ * Resolves once `n` backends of this database wait on a lock. (Counted, not told apart by
+ * their statement: pg_stat_activity can show a waiting backend's previous statement.)
+ */
+const waitingOnLocks = (n: number) =>
+  waitFor(async () => {
+    const { rows } = await holder.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return rows[0]!.n >= n;
+  }, `${n} statements waiting on a lock`);
+
+/**
+ * Makes a send start during a removal: the removal takes the conversation's lock and then waits
+ * on the removed member's row (held here); the send starts and waits on the conversation; the
+ * row is let go, the removal commits, and the send goes on.
+ */
+async function sendDuringRemoval(opts: { group: string; owner: string; removed: string; sender: string }) {
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 FOR UPDATE', [
+    opts.group,
+    opts.removed,
+  ]);
+  const removal = s.http.request('DELETE', `/api/conversations/${opts.group}/members/${opts.removed}`, {
+    token: opts.owner,
+  });
+  await waitingOnLocks(1); // the removal, on the member's row
+  const send = s.http.post(
+    `/api/conversations/${opts.group}/messages`,
+    { content: 'after the removal', client_id: `race-${opts.removed}` },
+    opts.sender,
+  );
+  await waitingOnLocks(2); // and the send, on the conversation
+  await holder.query('COMMIT');
+  const removed = await removal;
+  expect(removed.status, removed.text).toBe(204);
+  return send;
+}
+
+it('a member removed while a message was being sent does not receive it', async () => {
+  const [owner, alice, bob] = await createUsers(s.http, 3);
+  const group = await createGroup(s.http, owner, [alice, bob]);
+  const bobSocket = await WsClient.connect(s.base, bob.token);
+  const ownerSocket = await WsClient.connect(s.base, owner.token);
+  try {
+    const sent = await sendDuringRemoval({ group, owner: owner.token, removed: bob.id, sender: alice.token });
+    expect(sent.status, sent.text).toBe(201);
+    // The members still there get it; the removed one is told of the change, not the message.
+    await ownerSocket.waitForType('new_message', (p) => p.id === sent.body.id);
+    await bobSocket.waitForType('conversation_updated', (p) => p.conversation_id === group);
+    await settle(300);
+    expect(bobSocket.ofType('new_message')).toEqual([]);
+    const history = await s.http.get(`/api/conversations/${group}/messages`, bob.token);
+    expect(history.status).toBe(404);
+  } finally {
+    await bobSocket.close();
+    await ownerSocket.close();
+  }
+});
+
+it('a message from a member removed while it was being sent is refused and not stored', async () => {
+  const [owner, alice, bob] = await createUsers(s.http, 3);
+  const group = await createGroup(s.http, owner, [alice, bob]);
+  const ownerSocket = await WsClient.connect(s.base, owner.token);
+  try {
+    const sent = await sendDuringRemoval({ group, owner: owner.token, removed: bob.id, sender: bob.token });
+    expect(sent.status, sent.text).toBe(404);
+    expect(sent.body.error.code).toBe('not_found');
+    const history = await s.http.get(`/api/conversations/${group}/messages`, owner.token);
+    expect(history.body.messages).toEqual([]);
+    await settle(300);
+    expect(ownerSocket.ofType('new_message')).toEqual([]);
+  } finally {
+    await ownerSocket.close();
+  }
+});
