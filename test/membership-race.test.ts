@@ -96,3 +96,34 @@ it('a message from a member removed while it was being sent is refused and not s
     await ownerSocket.close();
   }
 });
+
+it('after each change of members, the next message reaches exactly the members of that moment', async () => {
+  // The node holds a conversation's members between sends (MemberCache); a change must show.
+  const [owner, alice, bob, carol] = await createUsers(s.http, 4);
+  const group = await createGroup(s.http, owner, [alice, bob]);
+  const sockets = await Promise.all([owner, alice, bob, carol].map((u) => WsClient.connect(s.base, u.token)));
+  const [, , bobSocket, carolSocket] = sockets;
+  const send = async (content: string) => {
+    const ack = await sockets[1]!.request('chat_message', { conversation_id: group, content, client_id: content });
+    expect(ack.type).toBe('message_ack');
+  };
+  const got = (socket: WsClient) => socket.ofType('new_message').map((f) => f.payload.content);
+  try {
+    await send('m1');
+    await send('m2');
+    expect(
+      (await s.http.post(`/api/conversations/${group}/members`, { user_ids: [carol.id] }, owner.token)).status,
+    ).toBe(200);
+    await send('m3');
+    expect((await s.http.del(`/api/conversations/${group}/members/${bob.id}`, owner.token)).status).toBe(204);
+    await send('m4');
+    await carolSocket!.waitForType('new_message', (p) => p.content === 'm4');
+    await sockets[0]!.waitForType('new_message', (p) => p.content === 'm4');
+    await settle(300);
+    expect(got(carolSocket!)).toEqual(['m3', 'm4']);
+    expect(got(bobSocket!)).toEqual(['m1', 'm2', 'm3']);
+    expect(got(sockets[0]!)).toEqual(['m1', 'm2', 'm3', 'm4']);
+  } finally {
+    await Promise.all(sockets.map((x) => x.close()));
+  }
+});

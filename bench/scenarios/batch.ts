@@ -8,21 +8,34 @@ import { uuidv7 } from '../../server/ids.js';
 import { cpuSeconds, seedConversation, seedUsers } from '../lib.js';
 import { SENTENCES } from './messaging.js';
 
+/** How a database or the send statement differs from the server's (see `costs`). */
+interface Variant {
+  /** SQL run on the database once migrated. */
+  alter?: string;
+  /** The send statement's text, changed. */
+  sql?: (text: string) => string | undefined;
+  /** Give the statement no members_version, as if the node held no members (it reads them every batch). */
+  holdNoMembers?: true;
+}
+
 /**
- * A fresh database (migrated, then `alter` run on it) with `size` pairs of users, each pair in a
- * conversation, and one connection that runs the send statement as the server's batch
+ * A fresh database (migrated, then `variant.alter` run on it) with `size` pairs of users, each
+ * pair in a conversation, and one connection that runs the send statement as the server's batch
  * connections do but with `synchronous_commit` off (the flush is measured by `throughput`; this
- * is the statement's own CPU, read from the backend's /proc entry). `run(n, count, body)` sends
- * `count` batches of one message in each of the first `n` conversations and returns the
- * backend's CPU seconds they took.
+ * is the statement's own CPU, read from the backend's /proc entry). Like the server, it gives
+ * the statement the members_version of the members it read last (unless `holdNoMembers`).
+ * `run(n, count, body)` sends `count` batches of one message in each of the first `n`
+ * conversations and returns the backend's CPU seconds they took.
  */
-async function sendRig(size: number, alter = '') {
+async function sendRig(size: number, variant: Variant = {}) {
+  const text = variant.sql ? variant.sql(SEND_BATCH_SQL) : SEND_BATCH_SQL;
+  if (text === undefined) throw new Error('this variant of the send statement no longer applies');
   const db = await createTestDatabase();
   const app = connectPg(db.url);
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   await migrate(app);
   await app.close();
-  if (alter) await pool.query(alter);
+  if (variant.alter) await pool.query(variant.alter);
   const users = await seedUsers(pool, 2 * size);
   const sends: { conversationId: string; senderId: string }[] = [];
   for (let i = 0; i < size; i++) {
@@ -35,6 +48,7 @@ async function sendRig(size: number, alter = '') {
   const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   const pid = rows[0]!.pid;
   let nth = 0;
+  const held = new Map<string, number>();
   return {
     client,
     cpu: () => cpuSeconds(pid),
@@ -42,9 +56,9 @@ async function sendRig(size: number, alter = '') {
       const cpu0 = cpuSeconds(pid);
       for (let b = 0; b < count; b++) {
         const batch = sends.slice(0, n);
-        await client.query({
+        const { rows } = await client.query<{ conversation_id: string; members_version: number; members: unknown }>({
           name: 'send_batch',
-          text: SEND_BATCH_SQL,
+          text,
           values: [
             batch.map((s) => s.conversationId),
             batch.map((s) => s.senderId),
@@ -54,8 +68,12 @@ async function sendRig(size: number, alter = '') {
             batch.map(() => null),
             batch.map(() => null),
             batch.map(() => uuidv7()),
+            batch.map((s) => held.get(s.conversationId) ?? null),
           ],
         });
+        if (!variant.holdNoMembers) {
+          for (const r of rows) if (r.members) held.set(r.conversation_id, r.members_version);
+        }
       }
       return cpuSeconds(pid) - cpu0;
     },
@@ -103,17 +121,33 @@ export async function batch(o: { sizes: number[]; messagesPerRound: number; roun
   }
 }
 
-/** The parts of the messages table whose cost `costs` measures: each removed in a database of its own. */
-const WITHOUT: Record<string, string> = {
-  nothing: '',
-  'nothing (a second database, for the noise)': '',
-  'the created_at index': 'DROP INDEX messages_created_at',
-  'both foreign keys (conversation, sender)':
-    'ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey, DROP CONSTRAINT messages_conversation_id_fkey',
-  'the sender foreign key': 'ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey',
-  'the conversation foreign key': 'ALTER TABLE messages DROP CONSTRAINT messages_conversation_id_fkey',
-  'the full-text index': 'DROP INDEX messages_search_vector',
-  'the full-text column and index': 'ALTER TABLE messages DROP COLUMN search_vector CASCADE',
+/** Swaps `part` of the send statement for `by`, or gives undefined when it has no such part. */
+const swap = (part: string, by: string) => (text: string) => (text.includes(part) ? text.replace(part, by) : undefined);
+
+/**
+ * The parts of the messages table and of the send statement whose cost `costs` measures: each
+ * removed in a database of its own.
+ */
+const WITHOUT: Record<string, Variant> = {
+  nothing: {},
+  'nothing (a second database, for the noise)': {},
+  'the created_at index': { alter: 'DROP INDEX messages_created_at' },
+  'both foreign keys (conversation, sender)': {
+    alter:
+      'ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey, DROP CONSTRAINT messages_conversation_id_fkey',
+  },
+  'the sender foreign key': { alter: 'ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey' },
+  'the conversation foreign key': { alter: 'ALTER TABLE messages DROP CONSTRAINT messages_conversation_id_fkey' },
+  'the full-text index': { alter: 'DROP INDEX messages_search_vector' },
+  'the full-text column and index': { alter: 'ALTER TABLE messages DROP COLUMN search_vector CASCADE' },
+  // Decision 029: negative savings are what these parts save.
+  'the members held by the node (read every batch)': { holdNoMembers: true },
+  'the members_version check': {
+    sql: swap(
+      'CASE WHEN l.members_version = (SELECT c.members_version FROM conversations c WHERE c.id = l.conversation_id)',
+      'CASE WHEN true',
+    ),
+  },
 };
 
 /**
@@ -137,8 +171,8 @@ export async function costs(o: { size: number; messagesPerRound: number; rounds:
     if (r.hasIndex) await r.rig.client.query("SELECT gin_clean_pending_list('messages_search_vector')");
   };
   try {
-    for (const [without, alter] of Object.entries(WITHOUT)) {
-      const rig = await sendRig(o.size, alter);
+    for (const [without, variant] of Object.entries(WITHOUT)) {
+      const rig = await sendRig(o.size, variant);
       const { rows } = await rig.client.query<{ has: boolean }>(
         "SELECT to_regclass('messages_search_vector') IS NOT NULL AS has",
       );

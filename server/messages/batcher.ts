@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { isForeignKeyViolation, isSerializationFailure, isUniqueViolation } from '../db/client.js';
 import { uuidv7 } from '../ids.js';
 import { conversationNotFound } from '../conversations/access.js';
+import { MemberCache, type Members } from './member-cache.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, REFERENCE_FIELDS, presentMessage, type MessageRow } from './presenter.js';
 
 export interface SendInput {
@@ -23,6 +24,9 @@ export interface SendResult {
   /** False when this sender already sent this client_id: the stored message, nothing new. */
   created: boolean;
 }
+
+/** A row of the send statement: a message, and for a conversation's first new one its members. */
+type Row = MessageRow & { created: boolean; members_version: number | null; members: string[] | null };
 
 interface Item {
   input: SendInput;
@@ -53,12 +57,14 @@ const newRow = (row: MessageRow, input: SendInput): MessageRow => ({
 /**
  * The whole batch in one statement (see SendBatcher.store): the parameters are the sends'
  * columns, in submission order ($1 conversation ids, $2 senders, $3 client_ids, $4 kinds,
- * $5 bodies, $6 replies, $7 attachments, $8 new message ids). Exported for the benchmark
- * of its cost by batch size (`npm run bench -- batch`).
+ * $5 bodies, $6 replies, $7 attachments, $8 new message ids, $9 the members_version of the
+ * conversation's members this node holds, or null). Exported for the benchmark of its cost by
+ * batch size (`npm run bench -- batch`).
  */
 export const SEND_BATCH_SQL = `WITH input AS MATERIALIZED (
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[], $8::uuid[])
-       WITH ORDINALITY AS i(conversation_id, sender_id, client_id, kind, body, reply_to, attachment_id, id, ord)),
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[], $8::uuid[],
+                          $9::integer[])
+       WITH ORDINALITY AS i(conversation_id, sender_id, client_id, kind, body, reply_to, attachment_id, id, known, ord)),
    -- Retries: client_ids these senders already used are answered with the stored message.
    -- (LIMIT keeps this a lookup per send by the unique index, whatever the statistics say:
    -- a young table's would make the planner scan all of it.)
@@ -107,19 +113,24 @@ export const SEND_BATCH_SQL = `WITH input AS MATERIALIZED (
      INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
      SELECT id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id FROM fresh ORDER BY ord
      RETURNING *),
-   -- Members for the fan-out, once per conversation.
+   -- Members for the fan-out, once per conversation, unless the node holds them as of this
+   -- members_version (the snapshot's, which is the lock's: see current).
    mem AS (
-     SELECT conversation_id, array_agg(user_id) AS members FROM conversation_members
-      WHERE conversation_id IN (SELECT conversation_id FROM fresh) GROUP BY conversation_id)
+     SELECT f.conversation_id, f.members_version,
+            CASE WHEN f.known IS DISTINCT FROM f.members_version
+                 THEN (SELECT array_agg(cm.user_id) FROM conversation_members cm WHERE cm.conversation_id = f.conversation_id)
+            END AS members
+       FROM (SELECT DISTINCT conversation_id, members_version, known FROM fresh) f)
    -- A new message: only what the database decided, the rest is the input (see newRow).
    -- (The columns of MESSAGE_FIELDS, in its order, for the UNION.)
    SELECT true AS created, m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, NULL AS kind, NULL AS body,
           m.created_at, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
           NULL::integer AS change_seq, NULL::jsonb AS reactions, ${REFERENCE_FIELDS},
+          mem.members_version,
           CASE WHEN row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.seq) = 1 THEN mem.members END AS members
      FROM ins m JOIN mem ON mem.conversation_id = m.conversation_id ${MESSAGE_JOINS}
    UNION ALL
-   SELECT false AS created, ${MESSAGE_FIELDS}, NULL AS members FROM existing m ${MESSAGE_JOINS}`;
+   SELECT false AS created, ${MESSAGE_FIELDS}, NULL, NULL AS members FROM existing m ${MESSAGE_JOINS}`;
 
 /**
  * Group commit: sends that arrive while earlier ones are being stored are stored together, in
@@ -138,6 +149,7 @@ export class SendBatcher {
   // batches at any time cost it 0.93 cores against 0.65).
   private queue: Item[] = [];
   private readonly inFlight = new Set<Set<string>>();
+  private readonly members = new MemberCache();
 
   constructor(
     private readonly ctx: Ctx,
@@ -244,9 +256,12 @@ export class SendBatcher {
     // Places in the publish order, in submission order; those not stored are given up below.
     const reserved = firsts.map((i) => ctx.publishOrder.reserve(i.input.conversationId));
     const col = <T>(f: (i: Item) => T) => firsts.map(f);
-    let rows: (MessageRow & { created: boolean; members: string[] | null })[];
+    // The members held for these conversations now (an entry may be let go of meanwhile).
+    const known = new Map<string, Members | undefined>();
+    for (const i of firsts) known.set(i.input.conversationId, this.members.get(i.input.conversationId));
+    let rows: Row[];
     try {
-      ({ rows } = await ctx.db.query<MessageRow & { created: boolean; members: string[] | null }>(
+      ({ rows } = await ctx.db.query<Row>(
         SEND_BATCH_SQL,
         [
           col((i) => i.input.conversationId),
@@ -258,6 +273,7 @@ export class SendBatcher {
           col((i) => i.input.attachmentId ?? null),
           // Time-ordered ids: each batch appends to the end of the primary key (see uuidv7).
           col(() => uuidv7()),
+          col((i) => known.get(i.input.conversationId)?.version ?? null),
         ],
         { name: 'send_batch', batch: true },
       ));
@@ -270,10 +286,14 @@ export class SendBatcher {
     // Committed. Publish in seq order (reservations were taken in submission order) and answer.
     const created = new Map<string, MessageRow>();
     const stored = new Map<string, MessageRow>();
-    const members = new Map<string, string[]>();
+    // Members the statement read (it did not for those held as of the current version).
+    const read = new Map<string, readonly string[]>();
     for (const r of rows) {
       (r.created ? created : stored).set(key(r.sender_id, r.client_id!), r);
-      if (r.members) members.set(r.conversation_id, r.members);
+      if (r.members) {
+        read.set(r.conversation_id, r.members);
+        this.members.set(r.conversation_id, { version: r.members_version!, ids: r.members });
+      }
     }
     ctx.metrics.messagesStored.inc(created.size);
     firsts.forEach((item, n) => {
@@ -288,7 +308,7 @@ export class SendBatcher {
         return;
       }
       const message = presentMessage(newRow(row, item.input));
-      const to = members.get(row.conversation_id)!;
+      const to = read.get(row.conversation_id) ?? known.get(row.conversation_id)!.ids;
       ctx.publishOrder.release(reserved[n]!, () =>
         ctx.bus.publishToUsers(to, { type: 'new_message', payload: message }),
       );
