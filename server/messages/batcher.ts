@@ -108,27 +108,26 @@ export const SEND_BATCH_SQL = `WITH input AS MATERIALIZED (
        FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM fresh GROUP BY 1, 2) v
       WHERE m.conversation_id = v.conversation_id AND m.user_id = v.sender_id),
    -- No ON CONFLICT: a client_id stored meanwhile (another node) fails the statement, which
-   -- rolls back whole; the batch runs again and the retry check answers it.
+   -- rolls back whole; the batch runs again and the retry check answers it. (Run whole though
+   -- nothing reads it, as every data-modifying WITH is.)
    ins AS (
-     INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id)
-     SELECT id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id FROM fresh ORDER BY ord
-     RETURNING *),
-   -- Members for the fan-out, once per conversation, unless the node holds them as of this
-   -- members_version (the snapshot's, which is the lock's: see current).
-   mem AS (
-     SELECT f.conversation_id, f.members_version,
-            CASE WHEN f.known IS DISTINCT FROM f.members_version
-                 THEN (SELECT array_agg(cm.user_id) FROM conversation_members cm WHERE cm.conversation_id = f.conversation_id)
-            END AS members
-       FROM (SELECT DISTINCT conversation_id, members_version, known FROM fresh) f)
-   -- A new message: only what the database decided, the rest is the input (see newRow).
-   -- (The columns of MESSAGE_FIELDS, in its order, for the UNION.)
+     INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id, created_at)
+     SELECT id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id, now() FROM fresh ORDER BY ord)
+   -- A new message, as inserted: what the database decided (seq, and created_at: now() is the
+   -- transaction's time) and the references' previews; the rest is the input (see newRow).
+   -- With a conversation's first, its members_version and, unless the node holds the members
+   -- as of that version (the snapshot's, which is the lock's: see current), its members.
+   -- (Read from fresh, not from the INSERT's RETURNING: a join of the two would be planned as
+   -- a nested loop, every message against every other. The columns of MESSAGE_FIELDS, in its
+   -- order, for the UNION.)
    SELECT true AS created, m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, NULL AS kind, NULL AS body,
-          m.created_at, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
+          now() AS created_at, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
           NULL::integer AS change_seq, NULL::jsonb AS reactions, ${REFERENCE_FIELDS},
-          mem.members_version,
-          CASE WHEN row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.seq) = 1 THEN mem.members END AS members
-     FROM ins m JOIN mem ON mem.conversation_id = m.conversation_id ${MESSAGE_JOINS}
+          m.members_version,
+          CASE WHEN m.seq = m.last_seq + 1 AND m.known IS DISTINCT FROM m.members_version
+               THEN (SELECT array_agg(cm.user_id) FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id)
+          END AS members
+     FROM fresh m ${MESSAGE_JOINS}
    UNION ALL
    SELECT false AS created, ${MESSAGE_FIELDS}, NULL, NULL AS members FROM existing m ${MESSAGE_JOINS}`;
 
