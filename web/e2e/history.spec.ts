@@ -152,7 +152,16 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(3);
   await expect(quin.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toBeVisible();
 
+  // Removing asks first, in the member's row; the focus is on Cancel, and cancelling keeps Quin.
   await members.getByRole('button', { name: 'Remove Quin Later' }).click();
+  const asking = members.getByRole('group', { name: 'Remove Quin Later from the group?' });
+  await expect(asking.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await olga.page.screenshot({ path: `test-results/screens/${info.project.name}-remove-member-asks.png` });
+  await olga.page.keyboard.press('Enter');
+  await expect(asking).toHaveCount(0);
+  await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(3);
+  await members.getByRole('button', { name: 'Remove Quin Later' }).click();
+  await asking.getByRole('button', { name: 'Yes, remove Quin Later' }).click();
   await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(2);
   await expect(quin.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toHaveCount(
     0,

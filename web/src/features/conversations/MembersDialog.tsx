@@ -27,6 +27,8 @@ export function MembersDialog({
 }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The member whose removal is being confirmed. */
+  const [removing, setRemoving] = useState<string | null>(null);
   const myRole = c.members.find((m) => m.id === myId)?.role;
   const canManage = myRole === 'owner' || myRole === 'admin';
 
@@ -89,21 +91,50 @@ export function MembersDialog({
                         {m.role === 'admin' ? 'Dismiss as admin' : 'Make admin'}
                       </button>
                     )}
-                    {removable && (
+                    {removable && removing !== m.id && (
                       <button
                         className={`${smallButton} text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950`}
                         aria-label={`Remove ${m.display_name}`}
+                        disabled={busy}
+                        onClick={() => setRemoving(m.id)}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </span>
+                )}
+                {removable && removing === m.id && (
+                  <span
+                    role="group"
+                    aria-label={`Remove ${m.display_name} from the group?`}
+                    className="mt-1 flex flex-wrap items-center gap-1 rounded-xl bg-red-50 px-2 py-1.5 dark:bg-red-950/60"
+                  >
+                    <span className="mr-auto text-sm text-red-800 dark:text-red-200">Remove from the group?</span>
+                    <span className="ml-auto flex gap-1">
+                      <button
+                        className={`${smallButton} hover:bg-white/70 dark:hover:bg-neutral-800`}
+                        // The safe answer has the focus: Enter keeps the member.
+                        autoFocus
+                        disabled={busy}
+                        onClick={() => setRemoving(null)}
+                      >
+                        Cancel
+                      </button>
+                      <button
+                        className={`${smallButton} bg-red-600 text-white hover:bg-red-700 disabled:opacity-60`}
+                        aria-label={`Yes, remove ${m.display_name}`}
                         disabled={busy}
                         onClick={() =>
                           void run(async () => {
                             await api.del(`/api/conversations/${c.id}/members/${m.id}`);
                             await refreshConversation(c.id);
+                            setRemoving(null);
                           })
                         }
                       >
                         Remove
                       </button>
-                    )}
+                    </span>
                   </span>
                 )}
               </span>
