@@ -225,6 +225,36 @@ test('a call the server refuses ends at once with its reason, not "Calling…" f
   }
 });
 
+test('calling someone offline says so while it rings; calling someone online does not', async ({ browser }) => {
+  const server = await startAppServer();
+  try {
+    const ann = await signUp(browser, server.url, 'Ann Caller');
+    const ben = await signUp(browser, server.url, 'Ben Away');
+    await openChatWith(ann, ben);
+    await expect(ann.page.getByTestId('status-line')).toHaveText('online');
+    await ann.page.getByRole('button', { name: 'Voice call' }).click();
+    await expect(ben.page.getByRole('dialog', { name: 'Incoming call' })).toBeVisible();
+    await expect(ann.page.getByTestId('call-status')).toHaveText('Calling…');
+    await expect(ann.page.getByTestId('call-hint')).toHaveCount(0);
+    await ann.page.getByRole('button', { name: 'Hang up' }).click();
+    await expect(ann.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
+
+    // Ben's only device goes away: his phone would not ring, and Ann is told.
+    await ben.page.close();
+    await expect(ann.page.getByTestId('status-line')).not.toHaveText('online');
+    await ann.page.getByRole('button', { name: 'Voice call' }).click();
+    await expect(ann.page.getByTestId('call-status')).toHaveText('Calling…');
+    await expect(ann.page.getByTestId('call-hint')).toHaveText(
+      'Ben Away is offline. If nobody answers, they will see a missed call.',
+    );
+    await ann.page.screenshot({ path: 'test-results/screens/calls-offline-callee.png' });
+    await ann.page.getByRole('button', { name: 'Hang up' }).click();
+    await expect(ann.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
+  } finally {
+    await server.close();
+  }
+});
+
 test('the Calls page: each call with its direction and outcome, missed in red; a row opens the chat, the button calls back', async ({
   browser,
 }) => {

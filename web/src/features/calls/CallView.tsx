@@ -3,6 +3,7 @@ import type { Conversation } from '../../../../protocol/conversations.js';
 import { Avatar } from '../../components/Avatar';
 import { useStore } from '../../store/store';
 import { conversations } from '../../store/conversations';
+import { presence } from '../../store/presence';
 import { acceptCall, call, declineCall, hangUp, toggleCamera, toggleMute } from '../../store/calls';
 
 function Video({
@@ -45,6 +46,7 @@ export function CallLayer() {
   const c = useStore(call, (s) => s);
   const byId = useStore(conversations, (s) => s.byId);
   const timer = useTimer(c?.connectedAt);
+  const peerOnline = useStore(presence, (p) => !!c && !!p.online[c.peerId]);
   if (!c) return null;
   const name = peerName(byId, c.conversationId, c.peerId);
   const kind = c.media === 'video' ? 'Video call' : 'Voice call';
@@ -113,6 +115,12 @@ export function CallLayer() {
           <p data-testid="call-status" className="text-sm text-neutral-200" aria-live="polite">
             {status}
           </p>
+          {/* No device of theirs will ring: say so, rather than ring out for half a minute. */}
+          {c.direction === 'outgoing' && c.phase === 'ringing' && !peerOnline && (
+            <p data-testid="call-hint" className="mx-auto mt-2 max-w-xs text-sm text-neutral-300">
+              {name} is offline. If nobody answers, they will see a missed call.
+            </p>
+          )}
         </div>
         {showVideo && c.localStream && (
           <Video
