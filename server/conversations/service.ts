@@ -202,10 +202,10 @@ export async function addMembers(ctx: Ctx, userId: string, conversationId: strin
   if (!canManage(m)) throw forbidden('Only group owners and admins can add members');
   const ids = [...new Set(userIds)];
   await requireUsers(ctx.db, ids);
-  // A change of members: members_version first, under the conversation's lock (see
-  // removeMember), which also gives the last seq as of that lock.
+  // The conversation's lock first (see removeMember), which also gives the last seq as of that
+  // lock; the trigger on conversation_members bumps members_version (decision 029).
   await ctx.db.query(
-    `WITH c AS (UPDATE conversations SET members_version = members_version + 1 WHERE id = $1 RETURNING id, last_seq)
+    `WITH c AS (SELECT id, last_seq FROM conversations WHERE id = $1 FOR UPDATE)
      INSERT INTO conversation_members (conversation_id, user_id, role, last_delivered_seq, last_read_seq)
      SELECT c.id, u, 'member', c.last_seq, c.last_seq FROM c, unnest($2::uuid[]) AS u
      ON CONFLICT (conversation_id, user_id) DO NOTHING`,
@@ -230,10 +230,10 @@ export async function removeMember(ctx: Ctx, userId: string, conversationId: str
   await ctx.db.transaction(async (tx) => {
     // The conversation first, then its members' rows, as sends and receipts take them: two
     // members' rows are moved here, and out of that order a receipt batch could hold one of
-    // them while waiting for the other (a deadlock). Every change of members bumps
-    // members_version as it takes that lock: a send waiting for it then knows that the
-    // members it read are out of date (decision 029).
-    await tx.query('UPDATE conversations SET members_version = members_version + 1 WHERE id = $1', [conversationId]);
+    // them while waiting for the other (a deadlock). (FOR UPDATE: receipt batches take the
+    // conversation FOR KEY SHARE, which the UPDATE of members_version by the trigger on
+    // conversation_members would not wait for; decision 029.)
+    await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
     const { rows } = await tx.query<{ role: Role }>(
       'DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 RETURNING role',
       [conversationId, targetId],

@@ -84,15 +84,15 @@ export const SEND_BATCH_SQL = `WITH input AS MATERIALIZED (
      SELECT t.*, c.last_seq, c.members_version FROM todo t JOIN conversations c ON c.id = t.conversation_id
       ORDER BY c.id, t.ord FOR UPDATE OF c),
    -- The members this statement reads are those of its snapshot, which is older than the locks:
-   -- a change of members committed while it waited for one (each bumps members_version under
-   -- that lock) fails the statement, and the batch runs again (decision 029).
+   -- a change of members committed while it waited for one (each bumps members_version, by a
+   -- trigger, under that lock) fails the statement, and the batch runs again (decision 029).
    current AS MATERIALIZED (
      SELECT l.* FROM locked l
       WHERE CASE WHEN l.members_version = (SELECT c.members_version FROM conversations c WHERE c.id = l.conversation_id)
                  THEN true ELSE members_changed(l.conversation_id) END),
    -- Seqs in submission order, per conversation; non-members are refused (no row).
    fresh AS MATERIALIZED (
-     SELECT l.*, l.last_seq + row_number() OVER (PARTITION BY l.conversation_id ORDER BY l.ord) AS seq
+     SELECT l.*, (l.last_seq + row_number() OVER (PARTITION BY l.conversation_id ORDER BY l.ord))::integer AS seq
        FROM current l
       WHERE EXISTS (SELECT 1 FROM conversation_members cm
                      WHERE cm.conversation_id = l.conversation_id AND cm.user_id = l.sender_id)),
@@ -307,9 +307,11 @@ export class SendBatcher {
         return;
       }
       const message = presentMessage(newRow(row, item.input));
-      const to = read.get(row.conversation_id) ?? known.get(row.conversation_id)!.ids;
+      const to = read.get(row.conversation_id) ?? known.get(row.conversation_id)?.ids;
+      // (Never: the statement reads the members unless the version given was current.)
+      if (!to) ctx.log.error({ conversation: row.conversation_id }, 'send: no members to deliver to');
       ctx.publishOrder.release(reserved[n]!, () =>
-        ctx.bus.publishToUsers(to, { type: 'new_message', payload: message }),
+        ctx.bus.publishToUsers(to ?? [], { type: 'new_message', payload: message }),
       );
       followers[0]!.resolve({ message, created: true });
       for (const f of followers.slice(1)) f.resolve({ message, created: false });

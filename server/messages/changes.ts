@@ -28,7 +28,9 @@ type Apply = (tx: Queryable, target: Target) => Promise<boolean>;
 
 /**
  * Runs one change to a message the caller can see, in one transaction: the message row is
- * locked, the action applied and, when it changed anything, the conversation's change number
+ * locked (FOR NO KEY UPDATE: changes of one message wait for each other, but a send answering
+ * it does not wait for the change, which would deadlock them: the send holds the
+ * conversation's lock while its reply_to check takes FOR KEY SHARE), the action applied and, when it changed anything, the conversation's change number
  * bumped and stamped on the message. After commit every member gets `message_updated` with the
  * message's whole current state. A non-member (or a message that does not exist) gets 404.
  */
@@ -45,7 +47,7 @@ async function changeMessage(ctx: Ctx, userId: string, messageId: string, apply:
            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $2
            JOIN conversations c ON c.id = m.conversation_id
           WHERE m.id = $1
-            FOR UPDATE OF m`,
+            FOR NO KEY UPDATE OF m`,
         [messageId, userId],
       );
       const target = rows[0];
