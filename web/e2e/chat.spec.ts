@@ -211,8 +211,16 @@ test('messages that came while a person was away get two ticks once their device
   await away.close();
 });
 
-test('signing out returns to the sign-in screen and stays signed out after a reload', async ({ browser }, info) => {
+test('signing out returns to the sign-in screen, stays signed out after a reload and leaves no draft behind', async ({
+  browser,
+}, info) => {
   const fay = await signUp(browser, server.url, 'Fay Leaving', info.project.use);
+  const gus = await signUp(browser, server.url, 'Gus Staying', info.project.use);
+  await openChatWith(fay, gus);
+  await fay.page.getByRole('textbox', { name: 'Message' }).pressSequentially('not for the next person');
+  const savedDrafts = () => fay.page.evaluate(() => (globalThis as any).localStorage.getItem('chatify.drafts'));
+  await expect.poll(savedDrafts).toContain('not for the next person');
+  if (info.project.name === 'phone') await fay.page.getByRole('button', { name: 'Back' }).click();
   await fay.page.getByRole('button', { name: 'Menu' }).click();
   await fay.page.getByRole('menuitem', { name: 'Sign out' }).click();
   await expect(fay.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
@@ -220,9 +228,13 @@ test('signing out returns to the sign-in screen and stays signed out after a rel
   await expect(fay.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   await fay.page.getByLabel('Email').fill(fay.username);
   await fay.page.getByLabel('Password').fill('correct horse battery');
+  expect(await savedDrafts()).toBeNull();
   await fay.page.getByRole('button', { name: 'Sign in' }).click();
   await expect(fay.page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
+  await openFromList(fay, 'Gus Staying');
+  await expect(fay.page.getByRole('textbox', { name: 'Message' })).toHaveValue('');
   await fay.page.context().close();
+  await gus.page.context().close();
 });
 
 test('the chat list holds still under the mouse and re-sorts when the mouse leaves it', async ({ browser }, info) => {

@@ -109,12 +109,38 @@ test('Enter sends on desktop (Shift+Enter breaks the line), the button on phones
   await expect(kim.page.getByRole('button', { name: 'Send' })).toBeDisabled();
 
   await box.pressSequentially('unfinished thought');
-  if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  // The chat list marks the draft, but not for the chat that is open (its composer shows it).
+  const leeRow = kim.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Lee Keys/ });
+  const draftShown = async () => {
+    await expect(leeRow.getByTestId('preview')).toHaveText('Draft: unfinished thought');
+    await expect(leeRow).toHaveAccessibleName('Lee Keys, draft');
+  };
+  if (phone) {
+    await kim.page.getByRole('button', { name: 'Back' }).click();
+    await draftShown();
+    await kim.page.screenshot({ path: `test-results/screens/${info.project.name}-draft-in-list.png` });
+  } else {
+    await expect(leeRow.getByTestId('preview')).toHaveText('You: first line second line');
+  }
   await openFromList(kim, 'Ned Keys');
   await expect(box).toHaveValue('');
+  if (!phone) {
+    await draftShown();
+    await kim.page.screenshot({ path: `test-results/screens/${info.project.name}-draft-in-list.png` });
+  }
+  // Kept across a reload.
+  await kim.page.reload();
   if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  await draftShown();
   await openFromList(kim, 'Lee Keys');
   await expect(box).toHaveValue('unfinished thought');
+  // Sent, it is a draft no more.
+  if (phone) await kim.page.getByRole('button', { name: 'Send' }).click();
+  else await box.press('Enter');
+  await expect(box).toHaveValue('');
+  if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  else await openFromList(kim, 'Ned Keys');
+  await expect(leeRow.getByTestId('preview')).toHaveText('You: unfinished thought');
   for (const p of [kim, lee, ned]) await p.page.context().close();
 });
 

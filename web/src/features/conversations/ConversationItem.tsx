@@ -4,6 +4,7 @@ import { listTime } from '../../components/format';
 import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
 import { unreadCount } from '../../store/conversations';
+import { drafts } from '../../store/drafts';
 import { nameOf, peerOf, titleOf } from './names';
 import { snippetOf } from '../messages/snippet';
 
@@ -25,6 +26,8 @@ export function ConversationItem({
       .filter((id) => id !== myId)
       .join(','),
   );
+  // What I typed here and did not send (not shown for the open chat: its composer shows it).
+  const draft = useStore(drafts, (s) => (active ? '' : (s[c.id] ?? '').trim()));
   const unread = unreadCount(c, myId);
   const title = titleOf(c, myId);
   const last = c.last_message;
@@ -40,7 +43,7 @@ export function ConversationItem({
       <button
         onClick={onOpen}
         aria-current={active ? 'true' : undefined}
-        aria-label={`${title}${unread ? `, ${unread} unread` : ''}`}
+        aria-label={`${title}${unread ? `, ${unread} unread` : ''}${draft ? ', draft' : ''}`}
         className={`flex w-full items-center gap-3 px-3 py-2.5 text-left transition-colors ${
           active ? 'bg-accent-soft/70 dark:bg-teal-900/40' : 'hover:bg-neutral-100 dark:hover:bg-neutral-800/60'
         }`}
@@ -58,6 +61,10 @@ export function ConversationItem({
           <span className="flex items-center justify-between gap-2">
             {typing ? (
               <span className="truncate text-sm text-accent dark:text-teal-400">typing…</span>
+            ) : draft ? (
+              <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
+                <span className="font-medium text-red-600 dark:text-red-400">Draft:</span> {draft}
+              </span>
             ) : (
               <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
                 {last

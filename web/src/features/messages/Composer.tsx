@@ -8,14 +8,11 @@ import { sendTyping } from '../../store/chat';
 import { canEdit, editMessage } from '../../store/actions';
 import { compose, setIntent, stageFiles, takeReady, type Staged } from '../../store/compose';
 import { showToast } from '../../store/toast';
+import { draftOf, setDraft } from '../../store/drafts';
 import { useStore } from '../../store/store';
 import { api } from '../../api/rest';
 import { ComposerBars } from './ComposerBars';
 
-const drafts = new Map<string, string>(
-  Object.entries(JSON.parse(localStorage.getItem('chatify.drafts') ?? '{}') as Record<string, string>),
-);
-const saveDrafts = () => localStorage.setItem('chatify.drafts', JSON.stringify(Object.fromEntries(drafts)));
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
 const NONE: Staged[] = [];
 
@@ -26,7 +23,7 @@ const NONE: Staged[] = [];
  */
 export function Composer({ c, myId }: { c: Conversation; myId: string }) {
   const conversationId = c.id;
-  const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
+  const [text, setText] = useState(() => draftOf(conversationId));
   const [saving, setSaving] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -35,14 +32,14 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
   const editing = intent?.kind === 'edit' ? intent.message : null;
 
   useEffect(() => {
-    setText(drafts.get(conversationId) ?? '');
+    setText(draftOf(conversationId));
     if (!coarse()) ref.current?.focus();
   }, [conversationId]);
 
   // Entering an edit puts the message's text in the box; leaving it brings the draft back.
   const intentKey = intent ? `${intent.kind}:${intent.message.id}` : '';
   useEffect(() => {
-    setText(editing ? editing.content : (drafts.get(conversationId) ?? ''));
+    setText(editing ? editing.content : draftOf(conversationId));
     if (intentKey) {
       ref.current?.focus();
       if (editing) requestAnimationFrame(() => ref.current?.setSelectionRange(1e6, 1e6));
@@ -60,9 +57,7 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
   function update(value: string) {
     setText(value);
     if (editing) return;
-    if (value) drafts.set(conversationId, value);
-    else drafts.delete(conversationId);
-    saveDrafts();
+    setDraft(conversationId, value);
     sendTyping(conversationId, value.trim().length > 0);
   }
 
