@@ -171,7 +171,7 @@ it('a reply and a change of the message it answers, both waiting on the conversa
     );
     await waitingOnLock('WITH input AS MATERIALIZED');
     const edit = s.http.request('PATCH', `/api/messages/${id}`, { token: alice.token, body: { content: 'edited' } });
-    await waitingOnLock('UPDATE conversations SET last_change_seq');
+    await waitingOnLock('SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE');
     await holder.query('COMMIT');
     const [replied, edited] = await Promise.all([reply, edit]);
     expect(replied.status, replied.text).toBe(201);

@@ -230,9 +230,9 @@ export async function removeMember(ctx: Ctx, userId: string, conversationId: str
   await ctx.db.transaction(async (tx) => {
     // The conversation first, then its members' rows, as sends and receipts take them: two
     // members' rows are moved here, and out of that order a receipt batch could hold one of
-    // them while waiting for the other (a deadlock). (FOR UPDATE: receipt batches take the
-    // conversation FOR KEY SHARE, which the UPDATE of members_version by the trigger on
-    // conversation_members would not wait for; decision 029.)
+    // them while waiting for the other (a deadlock). The trigger on conversation_members
+    // that bumps members_version locks the conversation too, but only after the member rows
+    // (decision 029): here it already holds it.
     await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
     const { rows } = await tx.query<{ role: Role }>(
       'DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 RETURNING role',

@@ -1,7 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Message } from '../../protocol/messages.js';
 import { AppError } from '../errors.js';
-import { isForeignKeyViolation, isSerializationFailure, isUniqueViolation } from '../db/client.js';
+import { isDeadlock, isForeignKeyViolation, isSerializationFailure, isUniqueViolation } from '../db/client.js';
 import { uuidv7 } from '../ids.js';
 import { conversationNotFound } from '../conversations/access.js';
 import { MemberCache, type Members } from './member-cache.js';
@@ -208,6 +208,9 @@ export class SendBatcher {
         // A change of members committed while the statement waited for a conversation's lock:
         // run it again, with a snapshot that shows the change.
         if (isSerializationFailure(err) && attempt < 3) continue;
+        // Chosen to end a deadlock (with a writer outside the lock order, such as SQL run by
+        // hand): rolled back whole, so it can run again.
+        if (isDeadlock(err) && attempt < 3) continue;
         // An upload deleted since its send was checked (its message deleted for everyone, or
         // housekeeping): only the sends attaching it fail, the rest run again.
         if (isForeignKeyViolation(err, 'messages_attachment_id_fkey') && attempt < 3) {

@@ -30,7 +30,8 @@ type Apply = (tx: Queryable, target: Target) => Promise<boolean>;
  * Runs one change to a message the caller can see, in one transaction: the message row is
  * locked (FOR NO KEY UPDATE: changes of one message wait for each other, but a send answering
  * it does not wait for the change, which would deadlock them: the send holds the
- * conversation's lock while its reply_to check takes FOR KEY SHARE), the action applied and, when it changed anything, the conversation's change number
+ * conversation's lock while its reply_to check takes FOR KEY SHARE), then the conversation,
+ * the action applied and, when it changed anything, the conversation's change number
  * bumped and stamped on the message. After commit every member gets `message_updated` with the
  * message's whole current state. A non-member (or a message that does not exist) gets 404.
  */
@@ -52,6 +53,9 @@ async function changeMessage(ctx: Ctx, userId: string, messageId: string, apply:
       );
       const target = rows[0];
       if (!target) throw messageNotFound();
+      // The conversation next, before the change touches anything else (an upload it drops):
+      // a send holds the conversation while its key checks take the rows it points at.
+      await tx.query('SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE', [target.conversation_id]);
       const changed = await apply(tx, target);
       if (changed) {
         // The conversation row lock orders changes: change numbers follow commit order.

@@ -1,5 +1,5 @@
--- Counts the changes of a conversation's members. Every change bumps it first, which takes the
--- conversation's row lock, so a send statement that waited on that lock can tell that the
+-- Counts the changes of a conversation's members (bumped by the trigger of 0010, under the
+-- conversation's row lock), so a send statement that waited on that lock can tell that the
 -- members its snapshot shows are no longer the members (decision 029).
 ALTER TABLE conversations ADD COLUMN members_version integer NOT NULL DEFAULT 0;
 
