@@ -141,6 +141,20 @@ test('Enter sends on desktop (Shift+Enter breaks the line), the button on phones
   if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
   else await openFromList(kim, 'Ned Keys');
   await expect(leeRow.getByTestId('preview')).toHaveText('You: unfinished thought');
+
+  // A second tab: its draft shows in this tab's list, and typing here keeps it.
+  const tab = { ...kim, page: await kim.page.context().newPage() };
+  await tab.page.goto(server.url);
+  await openFromList(tab, 'Lee Keys');
+  await tab.page.getByRole('textbox', { name: 'Message' }).pressSequentially('from the other tab');
+  await expect(leeRow.getByTestId('preview')).toHaveText('Draft: from the other tab');
+  if (phone) await openFromList(kim, 'Ned Keys');
+  await box.pressSequentially('and one here');
+  const saved = () =>
+    kim.page.evaluate(() =>
+      Object.values(JSON.parse((globalThis as any).localStorage.getItem('chatify.drafts')) as object).sort(),
+    );
+  await expect.poll(saved).toEqual(['and one here', 'from the other tab']);
   for (const p of [kim, lee, ned]) await p.page.context().close();
 });
 
@@ -185,6 +199,7 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await olga.page.screenshot({ path: `test-results/screens/${info.project.name}-remove-member-asks.png` });
   await olga.page.keyboard.press('Enter');
   await expect(asking).toHaveCount(0);
+  await expect(members.getByRole('button', { name: 'Remove Quin Later' })).toBeFocused();
   await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(3);
   await members.getByRole('button', { name: 'Remove Quin Later' }).click();
   await asking.getByRole('button', { name: 'Yes, remove Quin Later' }).click();

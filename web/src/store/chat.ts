@@ -1,7 +1,6 @@
 import { api } from '../api/rest';
 import { ChatSocket, type ConnectionState } from '../api/socket';
 import { createStore } from './store';
-import { resetDrafts } from './drafts';
 import { attachCalls } from './calls';
 import {
   applyMessage,
@@ -136,7 +135,6 @@ export function stopChat() {
     resetConversations();
     resetCompose();
     resetMedia();
-    resetDrafts();
     presence.set(() => ({ online: {}, lastSeen: {}, typing: {} }));
   }
 }

@@ -117,7 +117,7 @@ export function CallLayer() {
           </p>
           {/* No device of theirs will ring: say so, rather than ring out for half a minute. */}
           {c.direction === 'outgoing' && c.phase === 'ringing' && !peerOnline && (
-            <p data-testid="call-hint" className="mx-auto mt-2 max-w-xs text-sm text-neutral-300">
+            <p data-testid="call-hint" role="status" className="mx-auto mt-2 max-w-xs text-sm text-neutral-300">
               {name} is offline. If nobody answers, they will see a missed call.
             </p>
           )}

@@ -29,6 +29,8 @@ export function MembersDialog({
   const [busy, setBusy] = useState(false);
   /** The member whose removal is being confirmed. */
   const [removing, setRemoving] = useState<string | null>(null);
+  /** After a cancelled removal, that member's Remove button takes the focus back. */
+  const [refocus, setRefocus] = useState<string | null>(null);
   const myRole = c.members.find((m) => m.id === myId)?.role;
   const canManage = myRole === 'owner' || myRole === 'admin';
 
@@ -96,6 +98,12 @@ export function MembersDialog({
                         className={`${smallButton} text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950`}
                         aria-label={`Remove ${m.display_name}`}
                         disabled={busy}
+                        ref={(el) => {
+                          if (el && refocus === m.id) {
+                            el.focus();
+                            setRefocus(null);
+                          }
+                        }}
                         onClick={() => setRemoving(m.id)}
                       >
                         Remove
@@ -116,7 +124,10 @@ export function MembersDialog({
                         // The safe answer has the focus: Enter keeps the member.
                         autoFocus
                         disabled={busy}
-                        onClick={() => setRemoving(null)}
+                        onClick={() => {
+                          setRemoving(null);
+                          setRefocus(m.id);
+                        }}
                       >
                         Cancel
                       </button>

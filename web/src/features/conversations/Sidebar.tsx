@@ -13,6 +13,7 @@ import { NewGroupDialog } from './NewGroupDialog';
 import { SidebarSearch } from './SidebarSearch';
 import { focusMessage } from '../../store/messages';
 import { VerifyEmailBanner } from '../account/VerifyEmailBanner';
+import { resetDrafts } from '../../store/drafts';
 
 export function Sidebar({
   me,
@@ -88,7 +89,15 @@ export function Sidebar({
               Admin
             </button>
           )}
-          <button role="menuitem" onClick={() => void api.logout()} className={menuItem}>
+          <button
+            role="menuitem"
+            onClick={() => {
+              // Signing out on purpose forgets the drafts; a session that ends by itself keeps them.
+              resetDrafts();
+              void api.logout();
+            }}
+            className={menuItem}
+          >
             Sign out
           </button>
         </Menu>
