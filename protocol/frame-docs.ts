@@ -38,7 +38,8 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
   conversation_created: 'You were added to a new conversation; fetch it over REST.',
   conversation_updated: 'A conversation you are in changed (title, members, a member’s name); fetch it over REST.',
   pong: 'The answer to `ping`.',
-  call_offer: 'Someone is calling you (every device rings); carries the SDP offer.',
+  call_offer:
+    'Someone is calling you (every device rings, and a device that connects while it rings is sent it right after `ready`); carries the SDP offer.',
   call_ringing: 'The callee’s devices are ringing.',
   call_busy: 'The callee is in another call.',
   call_answer: 'The callee answered; carries the SDP answer to the caller’s device.',

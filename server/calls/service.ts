@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Call } from '../../protocol/calls.js';
 import type { OutFrame } from '../bus/bus.js';
+import type { ServerFrame } from '../../protocol/frames.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { iso, isoNow } from '../ids.js';
 import { requireMember } from '../conversations/access.js';
@@ -105,10 +106,11 @@ export async function placeCall(
     if (busyIds.has(from.userId)) throw new AppError('conflict', 'You are already in a call');
     const state: 'busy' | 'ringing' = busyIds.has(calleeId) ? 'busy' : 'ringing';
     const { rowCount } = await tx.query(
-      `INSERT INTO calls (id, conversation_id, caller_id, media, state, ended_at, end_reason)
-       VALUES ($1, $2, $3, $4, $5::text, CASE WHEN $5::text = 'busy' THEN now() END, CASE WHEN $5::text = 'busy' THEN 'busy' END)
+      `INSERT INTO calls (id, conversation_id, caller_id, media, state, ended_at, end_reason, offer)
+       VALUES ($1, $2, $3, $4, $5::text, CASE WHEN $5::text = 'busy' THEN now() END, CASE WHEN $5::text = 'busy' THEN 'busy' END,
+               CASE WHEN $5::text = 'ringing' THEN $6::jsonb END)
        ON CONFLICT (id) DO NOTHING`,
-      [input.callId, input.conversationId, from.userId, input.media, state],
+      [input.callId, input.conversationId, from.userId, input.media, state, JSON.stringify(input.offer ?? null)],
     );
     if (rowCount === 0) return { inserted: false, state };
     await tx.query(
@@ -144,7 +146,7 @@ export async function placeCall(
 export async function answerCall(ctx: Ctx, from: Device, callId: string, answer: unknown): Promise<void> {
   const accepted = await ctx.db.transaction(async (tx) => {
     const { rowCount } = await tx.query(
-      `UPDATE calls SET state = 'accepted', answered_at = now()
+      `UPDATE calls SET state = 'accepted', answered_at = now(), offer = NULL
         WHERE id = $1 AND state = 'ringing'
           AND EXISTS (SELECT 1 FROM call_participants WHERE call_id = $1 AND user_id = $2 AND role = 'callee')`,
       [callId, from.userId],
@@ -202,7 +204,7 @@ export async function endCall(
     `UPDATE calls SET
        state = CASE WHEN state = 'accepted' THEN 'ended' WHEN $2 = 'callee' THEN 'declined' ELSE 'cancelled' END,
        end_reason = CASE WHEN state = 'accepted' THEN $3 WHEN $2 = 'callee' THEN 'declined' ELSE 'cancelled' END,
-       ended_at = now()
+       ended_at = now(), offer = NULL
      WHERE id = $1 AND state IN ('ringing', 'accepted')
      RETURNING state`,
     [callId, me.role, reason],
@@ -232,7 +234,8 @@ export async function endCall(
 /** No answer in time: both sides hear `call_missed`. Does nothing if the call moved on. */
 export async function markMissed(ctx: Ctx, callId: string): Promise<boolean> {
   const { rowCount } = await ctx.db.query(
-    `UPDATE calls SET state = 'missed', ended_at = now(), end_reason = 'no_answer' WHERE id = $1 AND state = 'ringing'`,
+    `UPDATE calls SET state = 'missed', ended_at = now(), end_reason = 'no_answer', offer = NULL
+      WHERE id = $1 AND state = 'ringing'`,
     [callId],
   );
   if (rowCount === 0) return false;
@@ -242,6 +245,54 @@ export async function markMissed(ctx: Ctx, callId: string): Promise<boolean> {
     notify(ctx, p, { type: 'call_missed', payload: { call_id: callId } }, true);
   }
   return true;
+}
+
+/** What a callee's device that missed a call's end hears of it: the frame its other devices heard. */
+const ENDED_WHILE_OPENING: Partial<Record<CallState, 'call_answered_elsewhere' | 'call_decline' | 'call_missed'>> = {
+  accepted: 'call_answered_elsewhere',
+  declined: 'call_decline',
+  missed: 'call_missed',
+};
+
+/**
+ * A device of the user's has just opened its socket (registered, so it hears every frame sent
+ * to the user from now on): the calls ringing for the user ring on it too, as on the devices
+ * that were online when the call was placed. A call that ends between the read and the offer
+ * reaching this device would ring on it for ever, because its end was published before the
+ * offer was sent; so the calls offered are read once more after the offers are sent, and the
+ * device hears the end of any that is over by then (any later end reaches it after the offer).
+ */
+export async function ringNewDevice(ctx: Ctx, userId: string, send: (frame: ServerFrame) => void): Promise<void> {
+  const { rows } = await ctx.db.query<
+    Pick<CallRow, 'id' | 'conversation_id' | 'media'> & { caller_id: string; offer: unknown }
+  >(
+    `SELECT c.id, c.conversation_id, c.caller_id, c.media, c.offer
+       FROM calls c JOIN call_participants p ON p.call_id = c.id AND p.user_id = $1 AND p.role = 'callee'
+      WHERE c.state = 'ringing' AND c.started_at > now() - make_interval(secs => $2) AND c.offer IS NOT NULL
+        AND c.caller_id IS NOT NULL`,
+    [userId, ctx.config.CALL_RING_TIMEOUT_MS / 1000],
+  );
+  if (rows.length === 0) return;
+  for (const c of rows) {
+    send({
+      type: 'call_offer',
+      payload: {
+        call_id: c.id,
+        conversation_id: c.conversation_id,
+        caller_id: c.caller_id,
+        media: c.media,
+        offer: c.offer,
+      },
+    });
+  }
+  const { rows: now } = await ctx.db.query<{ id: string; state: CallState }>(
+    'SELECT id, state FROM calls WHERE id = ANY($1::uuid[])',
+    [rows.map((c) => c.id)],
+  );
+  for (const c of now) {
+    if (c.state === 'ringing') continue;
+    send({ type: ENDED_WHILE_OPENING[c.state] ?? 'call_cancel', payload: { call_id: c.id } });
+  }
 }
 
 /** A device went away: a call it was placing is cancelled, a call it was in ends. */

@@ -10,7 +10,7 @@ import type { App } from '../http/types.js';
 import { authenticate, isSessionLive } from '../auth/service.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
-import { deviceGone, sweepStaleRinging } from '../calls/service.js';
+import { deviceGone, ringNewDevice, sweepStaleRinging } from '../calls/service.js';
 import { Connection, flat, rawSocket, terminateSocket } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
 import { frameTypeOf } from '../metrics.js';
@@ -285,6 +285,10 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       }
       state = 'open';
       for (const [data, isBinary] of early.splice(0)) onFrame(data, isBinary);
+      const c = conn;
+      track(ringNewDevice(ctx, c.userId, (frame) => c.send(frame))).catch((err) =>
+        log.error({ err, userId: c.userId, socketId: c.id }, 'ringing calls not offered to a new socket'),
+      );
     }
 
     function onFrame(data: RawData, isBinary: boolean) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHmac, randomUUID } from 'node:crypto';
 import { realtimeSuite } from '../helpers/realtime.js';
+import { answer, offer } from '../helpers/calls.js';
 import { createDirect, createGroup, createUser } from '../helpers/factories.js';
 import { settle } from '../helpers/ws.js';
 
@@ -13,9 +14,6 @@ const rt = realtimeSuite({
   TURN_TTL_SECONDS: '600',
 });
 const { connect, pair } = rt;
-
-const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' };
-const answer = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n' };
 
 async function ring() {
   const p = await pair();

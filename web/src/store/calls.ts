@@ -1,4 +1,4 @@
-import type { IceServers } from '../../../protocol/calls.js';
+import type { Call, IceServers } from '../../../protocol/calls.js';
 import type { ServerFrame } from '../../../protocol/frames.js';
 import { api } from '../api/rest';
 import type { ChatSocket } from '../api/socket';
@@ -205,6 +205,45 @@ function finish(notice?: string) {
   setTimeout(() => call.set((cur) => (cur?.callId === c.callId ? null : cur)), 2500);
 }
 
+/**
+ * The socket came back (a new socket: the server no longer knows the old one). Frames of the
+ * call sent while it was away are lost, so the call on screen is checked against the
+ * server's record. A ringing call that is still ringing goes on (the server offers it to the
+ * new socket again, which changes nothing here); one that ended meanwhile ends here as its
+ * frame would have ended it; a call this device was placing, or was in, that the server ended
+ * because this device's socket went away ("Call dropped") ends here too. A call the server
+ * never heard of (its offer went with the old socket) cannot go on either.
+ */
+async function recheckAfterReconnect() {
+  const c = call.get();
+  if (!c || c.phase === 'ended') return;
+  const { calls } = await api.get<{ calls: Call[] }>('/api/calls');
+  const now = call.get();
+  if (now?.callId !== c.callId || now.phase === 'ended') return;
+  const saved = calls.find((x) => x.id === c.callId);
+  if (saved?.state === 'ringing') return;
+  if (saved?.state === 'accepted') {
+    // Answered: by another device of this person's (nothing more to do here), by this device
+    // before it dropped, or for this caller, whose answer was lost with the old socket.
+    if (c.direction === 'incoming' && c.phase === 'ringing') return finish();
+    if (c.direction === 'incoming' || answered) return; // this device's call: ICE may still hold it
+    socket.send('call_end', { call_id: c.callId });
+    return finish('Call dropped');
+  }
+  if (c.direction === 'incoming' && c.phase === 'ringing') {
+    return finish(saved?.state === 'missed' ? NOTICES.call_missed : undefined);
+  }
+  const notice =
+    saved?.state === 'declined'
+      ? NOTICES.call_decline
+      : saved?.state === 'missed'
+        ? NOTICES.call_missed
+        : saved?.state === 'busy'
+          ? NOTICES.call_busy
+          : 'Call dropped';
+  finish(notice);
+}
+
 const NOTICES: Partial<Record<ServerFrame['type'], string>> = {
   call_decline: 'Call declined',
   call_busy: 'Busy: they are on another call',
@@ -245,6 +284,7 @@ const SAVED_CHANGES = new Set<ServerFrame['type']>([
 
 async function onCallFrame(f: ServerFrame) {
   if (SAVED_CHANGES.has(f.type)) callEvents.set((n) => n + 1);
+  if (f.type === 'ready') return void recheckAfterReconnect().catch(() => {});
   const c = call.get();
   if (f.type === 'call_offer') {
     if (c && c.phase !== 'ended') return; // the server already sends busy for a second call
