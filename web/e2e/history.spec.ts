@@ -201,6 +201,13 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await expect(asking).toHaveCount(0);
   await expect(members.getByRole('button', { name: 'Remove Quin Later' })).toBeFocused();
   await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(3);
+  // Esc answers the question the same way, and the dialog stays open.
+  await members.getByRole('button', { name: 'Remove Quin Later' }).click();
+  await expect(asking.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await olga.page.keyboard.press('Escape');
+  await expect(asking).toHaveCount(0);
+  await expect(members).toBeVisible();
+  await expect(members.getByRole('button', { name: 'Remove Quin Later' })).toBeFocused();
   await members.getByRole('button', { name: 'Remove Quin Later' }).click();
   await asking.getByRole('button', { name: 'Yes, remove Quin Later' }).click();
   await expect(members.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(2);

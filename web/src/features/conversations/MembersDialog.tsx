@@ -31,6 +31,8 @@ export function MembersDialog({
   const [removing, setRemoving] = useState<string | null>(null);
   /** After a cancelled removal, that member's Remove button takes the focus back. */
   const [refocus, setRefocus] = useState<string | null>(null);
+  // A member who left (or was removed elsewhere) meanwhile takes the question with them.
+  if (removing && !c.members.some((m) => m.id === removing)) setRemoving(null);
   const myRole = c.members.find((m) => m.id === myId)?.role;
   const canManage = myRole === 'owner' || myRole === 'admin';
 
@@ -115,6 +117,14 @@ export function MembersDialog({
                   <span
                     role="group"
                     aria-label={`Remove ${m.display_name} from the group?`}
+                    // Esc answers the question (as Cancel does); the dialog stays open.
+                    onKeyDown={(e) => {
+                      if (e.key !== 'Escape') return;
+                      e.preventDefault();
+                      e.stopPropagation();
+                      setRemoving(null);
+                      setRefocus(m.id);
+                    }}
                     className="mt-1 flex flex-wrap items-center gap-1 rounded-xl bg-red-50 px-2 py-1.5 dark:bg-red-950/60"
                   >
                     <span className="mr-auto text-sm text-red-800 dark:text-red-200">Remove from the group?</span>
