@@ -1,4 +1,4 @@
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 
 let n = 0;
 const literal = (s: string) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
@@ -75,4 +75,19 @@ export async function createGroupInUi(owner: Person, title: string, members: Per
 export async function chatMenu(me: Person | { page: Page }, item: string) {
   await me.page.getByRole('button', { name: 'Chat options' }).click();
   await me.page.getByRole('menuitem', { name: item }).click();
+}
+
+export const own = (p: Person, text: string) => p.page.getByTestId('own-message').filter({ hasText: text });
+
+/** A message's actions: a tap on the bubble on phones, the "⋯" button beside it on desktop. */
+export async function actions(p: Person, bubble: Locator) {
+  if (test.info().project.name === 'phone') {
+    await bubble.getByTestId('message-text').click();
+  } else {
+    await bubble.hover();
+    await bubble.locator('xpath=..').getByRole('button', { name: 'Message actions' }).click();
+  }
+  const menu = p.page.getByRole('menu', { name: 'Message actions' });
+  await expect(menu).toBeVisible();
+  return menu;
 }

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startAppServer } from './app-server.js';
-import { bubbles, chatMenu, createGroupInUi, openFromList, send, signUp, uniq } from './helpers.js';
+import { actions, bubbles, chatMenu, createGroupInUi, openFromList, own, send, signUp, uniq } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -155,6 +155,24 @@ test('Enter sends on desktop (Shift+Enter breaks the line), the button on phones
       Object.values(JSON.parse((globalThis as any).localStorage.getItem('chatify.drafts')) as object).sort(),
     );
   await expect.poll(saved).toEqual(['and one here', 'from the other tab']);
+  await tab.page.close();
+
+  // An edit in progress is not a draft: it stays with its chat while another chat is open,
+  // and the draft of that other chat is untouched.
+  await box.fill('');
+  await send(kim, 'to Ned');
+  await (await actions(kim, own(kim, 'to Ned'))).getByRole('menuitem', { name: 'Edit' }).click();
+  await expect(box).toHaveValue('to Ned');
+  await box.pressSequentially(', edited');
+  if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  await openFromList(kim, 'Lee Keys');
+  await expect(box).toHaveValue('from the other tab');
+  await expect(kim.page.getByTestId('editing-bar')).toHaveCount(0);
+  if (phone) await kim.page.getByRole('button', { name: 'Back' }).click();
+  await openFromList(kim, 'Ned Keys');
+  await expect(kim.page.getByTestId('editing-bar')).toContainText('Editing message');
+  await expect(box).toHaveValue('to Ned, edited');
+  await expect.poll(saved).toEqual(['from the other tab']);
   for (const p of [kim, lee, ned]) await p.page.context().close();
 });
 

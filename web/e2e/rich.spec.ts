@@ -1,7 +1,7 @@
 import { expect, test, type Locator } from '@playwright/test';
 import sharp from 'sharp';
 import { startAppServer } from './app-server.js';
-import { bubbles, openChatWith, openFromList, send, signUp, type Person } from './helpers.js';
+import { actions, bubbles, openChatWith, openFromList, own, send, signUp, type Person } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -24,21 +24,7 @@ function png(width: number, height: number): Promise<Buffer> {
     .toBuffer();
 }
 
-const own = (p: Person, text: string) => p.page.getByTestId('own-message').filter({ hasText: text });
 const theirs = (p: Person, text: string) => p.page.getByTestId('their-message').filter({ hasText: text });
-
-/** A message's actions: a tap on the bubble on phones, the "⋯" button beside it on desktop. */
-async function actions(p: Person, bubble: Locator) {
-  if (phone()) {
-    await bubble.getByTestId('message-text').click();
-  } else {
-    await bubble.hover();
-    await bubble.locator('xpath=..').getByRole('button', { name: 'Message actions' }).click();
-  }
-  const menu = p.page.getByRole('menu', { name: 'Message actions' });
-  await expect(menu).toBeVisible();
-  return menu;
-}
 
 const chip = (scope: Locator, emoji: string) => scope.getByTestId('reaction-chip').filter({ hasText: emoji });
 

@@ -27,7 +27,17 @@ export interface ComposeState {
 
 export const compose = createStore<ComposeState>({ intents: {}, staged: {} });
 
+/**
+ * The text of the edit in progress in each conversation, so that it is still there when the
+ * person comes back from another chat (an edit is not a draft: it never goes to the drafts).
+ * A new intent starts from the message's text.
+ */
+const editTexts = new Map<string, string>();
+export const editTextOf = (conversationId: string) => editTexts.get(conversationId);
+export const keepEditText = (conversationId: string, text: string) => editTexts.set(conversationId, text);
+
 export function setIntent(conversationId: string, intent: Intent | null) {
+  editTexts.delete(conversationId);
   compose.set((s) => ({ ...s, intents: { ...s.intents, [conversationId]: intent ?? undefined } }));
 }
 
@@ -100,6 +110,7 @@ export function takeReady(conversationId: string): Attachment[] {
 }
 
 export function resetCompose() {
+  editTexts.clear();
   for (const abort of aborts.values()) abort();
   for (const list of Object.values(compose.get().staged))
     for (const x of list ?? []) if (x.previewUrl) URL.revokeObjectURL(x.previewUrl);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { CheckIcon, PaperclipIcon, SendIcon } from '../../components/Icons';
@@ -6,7 +6,7 @@ import { messages, previewOf } from '../../store/messages';
 import { queueMessage } from '../../store/outbox';
 import { sendTyping } from '../../store/chat';
 import { canEdit, editMessage } from '../../store/actions';
-import { compose, setIntent, stageFiles, takeReady, type Staged } from '../../store/compose';
+import { compose, editTextOf, keepEditText, setIntent, stageFiles, takeReady, type Staged } from '../../store/compose';
 import { showToast } from '../../store/toast';
 import { draftOf, setDraft } from '../../store/drafts';
 import { useStore } from '../../store/store';
@@ -31,15 +31,17 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
   const staged = useStore(compose, (s) => s.staged[conversationId]) ?? NONE;
   const editing = intent?.kind === 'edit' ? intent.message : null;
 
+  // (The text of another conversation is set below, with the edit it may be in.)
   useEffect(() => {
-    setText(draftOf(conversationId));
     if (!coarse()) ref.current?.focus();
   }, [conversationId]);
 
   // Entering an edit puts the message's text in the box; leaving it brings the draft back.
+  // Before the browser paints: a keystroke in between would otherwise land on the other text
+  // (and the edited text, typed into while not editing, would be saved as the draft).
   const intentKey = intent ? `${intent.kind}:${intent.message.id}` : '';
-  useEffect(() => {
-    setText(editing ? editing.content : draftOf(conversationId));
+  useLayoutEffect(() => {
+    setText(editing ? (editTextOf(conversationId) ?? editing.content) : draftOf(conversationId));
     if (intentKey) {
       ref.current?.focus();
       if (editing) requestAnimationFrame(() => ref.current?.setSelectionRange(1e6, 1e6));
@@ -56,7 +58,7 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
 
   function update(value: string) {
     setText(value);
-    if (editing) return;
+    if (editing) return void keepEditText(conversationId, value);
     setDraft(conversationId, value);
     sendTyping(conversationId, value.trim().length > 0);
   }
