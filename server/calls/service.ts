@@ -271,6 +271,8 @@ export async function ringNewDevice(ctx: Ctx, userId: string, send: (frame: Serv
       WHERE c.state = 'ringing' AND c.started_at > now() - make_interval(secs => $2) AND c.offer IS NOT NULL
         AND c.caller_id IS NOT NULL`,
     [userId, ctx.config.CALL_RING_TIMEOUT_MS / 1000],
+    // Run at every socket's open: planned once per connection.
+    { name: 'ringing_calls_of' },
   );
   if (rows.length === 0) return;
   for (const c of rows) {

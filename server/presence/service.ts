@@ -15,6 +15,8 @@ export async function contactsOf(ctx: Ctx, userId: string): Promise<string[]> {
         AND (c.kind = 'direct'
              OR (SELECT count(*) FROM conversation_members x WHERE x.conversation_id = c.id) <= $2)`,
     [userId, ctx.config.PRESENCE_GROUP_LIMIT],
+    // Run at every socket's open and close: planned once per connection.
+    { name: 'contacts_of' },
   );
   return rows.map((r) => r.user_id);
 }
