@@ -221,6 +221,37 @@ it('an upload that vanished before its batch fails only the send attaching it, n
   expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['good']);
 });
 
+it('a batch that keeps losing to other writers answers "unavailable", stores nothing, and the same send goes through later', async () => {
+  const [alice, bob] = await createUsers(s.http, 2);
+  const direct = await createDirect(s.http, alice, bob);
+  // Every run of the statement for this conversation fails as a serialization failure would
+  // (a change of members each time): a trigger in this test's own database, dropped after.
+  const fn = `always_busy_${randomUUID().replace(/-/g, '')}`;
+  await s.ctx.db.query(
+    `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN RAISE EXCEPTION 'busy' USING ERRCODE = 'serialization_failure'; END $$`,
+  );
+  await s.ctx.db.query(
+    `CREATE TRIGGER ${fn} BEFORE INSERT ON messages FOR EACH ROW
+       WHEN (NEW.conversation_id = '${direct}'::uuid) EXECUTE FUNCTION ${fn}()`,
+  );
+  const send = () =>
+    s.http.post(`/api/conversations/${direct}/messages`, { content: 'hi', client_id: 'c-1' }, alice.token);
+  try {
+    const refused = await send();
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/send it again/) });
+  } finally {
+    await s.ctx.db.query(`DROP TRIGGER ${fn} ON messages`);
+    await s.ctx.db.query(`DROP FUNCTION ${fn}()`);
+  }
+  const history = await s.http.get(`/api/conversations/${direct}/messages`, alice.token);
+  expect(history.body.messages).toEqual([]);
+  const stored = await send();
+  expect(stored.status).toBe(201);
+  expect(stored.body).toMatchObject({ content: 'hi', seq: 1 });
+});
+
 it("a batch that waits for another node's lock on a conversation numbers its sends after that node's", async () => {
   const [alice, bob] = await createUsers(s.http, 2);
   const direct = await createDirect(s.http, alice, bob);

@@ -218,8 +218,15 @@ export class SendBatcher {
           if (batch.length === 0) return;
           continue;
         }
+        // Still losing to other writers after its reruns: nothing was stored, and sending again
+        // is safe (the client_id), so the sends fail as a passing condition, not a server fault.
+        const busy = isSerializationFailure(err) || isDeadlock(err);
+        if (busy) this.ctx.log.warn({ err, sends: batch.length }, 'send batch gave up after its reruns');
+        const answer = busy
+          ? new AppError('unavailable', 'The conversation was busy and the message was not sent: send it again')
+          : err;
         // Anything else fails every send of the batch.
-        for (const item of batch) item.reject(err);
+        for (const item of batch) item.reject(answer);
         return;
       }
     }
