@@ -331,6 +331,12 @@ test('a new display name reaches the open apps of the people one chats with', as
     await send(fay, 'hello Eve');
     await expect(fay.page.getByRole('heading', { name: 'Eve Before' })).toBeVisible();
 
+    // Eve's other device (a second tab with its own socket) shows her name at the top.
+    const other = await eve.page.context().newPage();
+    await other.goto(server.url);
+    const ownName = other.getByRole('navigation', { name: 'Conversations' }).locator('header');
+    await expect(ownName).toContainText('Eve Before');
+
     await menu(eve.page, 'Settings');
     const settings = eve.page.getByRole('region', { name: 'Settings' });
     await settings.getByLabel('Display name').fill('Eve After');
@@ -343,6 +349,8 @@ test('a new display name reaches the open apps of the people one chats with', as
     await expect(
       fay.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Eve After/ }),
     ).toBeVisible();
+    // And so does her other device, without a reload.
+    await expect(ownName).toContainText('Eve After');
   } finally {
     for (const p of [eve, fay]) await p.page.context().close();
   }
