@@ -109,7 +109,10 @@ export async function startCall(conversationId: string, peerId: string, kind: 'a
   }));
   // Hung up meanwhile (finish() has run): what this call started since is stopped here, and
   // nothing is sent.
-  const current = () => call.get()?.callId === callId;
+  const current = () => {
+    const now = call.get();
+    return now?.callId === callId && now.phase !== 'ended';
+  };
   try {
     const local = await media(kind);
     if (!current()) return local.getTracks().forEach((t) => t.stop());
@@ -233,6 +236,9 @@ async function recheckAfterReconnect() {
   if (c.direction === 'incoming' && c.phase === 'ringing') {
     return finish(saved?.state === 'missed' ? NOTICES.call_missed : undefined);
   }
+  // An offer the server had not stored when it was asked may still be on its way (sent on the
+  // new socket): the cancel follows it there, so the callee does not ring for nobody.
+  if (!saved && c.direction === 'outgoing') socket.send('call_cancel', { call_id: c.callId });
   const notice =
     saved?.state === 'declined'
       ? NOTICES.call_decline
