@@ -158,3 +158,49 @@ test('edits and reactions made while a device was offline show once it is back',
   await expect(chip(theirs(di, 'Anyone?').locator('xpath=..'), '❤️').getByTestId('reaction-count')).toHaveText('1');
   for (const p of [cy, di]) await p.page.context().close();
 });
+
+test('a long file name and a long caption stay within their attachment', async ({ browser }, info) => {
+  const ada = await signUp(browser, server.url, 'Ada Layout', info.project.use);
+  const ben = await signUp(browser, server.url, 'Ben Layout', info.project.use);
+  await openChatWith(ada, ben);
+
+  // A file with a long name: the name takes two lines, and the time and ticks sit in the
+  // bubble's bottom right corner, as under a text.
+  const longName = 'quarterly-financial-report-final-version-2026-reviewed-by-legal.pdf';
+  await ada.page
+    .getByTestId('file-input')
+    .setInputFiles({ name: longName, mimeType: 'application/pdf', buffer: Buffer.alloc(5000, 1) });
+  await expect(ada.page.getByTestId('staged-file')).toHaveAttribute('data-status', 'ready');
+  await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+  const fileBubble = own(ada, longName);
+  await expect(fileBubble.getByTestId('ticks')).toHaveAttribute('data-state', /sent|delivered|read/);
+  const name = fileBubble.getByTitle(longName);
+  const lines = await name.evaluate((e) => {
+    const style = (globalThis as unknown as { getComputedStyle(e: unknown): { lineHeight: string } }).getComputedStyle(
+      e,
+    );
+    return e.getBoundingClientRect().height / parseFloat(style.lineHeight);
+  });
+  expect(Math.round(lines)).toBe(2);
+  const bubbleBox = (await fileBubble.boundingBox())!;
+  const ticksBox = (await fileBubble.getByTestId('ticks').boundingBox())!;
+  expect(bubbleBox.x + bubbleBox.width - (ticksBox.x + ticksBox.width)).toBeLessThan(20);
+
+  // A tall photo with a long caption: the caption wraps at the photo's width, so the bubble
+  // is as wide as the photo (and its 4 px frame), not as wide as the caption would like.
+  await ada.page
+    .getByTestId('file-input')
+    .setInputFiles({ name: 'tall.png', mimeType: 'image/png', buffer: await png(200, 400) });
+  await expect(ada.page.getByTestId('staged-file')).toHaveAttribute('data-status', 'ready');
+  const caption = 'A long caption for a tall photo, which wraps inside the photo’s width and leaves no blank strip';
+  await ada.page.getByRole('textbox', { name: 'Message' }).fill(caption);
+  await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await openFromList(ben, 'Ada Layout');
+  const photoBubble = ben.page.getByTestId('their-message').filter({ hasText: caption });
+  await expect(photoBubble.getByTestId('image-preview')).toBeVisible();
+  const photo = (await photoBubble.getByRole('button', { name: 'Open photo tall.png' }).boundingBox())!;
+  const bubble = (await photoBubble.boundingBox())!;
+  expect(photo.width).toBe(160);
+  expect(bubble.width).toBeLessThanOrEqual(photo.width + 10);
+  await ben.page.screenshot({ path: shot('long-name-and-caption') });
+});

@@ -118,7 +118,7 @@ export function FileCard({ a, own }: { a: Attachment; own: boolean }) {
         <FileIcon />
       </span>
       <span className="min-w-0 flex-1">
-        <span className="block truncate font-medium" title={a.filename}>
+        <span className="line-clamp-2 font-medium [overflow-wrap:anywhere]" title={a.filename}>
           {a.filename}
         </span>
         <span className={`block text-xs ${own ? 'text-white/80' : 'text-neutral-500 dark:text-neutral-400'}`}>

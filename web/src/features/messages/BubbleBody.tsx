@@ -3,7 +3,7 @@ import type { Conversation } from '../../../../protocol/conversations.js';
 import type { Attachment, ReplyPreview } from '../../../../protocol/messages.js';
 import { isImageType } from '../../../../protocol/uploads.js';
 import { Linkified } from '../../components/Linkified';
-import { FileCard, ImagePreview } from './Attachments';
+import { FileCard, fitImage, ImagePreview } from './Attachments';
 import { ReplyQuote } from './ReplyQuote';
 
 /**
@@ -47,11 +47,15 @@ export function BubbleBody({
     );
   }
   const image = isImageType(attachment.content_type);
+  // A photo's caption wraps at the photo's width (a long caption does not widen the bubble
+  // past it and leave a blank strip beside the photo); a very narrow photo gets a readable
+  // caption width and sits in the middle.
+  const width = image && text ? Math.max(fitImage(attachment.width, attachment.height).width, 160) + 8 : undefined;
   return (
-    <div className={image ? 'p-1' : 'p-1.5'}>
+    <div className={image ? 'max-w-full p-1' : 'p-1.5'} style={width ? { width } : undefined}>
       {quote}
       {image ? (
-        <div className="relative">
+        <div className="relative flex justify-center">
           <ImagePreview a={attachment} label={content || attachment.filename} />
           {!text && (
             <span className="pointer-events-none absolute right-1.5 bottom-1.5 inline-flex items-center gap-1 rounded-full bg-black/50 px-1.5 py-1 text-[11px] leading-none text-white">
@@ -68,7 +72,11 @@ export function BubbleBody({
           <span className={`float-right mt-1.5 ml-2 ${metaClass}`}>{meta}</span>
         </div>
       ) : (
-        !image && <div className={`flex justify-end px-1.5 pt-1 ${metaClass}`}>{meta}</div>
+        !image && (
+          <div className="flex justify-end px-1.5 pt-1">
+            <span className={metaClass}>{meta}</span>
+          </div>
+        )
       )}
     </div>
   );
