@@ -38,6 +38,8 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
   conversation_created: 'You were added to a new conversation; fetch it over REST.',
   conversation_updated: 'A conversation you are in changed (title, members, a member’s name); fetch it over REST.',
   pong: 'The answer to `ping`.',
+  self_updated:
+    'Your own account changed (display name, relay-only calls, email confirmed), here or on another device: its whole current state, as `GET /api/users/me` gives it.',
   call_offer:
     'Someone is calling you (every device rings, and a device that connects while it rings is sent it right after `ready`); carries the SDP offer.',
   call_ringing: 'The callee’s devices are ringing.',

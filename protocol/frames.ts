@@ -3,6 +3,7 @@ import { ERROR_CODES } from './errors.js';
 import { EntityId } from './ids.js';
 import { CallPayloads, CallServerPayloads } from './calls.js';
 import { checkSend, Content, Emoji, Message, Receipt, SendFields } from './messages.js';
+import { SelfUser } from './users.js';
 
 /** WebSocket limits (the server enforces them; clients may use them to stay inside). */
 export const WS_LIMITS = {
@@ -121,6 +122,7 @@ export const ServerPayloads = {
   conversation_created: z.object({ conversation_id: z.string() }),
   conversation_updated: z.object({ conversation_id: z.string() }),
   pong: z.object({ server_time: z.string() }),
+  self_updated: SelfUser,
   ...CallServerPayloads,
   error: z.object({
     code: z.enum(ERROR_CODES),

@@ -29,9 +29,13 @@ describe('email verification', () => {
     expect(mail.subject).toMatch(/confirm your email/i);
     expect(mail.text).toContain('https://chat.example.test/verify-email?token=');
     const token = linkToken(mail, 'verify-email');
+    const device = await WsClient.connect(s.base, u.token);
 
     expect((await s.http.post('/api/auth/verify-email', { token })).status).toBe(204);
     expect((await s.http.get('/api/users/me', u.token)).body.email_verified).toBe(true);
+    // The app open on the user's device hears it (the link was opened elsewhere, signed out).
+    expect((await device.waitForType('self_updated')).payload).toMatchObject({ id: u.id, email_verified: true });
+    await device.close();
     // Single use.
     const again = await s.http.post('/api/auth/verify-email', { token });
     expect(again.status).toBe(400);

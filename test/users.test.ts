@@ -74,6 +74,26 @@ describe('PATCH /api/users/me', () => {
     }
   });
 
+  it('tells the user’s own devices the account’s new state, with no chats at all, and nobody else', async () => {
+    const [u, stranger] = await Promise.all([createUser(s.http), createUser(s.http)]);
+    const sockets = await Promise.all([u, u, stranger].map((x) => WsClient.connect(s.base, x.token)));
+    const [phone, laptop, theirs] = sockets;
+    try {
+      expect((await s.http.patch('/api/users/me', { display_name: 'Solo Renamed' }, u.token)).status).toBe(200);
+      for (const device of [phone!, laptop!]) {
+        const f = await device.waitForType('self_updated', (p) => p.display_name === 'Solo Renamed');
+        expect(f.payload).toEqual((await s.http.get('/api/users/me', u.token)).body);
+      }
+      expect((await s.http.patch('/api/users/me', { relay_only: true }, u.token)).status).toBe(200);
+      await laptop!.waitForType('self_updated', (p) => p.relay_only === true && p.display_name === 'Solo Renamed');
+      await settle();
+      expect(theirs!.ofType('self_updated')).toHaveLength(0);
+      expect(phone!.ofType('conversation_updated')).toHaveLength(0);
+    } finally {
+      await Promise.all(sockets.map((c) => c.close()));
+    }
+  });
+
   it.each([
     ['an empty display name', { display_name: '' }],
     ['a whitespace-only display name', { display_name: '   ' }],

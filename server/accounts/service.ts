@@ -7,7 +7,7 @@ import { isUuid, iso, isoNow } from '../ids.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { sha256 } from '../auth/tokens.js';
 import { enqueue } from '../jobs/queue.js';
-import { setUserDisabled } from '../users/service.js';
+import { announceSelf, getMe, setUserDisabled } from '../users/service.js';
 
 export type EmailPurpose = 'verify_email' | 'reset_password';
 
@@ -67,7 +67,7 @@ async function spendToken(
 }
 
 export async function verifyEmail(ctx: Ctx, token: string): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
+  const userId = await ctx.db.transaction(async (tx) => {
     const { userId, email } = await spendToken(tx, token, 'verify_email');
     // Only the address the link was sent to: a link for an address since changed does nothing.
     const { rowCount } = await tx.query(
@@ -75,7 +75,10 @@ export async function verifyEmail(ctx: Ctx, token: string): Promise<void> {
       [userId, email],
     );
     if (rowCount === 0) throw invalidToken();
+    return userId;
   });
+  // The banner asking to confirm goes away on every device that is open, not just this one.
+  announceSelf(ctx, await getMe(ctx, userId));
 }
 
 export async function resendVerification(ctx: Ctx, userId: string): Promise<void> {

@@ -26,8 +26,15 @@ export async function updateMe(
   );
   const row = rows[0];
   if (!row) throw notFound('User not found');
+  const self = presentSelf(row);
+  announceSelf(ctx, self);
   if (row.display_name !== row.old_display_name) await announceRename(ctx, userId);
-  return presentSelf(row);
+  return self;
+}
+
+/** The user's own devices learn their account's new state at once, chats or none. */
+export function announceSelf(ctx: Ctx, self: SelfUser) {
+  ctx.bus.publishToUsers([self.id], { type: 'self_updated', payload: self });
 }
 
 /**

@@ -16,7 +16,8 @@ useAuthzServer();
  * - session: the socket's own affairs (ready, pong, errors about its own frames);
  * - conversation: payload.conversation_id; conversations: each payload.conversations[].conversation_id;
  * - call: payload.call_id (the participants of that call);
- * - contact: payload.user_id (presence: only people who share a conversation with that user).
+ * - contact: payload.user_id (presence: only people who share a conversation with that user);
+ * - self: payload.id, the socket's own user (their account, to their own devices only).
  */
 const SERVER_FRAMES = {
   ready: 'session',
@@ -41,7 +42,8 @@ const SERVER_FRAMES = {
   call_cancel: 'call',
   call_end: 'call',
   call_missed: 'call',
-} satisfies Record<ServerFrameType, 'session' | 'conversation' | 'conversations' | 'call' | 'contact'>;
+  self_updated: 'self',
+} satisfies Record<ServerFrameType, 'session' | 'conversation' | 'conversations' | 'call' | 'contact' | 'self'>;
 
 describe('fan-out audit', () => {
   it('knows whom every server frame type concerns', () => {
@@ -162,6 +164,10 @@ describe('fan-out audit', () => {
     sa.send('typing', { conversation_id: group, is_typing: false });
     sd.send('read_receipt', { conversation_id: group, seq: m5.seq });
     await sa.waitForType('receipt_update', (p) => p.user_id === d.id && p.read_seq === m5.seq);
+    // A renames: A's own account to A alone; the group (to its members of now) as changed.
+    expect((await s.http.patch('/api/users/me', { display_name: 'A renamed' }, a.token)).status).toBe(200);
+    await sa.waitForType('self_updated', (p) => p.display_name === 'A renamed');
+    await sd.waitForType('conversation_updated', (p) => p.conversation_id === group);
 
     await enter('D leaves', [owner, a], d);
     expect((await s.http.del(`/api/conversations/${group}/members/me`, d.token)).status).toBe(204);
@@ -193,7 +199,9 @@ describe('fan-out audit', () => {
           else if (scope === 'session') {
             if (texts.some((t) => JSON.stringify(f).includes(t))) bad('a reply carrying message text');
           } else if (scope === 'call') bad('no call was placed');
-          else if (scope === 'contact') {
+          else if (scope === 'self') {
+            if (f.payload.id !== me) bad(`the account of ${who.get(f.payload.id as string) ?? f.payload.id}`);
+          } else if (scope === 'contact') {
             const subject = f.payload.user_id as string;
             if (!phase.members.has(me) || !phase.members.has(subject))
               bad(`about ${who.get(subject) ?? subject}, no shared conversation`);
@@ -224,6 +232,7 @@ describe('fan-out audit', () => {
       'message_ack',
       'sync_result',
       'error',
+      'self_updated',
     ]) {
       expect(seenTypes, type).toContain(type);
     }

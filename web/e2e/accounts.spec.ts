@@ -232,19 +232,20 @@ test('verify-email: a bad link says so; a good one confirms the address and the 
   await expect(banner.getByRole('alert')).toContainText('try again in');
 
   const token = await insertToken(server.databaseUrl, dan.username, 'verify_email');
-  // Confirmed from the link in another tab: this one's banner goes once it is back in front.
+  // Confirmed from the link on another device, signed out there (the mail app of a phone):
+  // the banner of the app open here goes at once, untouched.
+  const mailApp = await (await browser.newContext(deviceOf())).newPage();
+  await mailApp.goto(`${server.url}/verify-email?token=${token}`);
+  await expect(mailApp.getByRole('heading', { name: 'Email confirmed' })).toBeVisible();
+  await shot(mailApp, 'verify-email-confirmed');
+  await expect(banner).toHaveCount(0);
+  await mailApp.context().close();
+  // A tab opened now has no banner either.
   const tab = await dan.page.context().newPage();
-  await tab.goto(`${server.url}/verify-email?token=${token}`);
-  await expect(tab.getByRole('heading', { name: 'Email confirmed' })).toBeVisible();
-  await shot(tab, 'verify-email-confirmed');
-  await tab.getByRole('button', { name: 'Continue to Chatify' }).click();
+  await tab.goto(server.url);
   await expect(tab.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
   await expect(tab.getByRole('region', { name: 'Confirm your email' })).toHaveCount(0);
   await tab.close();
-  // (Headless Chromium tells a page nothing when it comes to the front: the event is sent here.)
-  await dan.page.bringToFront();
-  await dan.page.evaluate(() => (globalThis as any).dispatchEvent(new Event('focus')));
-  await expect(banner).toHaveCount(0);
   await menu(dan.page, 'Settings');
   await expect(dan.page.getByRole('region', { name: 'Settings' }).getByText('Verified', { exact: true })).toBeVisible();
 
@@ -353,5 +354,24 @@ test('a new display name reaches the open apps of the people one chats with', as
     await expect(ownName).toContainText('Eve After');
   } finally {
     for (const p of [eve, fay]) await p.page.context().close();
+  }
+});
+
+test('a new display name reaches one’s other devices with no chats at all', async ({ browser }) => {
+  const gus = await signUp(browser, server.url, 'Gus Before', deviceOf());
+  const laptop = await signInNew(browser, server.url, `${gus.username}@example.test`);
+  try {
+    const ownName = laptop.getByRole('navigation', { name: 'Conversations' }).locator('header');
+    await expect(ownName).toContainText('Gus Before');
+
+    await menu(gus.page, 'Settings');
+    const settings = gus.page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Display name').fill('Gus After');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await expect(settings.getByText('Saved.')).toBeVisible();
+    // No chat announces it: the account's own event does, without a reload.
+    await expect(ownName).toContainText('Gus After');
+  } finally {
+    for (const p of [gus.page, laptop]) await p.context().close();
   }
 });

@@ -76,6 +76,9 @@ socket.onFrame((frame) => {
   switch (frame.type) {
     case 'ready':
       setServerLimits(frame.payload.limits);
+      // The account may have changed while this device was away (`self_updated` reaches only
+      // the devices connected at the time): a new name, an email confirmed elsewhere.
+      void api.refreshSelf().catch(() => {});
       // Whatever happened while we were away: fresh list, missing messages, queued sends.
       void loadConversations()
         .then((list) => {
@@ -116,6 +119,10 @@ socket.onFrame((frame) => {
     case 'conversation_created':
     case 'conversation_updated':
       void refreshConversation(frame.payload.conversation_id);
+      break;
+    case 'self_updated':
+      // This person's own account, changed here or on another device: header, welcome, settings.
+      api.setSelf(frame.payload);
       break;
   }
 });

@@ -79,18 +79,7 @@ async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
   }
   if (gen !== generation) return;
   upsertConversation(fresh);
-  // A rename of this person's own (from another device) is announced as a change of each of
-  // their chats: this device's header and welcome follow it.
-  const mine = fresh.members.find((m) => m.id === api.user?.id);
-  if (mine && api.user && mine.display_name !== api.user.display_name && !readingSelf) {
-    // Once, not once per chat announcing the same rename.
-    readingSelf = api
-      .refreshSelf()
-      .catch(() => {})
-      .finally(() => (readingSelf = null));
-  }
 }
-let readingSelf: Promise<void> | null = null;
 
 export function upsertConversation(c: Conversation) {
   seedPresence(c.members);

@@ -116,20 +116,20 @@ function CallsCard({ me }: { me: SelfUser }) {
   }, []);
 
   const id = useId();
-  // Shown at once; put back if the server refuses.
-  const [relayOnly, setRelayOnly] = useState(me.relay_only);
+  // Shown at once while it saves; otherwise the account's own setting (which follows a change
+  // made on another device), so a refusal puts it back by itself.
+  const [pending, setPending] = useState<boolean | null>(null);
+  const relayOnly = pending ?? me.relay_only;
   async function toggle(on: boolean) {
     setBusy(true);
     setError(null);
-    setRelayOnly(on);
+    setPending(on);
     try {
-      const saved = await api.patch<SelfUser>('/api/users/me', { relay_only: on });
-      api.setSelf(saved);
-      setRelayOnly(saved.relay_only);
+      api.setSelf(await api.patch<SelfUser>('/api/users/me', { relay_only: on }));
     } catch (err) {
-      setRelayOnly(!on);
       setError(message(err, 'Could not save'));
     } finally {
+      setPending(null);
       setBusy(false);
     }
   }

@@ -1,8 +1,6 @@
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { SelfUser } from '../../../../protocol/users.js';
-import { api } from '../../api/rest';
 import { CloseIcon } from '../../components/Icons';
-import { useReloadOnReturn } from '../../components/useReloadOnReturn';
 import { useResendVerification } from './resend';
 
 const DISMISSED_KEY = 'chatify.verify-banner-dismissed';
@@ -11,11 +9,8 @@ const DISMISSED_KEY = 'chatify.verify-banner-dismissed';
 export function VerifyEmailBanner({ me }: { me: SelfUser }) {
   const [dismissed, setDismissed] = useState(() => sessionStorage.getItem(DISMISSED_KEY) === me.id);
   const { resend, busy, result } = useResendVerification();
-  // Confirmed by the link in another tab (or on another device): gone when this tab is back in front.
-  const recheck = useCallback(() => {
-    if (!api.user?.email_verified) void api.refreshSelf().catch(() => {});
-  }, []);
-  useReloadOnReturn(recheck);
+  // Confirmed by the link in another tab or on another device: the server's `self_updated`
+  // (or, after a reconnect, the account read again at `ready`) takes the banner away.
   if (me.email_verified || dismissed) return null;
   return (
     <div
