@@ -78,7 +78,11 @@ export async function verifyEmail(ctx: Ctx, token: string): Promise<void> {
     return userId;
   });
   // The banner asking to confirm goes away on every device that is open, not just this one.
-  announceSelf(ctx, await getMe(ctx, userId));
+  // Best effort, as every live event: the address is confirmed whatever this read does.
+  await getMe(ctx, userId).then(
+    (self) => announceSelf(ctx, self),
+    () => {},
+  );
 }
 
 export async function resendVerification(ctx: Ctx, userId: string): Promise<void> {
