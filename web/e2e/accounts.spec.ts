@@ -46,6 +46,15 @@ async function menu(page: Page, item: string) {
   await page.getByRole('menuitem', { name: item }).click();
 }
 
+/** Saves a new display name in Settings. */
+async function rename(page: Page, name: string) {
+  await menu(page, 'Settings');
+  const settings = page.getByRole('region', { name: 'Settings' });
+  await settings.getByLabel('Display name').fill(name);
+  await settings.getByRole('button', { name: 'Save' }).click();
+  await expect(settings.getByText('Saved.')).toBeVisible();
+}
+
 const signedOut = (page: Page) => expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 
 /** An email link's token, made the way the server makes them (only its sha256 is stored). */
@@ -338,11 +347,7 @@ test('a new display name reaches the open apps of the people one chats with', as
     const ownName = other.getByRole('navigation', { name: 'Conversations' }).locator('header');
     await expect(ownName).toContainText('Eve Before');
 
-    await menu(eve.page, 'Settings');
-    const settings = eve.page.getByRole('region', { name: 'Settings' });
-    await settings.getByLabel('Display name').fill('Eve After');
-    await settings.getByRole('button', { name: 'Save' }).click();
-    await expect(settings.getByText('Saved.')).toBeVisible();
+    await rename(eve.page, 'Eve After');
 
     // Fay's open chat and her list follow, without a reload.
     await expect(fay.page.getByRole('heading', { name: 'Eve After' })).toBeVisible();
@@ -364,11 +369,7 @@ test('a new display name reaches one’s other devices with no chats at all', as
     const ownName = laptop.getByRole('navigation', { name: 'Conversations' }).locator('header');
     await expect(ownName).toContainText('Gus Before');
 
-    await menu(gus.page, 'Settings');
-    const settings = gus.page.getByRole('region', { name: 'Settings' });
-    await settings.getByLabel('Display name').fill('Gus After');
-    await settings.getByRole('button', { name: 'Save' }).click();
-    await expect(settings.getByText('Saved.')).toBeVisible();
+    await rename(gus.page, 'Gus After');
     // No chat announces it: the account's own event does, without a reload.
     await expect(ownName).toContainText('Gus After');
   } finally {
