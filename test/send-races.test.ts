@@ -136,12 +136,20 @@ it('after each change of members, by anyone, the next message reaches exactly th
       bob.id,
     ]);
     await send('m6');
+    // A member row changed in place: Bob's place in the group given to Carol.
+    await watcher.query('UPDATE conversation_members SET user_id = $3 WHERE conversation_id = $1 AND user_id = $2', [
+      group,
+      bob.id,
+      carol.id,
+    ]);
+    await send('m7');
     await bobSocket!.waitForType('new_message', (p) => p.content === 'm6');
-    await sockets[0]!.waitForType('new_message', (p) => p.content === 'm6');
+    await carolSocket!.waitForType('new_message', (p) => p.content === 'm7');
+    await sockets[0]!.waitForType('new_message', (p) => p.content === 'm7');
     await settle(300);
-    expect(got(carolSocket!)).toEqual(['m3', 'm4']);
+    expect(got(carolSocket!)).toEqual(['m3', 'm4', 'm7']);
     expect(got(bobSocket!)).toEqual(['m1', 'm2', 'm3', 'm6']);
-    expect(got(sockets[0]!)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    expect(got(sockets[0]!)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
   } finally {
     await Promise.all(sockets.map((x) => x.close()));
   }
