@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'server/**/*.test.ts', 'protocol/**/*.test.ts', 'web/src/**/*.test.ts'],
+    include: [
+      'test/**/*.test.ts',
+      'bench/**/*.test.ts',
+      'server/**/*.test.ts',
+      'protocol/**/*.test.ts',
+      'web/src/**/*.test.ts',
+    ],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,

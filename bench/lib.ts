@@ -43,7 +43,11 @@ export function benchNode(databaseUrl: string, env: Record<string, string> = {},
     {
       // BENCH_CPU_PROF=1: the server writes a V8 CPU profile (open it in Chrome DevTools or
       // speedscope; `npm run bench:profile-summary` prints the top functions).
-      nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [],
+      // BENCH_NODE_ARGS='--flag …' adds V8 or Node.js flags to the server's (to try one in an A/B).
+      nodeArgs: [
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : []),
+        ...(process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+      ],
       // BENCH_SERVER=path/to/dist/server/main.js runs another build (A/B runs against a copy of
       // an older dist/ kept inside the project, so its packages resolve).
       entry: entry ?? (process.env.BENCH_SERVER || undefined),
