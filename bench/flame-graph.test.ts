@@ -25,6 +25,9 @@ describe('flame graphs of a CPU profile', () => {
       'parseRow pg/lib/result.js:63',
     );
     expect(frameName(frame('run', 'file:///work/main/bench/run.ts', 0))).toBe('run bench/run.ts:1');
+    expect(frameName(frame('parse', 'file:///work/main/node_modules/pg-protocol/dist/parser.js', 25))).toBe(
+      'parse pg-protocol/dist/parser.js:26',
+    );
     expect(frameName(frame('', 'node:events', 4))).toBe('(anonymous) node:events:5');
     expect(frameName(frame('writev'))).toBe('writev');
   });

@@ -29,10 +29,11 @@ export interface Frame {
 export function frameName(f: CpuProfileNode['callFrame']): string {
   const name = f.functionName || '(anonymous)';
   if (!f.url) return name;
-  const where = f.url
-    .replace(/^.*\/node_modules\//, '')
-    .replace(/^.*\/dist\//, '')
-    .replace(/^file:\/\/.*?\/(?=(server|bench|protocol|web)\/)/, '');
+  // A package by its own path (its dist/ kept: `pg-protocol/dist/parser.js`); the project's
+  // files from their top folder (`server/…`, built or not).
+  const where = f.url.includes('/node_modules/')
+    ? f.url.replace(/^.*\/node_modules\//, '')
+    : f.url.replace(/^.*\/dist\//, '').replace(/^file:\/\/.*?\/(?=(server|bench|protocol|web)\/)/, '');
   return `${name} ${where}:${f.lineNumber + 1}`;
 }
 

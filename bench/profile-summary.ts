@@ -15,13 +15,15 @@ const file = readdirSync(dir)
   .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 if (!file) throw new Error(`no .cpuprofile in ${dir}`);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-const total = profile.nodes.reduce((n, x) => n + (x.hitCount ?? 0), 0);
+// Shares of busy time (idle left out), as in the flame graph.
+const total = profile.nodes.reduce((n, x) => n + (x.callFrame.functionName === '(idle)' ? 0 : (x.hitCount ?? 0)), 0);
 const byFunction = new Map<string, number>();
 for (const n of profile.nodes) {
+  if (n.callFrame.functionName === '(idle)') continue;
   const name = frameName(n.callFrame);
   byFunction.set(name, (byFunction.get(name) ?? 0) + (n.hitCount ?? 0));
 }
-console.log(`${file}: ${total} samples`);
+console.log(`${file}: ${total} busy samples`);
 for (const [name, hits] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
   console.log(`${((hits / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
 }
