@@ -7,14 +7,22 @@ import { signAccessToken, tokenKeys } from '../server/auth/tokens.js';
 import { createTestDatabase } from '../test/helpers/db.js';
 import { spawnNode, TEST_NODE_ENV } from '../test/helpers/processes.js';
 
+/**
+ * A pool on a bench database. pool.end() resolves before its sockets have closed, and the
+ * DROP DATABASE ... WITH (FORCE) that follows can then terminate one: the pool ignores that
+ * idle client's error, which would otherwise crash the run.
+ */
+export function benchPool(connectionString: string | undefined, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  return pool;
+}
+
 /** A server process on a fresh database, tuned for load (no per-user send throttle). */
 export async function benchServer(env: Record<string, string> = {}) {
   const db = await createTestDatabase();
   const node = await benchNode(db.url, env);
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  // pool.end() resolves before its sockets have closed, and the DROP DATABASE ... WITH (FORCE)
-  // that follows can then terminate one: without a listener that error would crash the run.
-  pool.on('error', () => {});
+  const pool = benchPool(db.url, 4);
   return {
     url: node.url,
     node,

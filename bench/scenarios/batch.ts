@@ -1,11 +1,10 @@
-import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '../../test/helpers/db.js';
 import { connectPg } from '../../server/db/client.js';
 import { migrate } from '../../server/db/migrate.js';
 import { SEND_BATCH_SQL } from '../../server/messages/batcher.js';
 import { uuidv7 } from '../../server/ids.js';
-import { cpuSeconds, seedConversation, seedUsers } from '../lib.js';
+import { benchPool, cpuSeconds, seedConversation, seedUsers } from '../lib.js';
 import { SENTENCES } from './messaging.js';
 
 /** How a database or the send statement differs from the server's (see `costs`). */
@@ -32,10 +31,7 @@ async function sendRig(size: number, variant: Variant = {}) {
   if (text === undefined) throw new Error('this variant of the send statement no longer applies');
   const db = await createTestDatabase();
   const app = connectPg(db.url);
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  // The DROP DATABASE … WITH (FORCE) at the end may terminate a connection pool.end() has not
-  // closed yet: an idle client's error, which would otherwise crash the run (see benchServer).
-  pool.on('error', () => {});
+  const pool = benchPool(db.url, 2);
   await migrate(app);
   await app.close();
   if (variant.alter) await pool.query(variant.alter);

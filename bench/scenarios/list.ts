@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { startServer } from '../../test/helpers/server.js';
-import { percentiles, seedConversation, seedUsers } from '../lib.js';
+import { benchPool, percentiles, seedConversation, seedUsers } from '../lib.js';
 
 /**
  * The conversation list for users with 1..500 conversations: latency, and SQL statements per
@@ -8,10 +7,7 @@ import { percentiles, seedConversation, seedUsers } from '../lib.js';
  */
 export async function list(o: { sizes: number[]; requests: number }) {
   const s = await startServer({ JWT_SECRET: 'cluster-secret-0123456789-abcdefghijklmnopqrstuvwxyz' });
-  const pool = new pg.Pool({ connectionString: s.config.DATABASE_URL, max: 4 });
-  // The DROP DATABASE … WITH (FORCE) at the end may terminate a connection pool.end() has not
-  // closed yet: an idle client's error, which would otherwise crash the run (see benchServer).
-  pool.on('error', () => {});
+  const pool = benchPool(s.config.DATABASE_URL, 4);
   try {
     const rows = [];
     for (const size of o.sizes) {

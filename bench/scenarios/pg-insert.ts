@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { createTestDatabase } from '../../test/helpers/db.js';
+import { benchPool } from '../lib.js';
 
 /**
  * PostgreSQL's own ceiling on this machine, synchronous commit on: one row per transaction
@@ -7,10 +7,7 @@ import { createTestDatabase } from '../../test/helpers/db.js';
  */
 export async function pgInsert(o: { clients: number; seconds: number }) {
   const db = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: db.url, max: o.clients });
-  // The DROP DATABASE … WITH (FORCE) at the end may terminate a connection pool.end() has not
-  // closed yet: an idle client's error, which would otherwise crash the run (see benchServer).
-  pool.on('error', () => {});
+  const pool = benchPool(db.url, o.clients);
   try {
     await pool.query('CREATE TABLE t (id bigserial PRIMARY KEY, conversation_id uuid NOT NULL, body text NOT NULL)');
     const run = async (rowsPerTx: number) => {
