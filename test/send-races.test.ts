@@ -155,6 +155,40 @@ it('after each change of members, by anyone, the next message reaches exactly th
   }
 });
 
+it('a member row moved by SQL to another conversation changes who gets the next message of both', async () => {
+  // Both conversations' held members are stale after the move (decision 029, migration 0012).
+  const [owner, alice, bob] = await createUsers(s.http, 3);
+  const from = await createGroup(s.http, owner, [alice, bob]);
+  const to = await createGroup(s.http, owner, [alice]);
+  const sockets = await Promise.all([owner, alice, bob].map((u) => WsClient.connect(s.base, u.token)));
+  const [ownerSocket, aliceSocket, bobSocket] = sockets;
+  const send = async (conversation: string, content: string) => {
+    const ack = await aliceSocket!.request('chat_message', {
+      conversation_id: conversation,
+      content,
+      client_id: content,
+    });
+    expect(ack.type).toBe('message_ack');
+  };
+  try {
+    // Each conversation's members held by the node before the move.
+    await send(from, 'a1');
+    await send(to, 'b1');
+    await watcher.query(
+      'UPDATE conversation_members SET conversation_id = $2 WHERE conversation_id = $1 AND user_id = $3',
+      [from, to, bob.id],
+    );
+    await send(from, 'a2');
+    await send(to, 'b2');
+    await bobSocket!.waitForType('new_message', (p) => p.content === 'b2');
+    await ownerSocket!.waitForType('new_message', (p) => p.content === 'b2');
+    await settle(300);
+    expect(bobSocket!.ofType('new_message').map((f) => f.payload.content)).toEqual(['a1', 'b2']);
+  } finally {
+    await Promise.all(sockets.map((x) => x.close()));
+  }
+});
+
 it('a reply and a change of the message it answers, both waiting on the conversation, both go through', async () => {
   // A change locks its message, then the conversation; a send locks the conversation, then
   // (checking reply_to) the message it answers, FOR KEY SHARE. Were the change's lock to
