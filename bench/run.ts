@@ -163,6 +163,8 @@ const machine = {
 };
 /** Another build's server entry (A/B runs), if any: the figures are that build's, not `commit`'s. */
 const server = process.env.BENCH_SERVER || null;
+/** Node.js or V8 flags given to the server (BENCH_NODE_ARGS), if any: the figures are with them. */
+const nodeArgs = process.env.BENCH_NODE_ARGS?.trim() || null;
 if (server && values.compare) throw new Error('BENCH_SERVER or --compare, not both');
 const results: Result[] = [];
 for (const name of chosen) {
@@ -177,15 +179,30 @@ for (const name of chosen) {
 mkdirSync('bench/results', { recursive: true });
 // A run with other bodies than the default says so in its name (and is not overwritten by one with the default).
 // A run of another build (BENCH_SERVER) says so too, and names that build in the file.
-// So does an A/B run (--compare): its figures are two builds'.
+// So does an A/B run (--compare): its figures are two builds'. And one with flags for the
+// server (BENCH_NODE_ARGS), named in the file.
 const suffix =
-  (values.body === 'uuid' ? '' : `-${values.body}`) + (server ? '-other-build' : '') + (values.compare ? '-ab' : '');
+  (values.body === 'uuid' ? '' : `-${values.body}`) +
+  (server ? '-other-build' : '') +
+  (values.compare ? '-ab' : '') +
+  (nodeArgs ? '-node-args' : '');
 const base = `bench/results/${new Date().toISOString().slice(0, 10)}-${commit}-${chosen.join('+')}${suffix}`;
 // Never over an earlier run's file: the next free -2, -3, ...
 let file = `${base}.json`;
 for (let n = 2; existsSync(file); n++) file = `${base}-${n}.json`;
 writeFileSync(
   file,
-  JSON.stringify({ date: new Date().toISOString(), commit, ...(server ? { server } : {}), machine, results }, null, 2),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      commit,
+      ...(server ? { server } : {}),
+      ...(nodeArgs ? { node_args: nodeArgs } : {}),
+      machine,
+      results,
+    },
+    null,
+    2,
+  ),
 );
 console.log(`\nwrote ${file}`);
