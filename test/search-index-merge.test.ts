@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createGroup, createUsers, type TestUser } from './helpers/factories.js';
-import { MERGE_LOCK, mergeSearchIndex, startSearchWords } from '../server/search/words.js';
+import { MERGE_LOCK, SEARCH_INDEXES, mergeSearchIndex, startSearchWords } from '../server/search/words.js';
 
 // The full-text index's pending list is merged in the background (decision 021), so that no
 // send meets it full and merges it while its batch waits.
@@ -18,10 +18,13 @@ beforeAll(async () => {
 });
 afterAll(() => s?.close());
 
+/** The pending lists of both halves of the index (decision 032), added up. */
 const pending = async () =>
   (
     await s.ctx.db.query<{ pages: number; tuples: number }>(
-      `SELECT pending_pages AS pages, pending_tuples::int AS tuples FROM pgstatginindex('messages_search_vector')`,
+      `SELECT sum(pending_pages)::int AS pages, sum(pending_tuples)::int AS tuples
+         FROM unnest($1::text[]) AS i, LATERAL pgstatginindex(i::regclass)`,
+      [SEARCH_INDEXES],
     )
   ).rows[0]!;
 

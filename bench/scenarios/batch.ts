@@ -3,6 +3,7 @@ import { createTestDatabase } from '../../test/helpers/db.js';
 import { connectPg } from '../../server/db/client.js';
 import { migrate } from '../../server/db/migrate.js';
 import { SEND_BATCH_SQL } from '../../server/messages/batcher.js';
+import { SEARCH_INDEXES } from '../../server/search/words.js';
 import { uuidv7 } from '../../server/ids.js';
 import { benchPool, cpuSeconds, seedConversation, seedUsers } from '../lib.js';
 import { SENTENCES } from './messaging.js';
@@ -137,7 +138,7 @@ const WITHOUT: Record<string, Variant> = {
   },
   'the sender foreign key': { alter: 'ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey' },
   'the conversation foreign key': { alter: 'ALTER TABLE messages DROP CONSTRAINT messages_conversation_id_fkey' },
-  'the full-text index': { alter: 'DROP INDEX messages_search_vector' },
+  'the full-text index': { alter: `DROP INDEX ${SEARCH_INDEXES.join(', ')}` },
   'the full-text column and index': { alter: 'ALTER TABLE messages DROP COLUMN search_vector CASCADE' },
   // Decision 029: negative savings are what these parts save.
   'the members held by the node (read every batch)': { holdNoMembers: true },
@@ -167,14 +168,18 @@ export async function costs(o: { size: number; messagesPerRound: number; rounds:
     merge: number[];
   }[] = [];
   const merge = async (r: (typeof rigs)[number]) => {
-    if (r.hasIndex) await r.rig.client.query("SELECT gin_clean_pending_list('messages_search_vector')");
+    if (r.hasIndex) {
+      await r.rig.client.query('SELECT gin_clean_pending_list(i::regclass) FROM unnest($1::text[]) AS i', [
+        SEARCH_INDEXES,
+      ]);
+    }
   };
   try {
     for (const [without, variant] of Object.entries(WITHOUT)) {
       const rig = await sendRig(o.size, variant);
-      const { rows } = await rig.client.query<{ has: boolean }>(
-        "SELECT to_regclass('messages_search_vector') IS NOT NULL AS has",
-      );
+      const { rows } = await rig.client.query<{ has: boolean }>('SELECT to_regclass($1) IS NOT NULL AS has', [
+        SEARCH_INDEXES[0],
+      ]);
       rigs.push({ without, rig, hasIndex: rows[0]!.has, statement: [], merge: [] });
     }
     for (const r of rigs) {

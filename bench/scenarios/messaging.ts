@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
 import { rawSocket } from '../../server/realtime/connection.js';
+import { SEARCH_INDEXES } from '../../server/search/words.js';
 import {
   benchServer,
   cpuBreakdown,
@@ -102,7 +103,7 @@ export async function messaging(o: MessagingOptions) {
   try {
     // A measurement aid only (the product keeps search): BENCH_DROP_SEARCH_INDEX=1 measures
     // what the full-text GIN index costs the send path.
-    if (process.env.BENCH_DROP_SEARCH_INDEX) await srv.pool.query('DROP INDEX messages_search_vector');
+    if (process.env.BENCH_DROP_SEARCH_INDEX) await srv.pool.query(`DROP INDEX ${SEARCH_INDEXES.join(', ')}`);
     const senders: { ws: WebSocket; conversationId: string; inFlight: number }[] = [];
     const receivers: WebSocket[] = [];
     if (o.shape === 'pairs') {

@@ -85,7 +85,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   const matches = `m.search_vector @@ query AND ${live}`;
   const inScope = '($4::uuid IS NULL OR m.conversation_id = $4::uuid)';
   const order = orderOf(scope, 'm');
-  const found = await bounded(ctx, async (tx) => {
+  const first = await bounded(ctx, async (tx) => {
     const p = new Params(userId, tsquery.text, want, scope);
     const after = await continuing(tx, p, q, scope);
     if (after === null) return page([]);
@@ -104,66 +104,103 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
       p.values,
     );
     if (newest.rows.length === want) return page(newest.rows.map((r) => r.id));
-    // 2. Too few there: every match, from the full-text index, once, checked against the
-    // caller's memberships in a hash. The planner is kept from two plans it picks on bad
-    // estimates: walking the time index again (it expects matches to be spread evenly: for a
-    // rare word that reads the whole table), and a loop over the caller's conversations that
-    // scans the full-text index once for each (it thinks most users are in few). Memory enough
-    // for the matches of common words to stay exact: a lossy bitmap makes PostgreSQL read and
-    // recheck every message of a page. No JIT and no parallel workers: a prefix's matches are
-    // badly estimated, and starting both took 50–80 ms for a search that then ran in 0.3 ms.
-    await tx.exec(
-      `SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${SEARCH_WORK_MEM}';
-       SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`,
-    );
     // Prefixes are expanded into the whole words they begin (decision 020): the full-text
     // index streams and intersects whole words' lists, but gathers every match of a prefix
     // into a bitmap first (two words in 1.7M of 10M messages each: 81 ms, against 219 ms as prefixes).
     const expansion = tsquery.fn === 'to_tsquery' ? await expandPrefixes(tx, lexemes) : null;
-    if (!expansion) {
-      const all = await tx.query<{ id: string }>(
-        `SELECT m.id FROM ${query}, messages m WHERE ${matches} AND ${inScope} AND ${after('m')}
-          ORDER BY ${order} LIMIT $3`,
-        p.values,
-      );
-      return page(all.rows.map((r) => r.id));
-    }
-    // The words cover the messages created and edited before `through`; the few since are
-    // read by time and matched as prefixes (materialized: never through the full-text index),
-    // less those the words found already (one message is in both when edited since).
-    // One `@@` per query word, not one query joined by `&`: the index then scans each word as
-    // a key of its own and skips, in each, past the other's next match. As one key, it tests
-    // every match of one word against the other: where the words come in runs (a topic of a
-    // day), 62 ms against 8.5 for two words in 1.7M of 10M messages each, never together;
-    // scattered at random, 86 against 75 ms (decision 025).
-    const through = p.add(expansion.through);
-    const wordsMatch = expansion.words?.map((w) => `m.search_vector @@ ${p.add(w)}::tsquery`).join(' AND ');
-    const [covered, notCovered] = wordsMatch
-      ? [
-          `SELECT m.id, m.created_at, m.seq FROM messages m
-            WHERE ${wordsMatch} AND ${live} AND ${inScope} AND ${after('m')}
-           UNION ALL `,
-          `AND NOT (${wordsMatch})`,
-        ]
-      : ['', ''];
-    const all = await tx.query<{ id: string }>(
-      `WITH recent AS MATERIALIZED (
-         SELECT id, created_at, seq, conversation_id, deleted_at, search_vector FROM messages
-          WHERE created_at >= ${through} OR edited_at >= ${through})
-       SELECT id FROM (
-         ${covered}SELECT m.id, m.created_at, m.seq FROM ${query}, recent m
-          WHERE ${matches} ${notCovered} AND ${inScope} AND ${after('m')}) found
-        ORDER BY ${orderOf(scope, 'found')} LIMIT $3`,
-      p.values,
-    );
-    return page(all.rows.map((r) => r.id));
+    return { p, after, expansion };
   });
-  const rows = await present(ctx, found.ids, `ts_rank(m.search_vector, ${tsquery.fn}('simple', $2))`, [tsquery.text]);
-  return {
-    users,
-    messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
-    has_more: found.hasMore,
+  if ('ids' in first) return respond(first);
+
+  // 2. Too few there: every match, from the full-text index, once, checked against the
+  // caller's memberships in a hash. The index is in two halves, by the parity of seq (decision
+  // 032): each half is searched in a transaction of its own, both at once, so that two of
+  // PostgreSQL's cores intersect the words' lists (a half's are half as long), and the
+  // newest of both halves' answers are kept.
+  const { after, expansion } = first;
+  const inHalf = (half: number, alias: string) => `(${alias}.seq & 1) = ${half}`;
+  const halves = await Promise.all(
+    [0, 1].map((half) =>
+      bounded(ctx, async (tx) => {
+        const p = new Params(...first.p.values);
+        // The planner is kept from two plans it picks on bad estimates: walking the time index
+        // again (it expects matches to be spread evenly: for a rare word that reads the whole
+        // table), and a loop over the caller's conversations that scans the full-text index
+        // once for each (it thinks most users are in few). Memory enough for the matches of
+        // common words to stay exact: a lossy bitmap makes PostgreSQL read and recheck every
+        // message of a page. No JIT and no parallel workers: a prefix's matches are badly
+        // estimated, and starting both took 50–80 ms for a search that then ran in 0.3 ms.
+        await tx.exec(
+          `SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${SEARCH_WORK_MEM}';
+           SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`,
+        );
+        // Each row with its place in the order (the time in microseconds, exact as text).
+        const columns = `m.id, m.created_at, m.seq, (extract(epoch FROM m.created_at) * 1000000)::bigint::text AS at`;
+        const within = `${inScope} AND ${after('m')} AND ${inHalf(half, 'm')}`;
+        if (!expansion) {
+          const all = await tx.query<Found>(
+            `SELECT ${columns} FROM ${query}, messages m WHERE ${matches} AND ${within} ORDER BY ${order} LIMIT $3`,
+            p.values,
+          );
+          return all.rows;
+        }
+        // The words cover the messages created and edited before `through`; the few since are
+        // read by time and matched as prefixes (materialized: never through the full-text
+        // index), less those the words found already (one message is in both when edited since).
+        // One `@@` per query word, not one query joined by `&`: the index then scans each word
+        // as a key of its own and skips, in each, past the other's next match. As one key, it
+        // tests every match of one word against the other: where the words come in runs (a
+        // topic of a day), 62 ms against 8.5 for two words in 1.7M of 10M messages each, never
+        // together; scattered at random, 86 against 75 ms (decision 025).
+        const through = p.add(expansion.through);
+        const wordsMatch = expansion.words?.map((w) => `m.search_vector @@ ${p.add(w)}::tsquery`).join(' AND ');
+        const [covered, notCovered] = wordsMatch
+          ? [
+              `SELECT ${columns} FROM messages m WHERE ${wordsMatch} AND ${live} AND ${within} UNION ALL `,
+              `AND NOT (${wordsMatch})`,
+            ]
+          : ['', ''];
+        const all = await tx.query<Found>(
+          `WITH recent AS MATERIALIZED (
+             SELECT id, created_at, seq, conversation_id, deleted_at, search_vector FROM messages
+              WHERE created_at >= ${through} OR edited_at >= ${through})
+           SELECT id, seq, at FROM (
+             ${covered}SELECT ${columns} FROM ${query}, recent m
+              WHERE ${matches} ${notCovered} AND ${within}) found
+            ORDER BY ${orderOf(scope, 'found')} LIMIT $3`,
+          p.values,
+        );
+        return all.rows;
+      }),
+    ),
+  );
+  return respond(page(newestOf(halves.flat(), scope).map((r) => r.id)));
+
+  async function respond(found: { ids: string[]; hasMore: boolean }): Promise<SearchResult> {
+    const rows = await present(ctx, found.ids, `ts_rank(m.search_vector, ${tsquery.fn}('simple', $2))`, [tsquery.text]);
+    return {
+      users,
+      messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
+      has_more: found.hasMore,
+    };
+  }
+}
+
+/** A match of the every-match step: its id, and its place in the order (`at`: microseconds since 1970, as text). */
+interface Found {
+  id: string;
+  at: string;
+  seq: number;
+}
+
+/** The newest of matches found apart, in `orderOf`'s order: by seq in one conversation, else by time, then id. */
+function newestOf(rows: Found[], scope: string | null): Found[] {
+  const byTime = (a: Found, b: Found) => {
+    const [x, y] = [BigInt(a.at), BigInt(b.at)];
+    if (x !== y) return x > y ? -1 : 1;
+    return a.id > b.id ? -1 : a.id < b.id ? 1 : 0;
   };
+  return rows.sort(scope ? (a, b) => b.seq - a.seq : byTime);
 }
 
 /** A statement's parameters: the first ones fixed, more added as `$n`. */

@@ -103,12 +103,15 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
   });
 }
 
+/** The full-text index's two halves, one per parity of seq (migration 0013, decision 032). */
+export const SEARCH_INDEXES = ['messages_search_vector_even', 'messages_search_vector_odd'];
+
 /**
- * Merges the full-text index's pending entries into the index (decision 021). A new message's
- * words go to the end of the GIN index's pending list, which the insert that finds it past
- * gin_pending_list_limit (4 MB) merges there and then: a send that waited 0.4 s. Merged here
- * every pass, the list stays short and no send meets it full. One node at a time (the others
- * skip). Returns the pending pages merged.
+ * Merges the full-text index's pending entries into the index (decision 021), in both halves.
+ * A new message's words go to the end of the GIN index's pending list, which the insert that
+ * finds it past gin_pending_list_limit (4 MB) merges there and then: a send that waited 0.4 s.
+ * Merged here every pass, the list stays short and no send meets it full. One node at a time
+ * (the others skip). Returns the pending pages merged.
  */
 export async function mergeSearchIndex(ctx: Ctx): Promise<number> {
   return ctx.db.transaction(async (tx) => {
@@ -117,7 +120,8 @@ export async function mergeSearchIndex(ctx: Ctx): Promise<number> {
     ]);
     if (!lock[0]!.got) return 0;
     const { rows } = await tx.query<{ pages: number }>(
-      `SELECT gin_clean_pending_list('messages_search_vector'::regclass)::int AS pages`,
+      `SELECT sum(gin_clean_pending_list(i::regclass))::int AS pages FROM unnest($1::text[]) AS i`,
+      [SEARCH_INDEXES],
     );
     return rows[0]!.pages;
   });
