@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
-import { RECENT_WINDOW } from '../server/search/service.js';
+import { RECENT_WINDOW, inHalf } from '../server/search/service.js';
+import { SEARCH_INDEXES } from '../server/search/words.js';
 import { createDirect, createGroup, createUser, createUsers, sendText, type TestUser } from './helpers/factories.js';
 
 let s: TestServer;
@@ -126,6 +127,22 @@ describe('GET /api/search', () => {
     expect((await find(alice, 'q=lunch&limit=500')).status).toBe(400);
     expect((await find(alice, 'q=lunch&conversation_id=not-a-uuid')).status).toBe(404);
     expect((await s.http.get('/api/search?q=lunch')).status).toBe(401);
+  });
+});
+
+it('each half of the full-text index is the one PostgreSQL picks for the searches of that half', async () => {
+  // Decision 032: were the statements' half condition and the indexes' predicate to drift
+  // apart, every search would still answer, by reading the whole table.
+  await withSeed(s, async (seed) => {
+    await seed.query('SET enable_seqscan = off');
+    for (const [half, index] of SEARCH_INDEXES.entries()) {
+      const { rows } = await seed.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT m.id FROM messages m
+          WHERE m.search_vector @@ to_tsquery('simple', 'lunch') AND ${inHalf(half, 'm')}`,
+      );
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain(`Bitmap Index Scan on ${index}`);
+    }
   });
 });
 

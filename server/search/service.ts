@@ -118,7 +118,6 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   // PostgreSQL's cores intersect the words' lists (a half's are half as long), and the
   // newest of both halves' answers are kept.
   const { after, expansion } = first;
-  const inHalf = (half: number, alias: string) => `(${alias}.seq & 1) = ${half}`;
   const halves = await Promise.all(
     [0, 1].map((half) =>
       bounded(ctx, async (tx) => {
@@ -202,6 +201,12 @@ function newestOf(rows: Found[], scope: string | null): Found[] {
   };
   return rows.sort(scope ? (a, b) => b.seq - a.seq : byTime);
 }
+
+/**
+ * The messages of one half of the full-text index (0 or 1): the condition each half's partial
+ * index is built on (migration 0013), written out so that PostgreSQL picks that index.
+ */
+export const inHalf = (half: number, alias: string) => `(${alias}.seq & 1) = ${half}`;
 
 /** A statement's parameters: the first ones fixed, more added as `$n`. */
 class Params {
