@@ -3,7 +3,7 @@ import { createTestDatabase } from '../../test/helpers/db.js';
 import { connectPg } from '../../server/db/client.js';
 import { migrate } from '../../server/db/migrate.js';
 import { SEND_BATCH_SQL } from '../../server/messages/batcher.js';
-import { SEARCH_INDEXES } from '../../server/search/words.js';
+import { MERGE_PENDING_SQL, SEARCH_INDEXES } from '../../server/search/words.js';
 import { uuidv7 } from '../../server/ids.js';
 import { benchPool, cpuSeconds, seedConversation, seedUsers } from '../lib.js';
 import { SENTENCES } from './messaging.js';
@@ -169,9 +169,7 @@ export async function costs(o: { size: number; messagesPerRound: number; rounds:
   }[] = [];
   const merge = async (r: (typeof rigs)[number]) => {
     if (r.hasIndex) {
-      await r.rig.client.query('SELECT gin_clean_pending_list(i::regclass) FROM unnest($1::text[]) AS i', [
-        SEARCH_INDEXES,
-      ]);
+      await r.rig.client.query(MERGE_PENDING_SQL, [SEARCH_INDEXES]);
     }
   };
   try {

@@ -106,6 +106,9 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
+    // Two kept open however quiet it gets: a search's every-match step uses two at once
+    // (decision 032), and a new connection costs it tens of milliseconds.
+    min: Math.min(2, opts.poolSize ?? 10),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
     keepAlive: true,
   });

@@ -5,7 +5,7 @@ import type { SearchQuery, SearchResult } from '../../protocol/search.js';
 import { requireMember } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { searchUsers } from '../users/service.js';
-import { expandPrefixes } from './words.js';
+import { expandPrefixes, SEARCH_INDEXES } from './words.js';
 import { isUuid } from '../ids.js';
 
 // Scripts written without spaces between words: full-text lexemes do not split them.
@@ -46,11 +46,11 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   const scope = q.conversation_id ?? null;
   // One more than asked for: whether there is a next page.
   const want = q.limit + 1;
-  const page = (ids: string[]) => ({ ids: ids.slice(0, q.limit), hasMore: ids.length > q.limit });
+  const page = (ids: string[]): Page => ({ ids: ids.slice(0, q.limit), hasMore: ids.length > q.limit });
 
   if (UNSPACED.test(q.q)) {
     const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const found = await bounded(ctx, async (tx) => {
+    const found = await bounded(ctx, '', async (tx) => {
       const p = new Params(userId, pattern, scope, want);
       const after = await continuing(tx, p, q, scope);
       if (after === null) return page([]);
@@ -63,12 +63,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
       );
       return page(rows.map((r) => r.id));
     });
-    const rows = await present(ctx, found.ids, '1::float4');
-    return {
-      users,
-      messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: substringSnippet(r.body, q.q) })),
-      has_more: found.hasMore,
-    };
+    return answer(ctx, users, found, { sql: '1::float4' }, (body) => substringSnippet(body, q.q));
   }
 
   const lexemes = words(q.q);
@@ -85,7 +80,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   const matches = `m.search_vector @@ query AND ${live}`;
   const inScope = '($4::uuid IS NULL OR m.conversation_id = $4::uuid)';
   const order = orderOf(scope, 'm');
-  const first = await bounded(ctx, async (tx) => {
+  const first = await bounded(ctx, '', async (tx) => {
     const p = new Params(userId, tsquery.text, want, scope);
     const after = await continuing(tx, p, q, scope);
     if (after === null) return page([]);
@@ -110,6 +105,14 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     const expansion = tsquery.fn === 'to_tsquery' ? await expandPrefixes(tx, lexemes) : null;
     return { p, after, expansion };
   });
+  const respond = (found: Page) =>
+    answer(
+      ctx,
+      users,
+      found,
+      { sql: `ts_rank(m.search_vector, ${tsquery.fn}('simple', $2))`, params: [tsquery.text] },
+      (body) => wordSnippet(body, wanted),
+    );
   if ('ids' in first) return respond(first);
 
   // 2. Too few there: every match, from the full-text index, once, checked against the
@@ -118,27 +121,28 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   // PostgreSQL's cores intersect the words' lists (a half's are half as long), and the
   // newest of both halves' answers are kept.
   const { after, expansion } = first;
+  // The planner is kept from two plans it picks on bad estimates: walking the time index
+  // again (it expects matches to be spread evenly: for a rare word that reads the whole
+  // table), and a loop over the caller's conversations that scans the full-text index once
+  // for each (it thinks most users are in few). Memory enough for the matches of common words
+  // to stay exact: a lossy bitmap makes PostgreSQL read and recheck every message of a page.
+  // No JIT and no parallel workers: a prefix's matches are badly estimated, and starting both
+  // took 50–80 ms for a search that then ran in 0.3 ms.
+  const planner = `SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off;
+    SET LOCAL work_mem = '${SEARCH_WORK_MEM}'; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`;
+  // The newest `want` of a statement's matches (`found`), each with its place in the order:
+  // the time in microseconds, exact as text (computed for those kept only).
+  const newestWanted = (found: string) =>
+    `SELECT id, seq, (extract(epoch FROM created_at) * 1000000)::bigint::text AS at
+       FROM (${found}) found ORDER BY ${orderOf(scope, 'found')} LIMIT $3`;
   const halves = await Promise.all(
-    [0, 1].map((half) =>
-      bounded(ctx, async (tx) => {
+    SEARCH_INDEXES.map((_, half) =>
+      bounded(ctx, planner, async (tx) => {
         const p = new Params(...first.p.values);
-        // The planner is kept from two plans it picks on bad estimates: walking the time index
-        // again (it expects matches to be spread evenly: for a rare word that reads the whole
-        // table), and a loop over the caller's conversations that scans the full-text index
-        // once for each (it thinks most users are in few). Memory enough for the matches of
-        // common words to stay exact: a lossy bitmap makes PostgreSQL read and recheck every
-        // message of a page. No JIT and no parallel workers: a prefix's matches are badly
-        // estimated, and starting both took 50–80 ms for a search that then ran in 0.3 ms.
-        await tx.exec(
-          `SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${SEARCH_WORK_MEM}';
-           SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`,
-        );
-        // Each row with its place in the order (the time in microseconds, exact as text).
-        const columns = `m.id, m.created_at, m.seq, (extract(epoch FROM m.created_at) * 1000000)::bigint::text AS at`;
         const within = `${inScope} AND ${after('m')} AND ${inHalf(half, 'm')}`;
         if (!expansion) {
           const all = await tx.query<Found>(
-            `SELECT ${columns} FROM ${query}, messages m WHERE ${matches} AND ${within} ORDER BY ${order} LIMIT $3`,
+            newestWanted(`SELECT m.id, m.created_at, m.seq FROM ${query}, messages m WHERE ${matches} AND ${within}`),
             p.values,
           );
           return all.rows;
@@ -155,18 +159,16 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
         const wordsMatch = expansion.words?.map((w) => `m.search_vector @@ ${p.add(w)}::tsquery`).join(' AND ');
         const [covered, notCovered] = wordsMatch
           ? [
-              `SELECT ${columns} FROM messages m WHERE ${wordsMatch} AND ${live} AND ${within} UNION ALL `,
+              `SELECT m.id, m.created_at, m.seq FROM messages m WHERE ${wordsMatch} AND ${live} AND ${within} UNION ALL `,
               `AND NOT (${wordsMatch})`,
             ]
           : ['', ''];
         const all = await tx.query<Found>(
           `WITH recent AS MATERIALIZED (
              SELECT id, created_at, seq, conversation_id, deleted_at, search_vector FROM messages
-              WHERE created_at >= ${through} OR edited_at >= ${through})
-           SELECT id, seq, at FROM (
-             ${covered}SELECT ${columns} FROM ${query}, recent m
-              WHERE ${matches} ${notCovered} AND ${within}) found
-            ORDER BY ${orderOf(scope, 'found')} LIMIT $3`,
+              WHERE (created_at >= ${through} OR edited_at >= ${through}) AND ${inHalf(half, 'messages')})
+           ${newestWanted(`${covered}SELECT m.id, m.created_at, m.seq FROM ${query}, recent m
+                            WHERE ${matches} ${notCovered} AND ${within}`)}`,
           p.values,
         );
         return all.rows;
@@ -174,15 +176,28 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     ),
   );
   return respond(page(newestOf(halves.flat(), scope).map((r) => r.id)));
+}
 
-  async function respond(found: { ids: string[]; hasMore: boolean }): Promise<SearchResult> {
-    const rows = await present(ctx, found.ids, `ts_rank(m.search_vector, ${tsquery.fn}('simple', $2))`, [tsquery.text]);
-    return {
-      users,
-      messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: wordSnippet(r.body, wanted) })),
-      has_more: found.hasMore,
-    };
-  }
+/** A page of found messages' ids, in order, and whether more were found. */
+interface Page {
+  ids: string[];
+  hasMore: boolean;
+}
+
+/** The answer: the found messages presented in the order found, with their rank and snippet. */
+async function answer(
+  ctx: Ctx,
+  users: SearchResult['users'],
+  found: Page,
+  rank: { sql: string; params?: unknown[] },
+  snippet: (body: string) => SearchResult['messages'][number]['snippet'],
+): Promise<SearchResult> {
+  const rows = await present(ctx, found.ids, rank.sql, rank.params);
+  return {
+    users,
+    messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: snippet(r.body) })),
+    has_more: found.hasMore,
+  };
 }
 
 /** A match of the every-match step: its id, and its place in the order (`at`: microseconds since 1970, as text). */
@@ -280,14 +295,21 @@ async function present(ctx: Ctx, ids: string[], rankSql: string, params: unknown
  * it fails alone with a clear answer. (Left to the client-side statement timeout instead, it
  * would be taken for the database being down: a 503 for everyone for a moment and a
  * connection thrown away.) PGlite has no statement timeout: there it only runs the transaction.
+ * `settings` (SET LOCAL statements, or '') are made first, with the time limit.
  */
-async function bounded<T>(ctx: Ctx, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  if (ctx.db.kind !== 'pg') return ctx.db.transaction(fn);
+async function bounded<T>(ctx: Ctx, settings: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  if (ctx.db.kind !== 'pg') {
+    return ctx.db.transaction(async (tx) => {
+      if (settings) await tx.exec(settings);
+      return fn(tx);
+    });
+  }
   const ms = ctx.config.SEARCH_TIMEOUT_MS;
   try {
     return await ctx.db.transaction(
       async (tx) => {
-        await tx.exec(`SET LOCAL statement_timeout = ${ms}`);
+        // With the statements' own settings, in one round trip.
+        await tx.exec(`SET LOCAL statement_timeout = ${ms}; ${settings}`);
         return fn(tx);
       },
       // The client-side limit must come after the server's own.

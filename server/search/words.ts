@@ -106,6 +106,10 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
 /** The full-text index's two halves, one per parity of seq (migration 0013, decision 032). */
 export const SEARCH_INDEXES = ['messages_search_vector_even', 'messages_search_vector_odd'];
 
+/** Merges the pending entries of both halves of the full-text index ($1: SEARCH_INDEXES); returns the pages merged. */
+export const MERGE_PENDING_SQL =
+  'SELECT sum(gin_clean_pending_list(i::regclass))::int AS pages FROM unnest($1::text[]) AS i';
+
 /**
  * Merges the full-text index's pending entries into the index (decision 021), in both halves.
  * A new message's words go to the end of the GIN index's pending list, which the insert that
@@ -119,10 +123,7 @@ export async function mergeSearchIndex(ctx: Ctx): Promise<number> {
       MERGE_LOCK,
     ]);
     if (!lock[0]!.got) return 0;
-    const { rows } = await tx.query<{ pages: number }>(
-      `SELECT sum(gin_clean_pending_list(i::regclass))::int AS pages FROM unnest($1::text[]) AS i`,
-      [SEARCH_INDEXES],
-    );
+    const { rows } = await tx.query<{ pages: number }>(MERGE_PENDING_SQL, [SEARCH_INDEXES]);
     return rows[0]!.pages;
   });
 }
