@@ -25,6 +25,7 @@ import { userRoutes } from './users/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { messageRoutes } from './messages/routes.js';
 import { warmSends } from './messages/service.js';
+import { warmSearch } from './search/service.js';
 import { callRoutes } from './calls/routes.js';
 import { realtimeGateway } from './realtime/gateway.js';
 import { accountRoutes } from './accounts/routes.js';
@@ -114,8 +115,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     { pollMs: config.JOB_POLL_MS },
   );
   ctx.jobs = worker;
-  // Before the first socket: the send path's connections prepare their statement now.
-  await warmSends(ctx).catch((err: unknown) => log.warn({ err }, 'readying the send path failed'));
+  // Before the first socket and request: the send path's connections prepare their statement
+  // now, and search's are opened (a server's first searches would otherwise open them).
+  await Promise.all([
+    warmSends(ctx).catch((err: unknown) => log.warn({ err }, 'readying the send path failed')),
+    warmSearch(ctx).catch((err: unknown) => log.warn({ err }, 'readying search failed')),
+  ]);
   const stopHousekeeping = startHousekeeping(ctx);
   const stopSearchWords = startSearchWords(ctx);
   // Users of a node that died go offline when their entries expire.
