@@ -76,6 +76,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
       databaseUrl: config.DATABASE_URL,
       dataDir: config.DATA_DIR,
       poolSize: config.DATABASE_POOL_SIZE,
+      poolIdleMs: config.DATABASE_POOL_IDLE_MS,
       connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
     }));

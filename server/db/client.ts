@@ -55,6 +55,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export interface PgOptions {
   poolSize?: number;
+  /** How long a connection of the main pool above its two may stay idle before it is closed (0: never). */
+  poolIdleMs?: number;
   /** How long to wait for a connection (new or from the pool) before giving up. */
   connectTimeoutMs?: number;
   /** Client-side limit on each statement: a database that stops answering is noticed in time. */
@@ -109,6 +111,11 @@ export function connectPg(url: string, opts: PgOptions = {}): Db {
     // Two kept open however quiet it gets: a search's every-match step uses two at once
     // (decision 032), and a new connection costs it tens of milliseconds.
     min: Math.min(2, opts.poolSize ?? 10),
+    // The others, once a burst has opened them, stay open through quiet spells (10 minutes by
+    // default, as HikariCP and PgBouncer do; pg's own 10 s closed them between bursts, and the
+    // next burst's requests waited for new ones: 81–123 ms against 29–62 for six history pages
+    // at once after an 11 s lull, docs/benchmarks.md, session 27).
+    idleTimeoutMillis: opts.poolIdleMs ?? 600_000,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
     keepAlive: true,
   });
