@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
@@ -10,11 +11,28 @@ import type { App } from './types.js';
 const MINUTE = 60_000;
 
 /**
+ * Helmet's headers for `options`, computed once. (@fastify/helmet ran helmet with the options
+ * on every request: each time it parsed the CSP's directives again and built its middlewares,
+ * for the same headers.)
+ */
+export function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return headers;
+}
+
+/**
  * Security headers (a CSP the web client passes), CORS for ALLOWED_ORIGINS only, and the HTTP
  * rate limiter (per route, shared through Redis when REDIS_URL is set). Returns a closer.
  */
 export async function securityPlugins(app: App, config: Config): Promise<() => void> {
-  await app.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -33,6 +51,13 @@ export async function securityPlugins(app: App, config: Config): Promise<() => v
     },
     // Behind plain HTTP in development; Caddy adds HSTS with TLS in production.
     strictTransportSecurity: false,
+  });
+  const entries = Object.entries(headers);
+  // The same headers on every response, set as helmet set them (on the raw response, so that
+  // error answers have them too); a route's own win (uploads: a stricter CSP).
+  app.addHook('onRequest', (_req, reply, done) => {
+    for (const [name, value] of entries) reply.raw.setHeader(name, value);
+    done();
   });
   await app.register(cors, { origin: config.ALLOWED_ORIGINS.length ? config.ALLOWED_ORIGINS : false });
 

@@ -110,4 +110,33 @@ describe('headers', () => {
     const foreign = await fetch(`${s.base}/healthz`, { headers: { origin: 'https://evil.test' } });
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
   });
+
+  it('the same security headers on every answer: a page, an error, a refusal, a malformed body', async () => {
+    const s = await server({ ALLOWED_ORIGINS: 'https://app.example.com' });
+    const answers = await Promise.all([
+      fetch(`${s.base}/`),
+      fetch(`${s.base}/healthz`),
+      fetch(`${s.base}/api/no-such-route`),
+      fetch(`${s.base}/api/users/me`),
+      fetch(`${s.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 404, 401, 400]);
+    const security = (r: Response) =>
+      Object.fromEntries(
+        [
+          'content-security-policy',
+          'cross-origin-opener-policy',
+          'referrer-policy',
+          'x-content-type-options',
+          'x-frame-options',
+          'strict-transport-security',
+        ].map((h) => [h, r.headers.get(h)]),
+      );
+    const first = security(answers[0]!);
+    expect(first['content-security-policy']).toMatch(/connect-src 'self' https:\/\/app\.example\.com(;|$)/);
+    expect(first['x-frame-options']).toBe('SAMEORIGIN');
+    // HSTS is Caddy's, with TLS.
+    expect(first['strict-transport-security']).toBeNull();
+    for (const r of answers) expect(security(r)).toEqual(first);
+  });
 });
