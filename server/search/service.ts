@@ -187,9 +187,10 @@ const WARM_WORD = 'chatify0warm';
  * Readies search at start, on a PostgreSQL server: a search by no one opens the two
  * connections the every-match step uses at once (the pool keeps two), and each reads the
  * catalogs that search's statements are planned with. Without it the first searches after a
- * start paid for both: a new connection took about 30 ms here, and its first search
- * statement about 12 ms more to plan; measured from a client, the first search of a fresh
- * server took 60–70 ms more than a later one, the second 25–30 ms more.
+ * start paid for both (a new connection took 22–40 ms here, and its first search statement
+ * about 12 ms more to plan): a fresh server's first search of two common words took 114 ms
+ * without it and 71 with it, its second 55 and 44, later ones 29 (medians, 2M messages:
+ * docs/benchmarks.md, session 27).
  */
 export async function warmSearch(ctx: Ctx): Promise<void> {
   if (ctx.db.kind !== 'pg') return;
