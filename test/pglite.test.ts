@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type TestServer } from './helpers/server.js';
-import { createDirect, createUser, sendText } from './helpers/factories.js';
+import { randomUUID } from 'node:crypto';
+import { createDirect, createUser, postMessage, sendText } from './helpers/factories.js';
 import { expandPrefixes, indexSearchWords, mergeSearchIndex } from '../server/search/words.js';
+import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../server/messages/presenter.js';
 
 // PGlite takes several seconds to initialise a data directory: one test, two server lifetimes.
 const dataDir = mkdtempSync(join(tmpdir(), 'chatify-pglite-'));
@@ -69,5 +71,30 @@ describe('embedded PGlite (DATA_DIR, no DATABASE_URL)', () => {
     expect(found.body.messages.map((m: { message: { content: string } }) => m.message.content)).toEqual([
       'stored in PGlite',
     ]);
+
+    // History pages are JSON that the database builds (MESSAGE_JSON): PGlite's is what
+    // presentMessage makes of the same rows too (test/history-json.test.ts covers every kind).
+    const token = login.body.token as string;
+    const answer = await postMessage(second.http, { token }, conv, {
+      content: 'a reply with "quotes" and 👍🏽',
+      client_id: randomUUID(),
+      reply_to: sent.id,
+    });
+    expect(answer.status).toBe(201);
+    const put = `/api/messages/${sent.id}/reactions/${encodeURIComponent('🎉')}`;
+    expect((await second.http.request('PUT', put, { token })).status).toBe(200);
+    const patch = { token, body: { content: 'after the restart' } };
+    expect((await second.http.request('PATCH', `/api/messages/${next.id}`, patch)).status).toBe(200);
+    const { rows } = await second.ctx.db.query<MessageRow>(
+      `SELECT ${MESSAGE_FIELDS} FROM messages m ${MESSAGE_JOINS} WHERE m.conversation_id = $1 ORDER BY m.seq DESC`,
+      [conv],
+    );
+    const page = await second.http.get(`/api/conversations/${conv}/messages`, token);
+    expect(page.body.messages.map((m: unknown) => JSON.stringify(m))).toEqual(
+      rows.map((r) => JSON.stringify(presentMessage(r))),
+    );
+    expect(page.body.messages[0]).toMatchObject({ reply_to: { id: sent.id } });
+    expect(page.body.messages[1]).toMatchObject({ content: 'after the restart', edited_at: expect.any(String) });
+    expect(page.body.messages[2]).toMatchObject({ reactions: [{ emoji: '🎉', count: 1, user_ids: [bob.id] }] });
   });
 });

@@ -16,17 +16,22 @@ import { addReaction, deleteMessage, editMessage, listChanges, removeReaction } 
 import type { Ctx } from '../context.js';
 import type { App } from '../http/types.js';
 import { requireAuth, userId } from '../http/auth-hook.js';
-import { advanceWatermark, listMessages, sendMessage } from './service.js';
+import { advanceWatermark, historyPageJson, sendMessage } from './service.js';
 
 import { userLimit } from '../http/security.js';
 
 export async function messageRoutes(app: App, ctx: Ctx) {
   app.addHook('onRequest', requireAuth(ctx));
 
+  // The page arrives as JSON text (historyPageJson) and is sent as it is: fastify serializes
+  // (and checks against the schema) only objects. The schema still describes the answer.
   app.get(
     '/api/conversations/:id/messages',
     { schema: { params: IdParams, querystring: HistoryQuery, response: { 200: MessageList } } },
-    async (req) => ({ messages: await listMessages(ctx, userId(req), req.params.id, req.query) }),
+    async (req, reply) => {
+      const page = await historyPageJson(ctx, userId(req), req.params.id, req.query);
+      return reply.type('application/json; charset=utf-8').send(`{"messages":${page}}` as never);
+    },
   );
 
   /** 201 with the stored message; 200 with the same message when this client_id was sent before. */
