@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.js';
 import { createGroup, createUsers, sendText, type TestUser } from './helpers/factories.js';
 import { expandPrefixes, indexSearchWords, MAX_COMPLETIONS, PASS_LOCK } from '../server/search/words.js';
+import type { Queryable } from '../server/db/client.js';
 
 // Prefix search through the words index (decision 020): whatever the index covers at the
 // moment of a search, the answer is the one a prefix match over every message gives.
@@ -325,6 +326,71 @@ describe('the background pass', () => {
       const stale = await at();
       await indexSearchWords(quiet.ctx, 5);
       expect(await at()).not.toBe(stale);
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('lets a reset made while a pass reads stand, even a reset to where that pass began', async () => {
+    const quiet = await startServer({ SEARCH_WORDS_INTERVAL_MS: '0' });
+    try {
+      const [u] = await createUsers(quiet.http, 1);
+      const conversation = await createGroup(quiet.http, u!, [], 'Imports');
+      await quiet.ctx.db.query(
+        `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
+         VALUES ($1, 1, $2, 'earlier', 'an earlier numbat', now() - interval '1 minute')`,
+        [conversation, u!.id],
+      );
+      await quiet.ctx.db.query(`UPDATE search_words_state SET through = '-infinity'`);
+      // An import lands, and the words are reset again, on another connection, after the pass
+      // has read the messages (without the import's) and before it moves `through`.
+      const other = new pg.Client({ connectionString: quiet.config.DATABASE_URL });
+      await other.connect();
+      const importMeanwhile = async () => {
+        await other.query(
+          `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
+           VALUES ($1, 2, $2, 'imported', 'an imported wallaby', now() - interval '1 hour')`,
+          [conversation, u!.id],
+        );
+        await other.query(`UPDATE search_words_state SET through = '-infinity'`);
+      };
+      let interleaved = false;
+      const db = quiet.ctx.db;
+      const ctx = {
+        ...quiet.ctx,
+        db: Object.assign(Object.create(db) as typeof db, {
+          transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+            db.transaction((tx) =>
+              fn(
+                Object.assign(Object.create(tx) as Queryable, {
+                  query: async (sql: string, params?: unknown[]) => {
+                    const result = await tx.query(sql, params);
+                    if (sql.includes('WITH fresh') && !interleaved) {
+                      interleaved = true;
+                      await importMeanwhile();
+                    }
+                    return result;
+                  },
+                }),
+              ),
+            ),
+        }),
+      };
+      try {
+        expect(await indexSearchWords(ctx)).toBe(1);
+      } finally {
+        await other.end();
+      }
+      expect(interleaved).toBe(true);
+      // The reset stands: the next pass reads from the start again, the import included.
+      expect(
+        (await quiet.ctx.db.query("SELECT 1 FROM search_words_state WHERE through = '-infinity'")).rows,
+      ).toHaveLength(1);
+      while ((await indexSearchWords(quiet.ctx)) > 0);
+      const { rows } = await quiet.ctx.db.query(`SELECT 1 FROM search_words WHERE word = 'wallaby'`);
+      expect(rows).toHaveLength(1);
+      const res = await quiet.http.get('/api/search?q=wallab', u!.token);
+      expect(res.body.messages.map((m: any) => m.message.content)).toEqual(['an imported wallaby']);
     } finally {
       await quiet.close();
     }

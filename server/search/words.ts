@@ -64,14 +64,15 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
          FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
     );
     const to = horizon[0]!.at;
-    const { rows: state } = await tx.query<{ from: string; behind: boolean; stale: boolean }>(
-      `SELECT through::text AS from, through < $1::timestamptz AS behind,
+    // `version`: the row's xmin, which every UPDATE of it changes, even one to the same value.
+    const { rows: state } = await tx.query<{ from: string; version: string; behind: boolean; stale: boolean }>(
+      `SELECT through::text AS from, xmin::text AS version, through < $1::timestamptz AS behind,
               through < $1::timestamptz - interval '${IDLE_WRITE}' AS stale
          FROM search_words_state`,
       [to],
     );
     if (!state[0]?.behind) return 0;
-    const { from, stale } = state[0];
+    const { from, version, stale } = state[0];
     const { rows } = await tx.query<{ n: number; edits: number; last: string | null; stuck: boolean }>(
       `WITH fresh AS (
          SELECT created_at, search_vector FROM messages
@@ -86,9 +87,11 @@ export async function indexSearchWords(ctx: Ctx, chunk = CHUNK): Promise<number>
     const { n, edits, last, stuck } = rows[0]!;
     // Nothing new: `through` moves up only now and then (a search reads the moments since by time).
     if (n === 0 && edits === 0 && !stale) return 0;
-    // Only from where this pass began: a reset meanwhile (after an import) stands.
+    // Only if the row is as this pass read it: a reset meanwhile (after an import) stands, even
+    // one to the value the pass began from ('-infinity' again, while a pass from there was
+    // reading without the import's messages), which a test of `through` alone would overwrite.
     const move = (sql: string, at: string) =>
-      tx.query(`UPDATE search_words_state SET through = ${sql} WHERE through = $2::timestamptz`, [at, from]);
+      tx.query(`UPDATE search_words_state SET through = ${sql} WHERE xmin = $2::xid`, [at, version]);
     if (n < chunk) {
       await move('$1', to);
     } else if (!stuck) {
