@@ -111,7 +111,7 @@ function Chat({ me }: { me: SelfUser }) {
       <CallLayer />
       <div className="flex min-h-0 flex-1">
         <aside
-          className={`h-full w-full border-r border-neutral-200 wide:flex wide:w-[300px] lg:w-[360px] dark:border-neutral-800 ${
+          className={`h-full w-full border-neutral-200 wide:flex wide:border-r wide:w-[300px] lg:w-[360px] dark:border-neutral-800 ${
             active || pane ? 'hidden' : 'flex'
           } shrink-0 flex-col`}
         >
