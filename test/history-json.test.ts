@@ -1,5 +1,5 @@
 /**
- * History pages are JSON built by PostgreSQL (MESSAGE_JSON), everything else goes through
+ * History pages and sync's catch-up are JSON built by PostgreSQL (MESSAGE_JSON), everything else goes through
  * presentMessage: the two must say the same thing, byte for byte once parsed and written
  * again, for every kind of message there is. Real HTTP, a real database, real uploads.
  */
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../server/messages/presenter.js';
 import { createGroup, postMessage, sendText } from './helpers/factories.js';
 import { png, sendAttachment, useLocalUploads } from './helpers/uploads.js';
+import { WsClient } from './helpers/ws.js';
 
 describe('a history page', () => {
   const t = useLocalUploads();
@@ -24,7 +25,7 @@ describe('a history page', () => {
       ok(postMessage(s.http, user, conv, { content, client_id: randomUUID(), reply_to: to }));
 
     // Text that JSON must escape, and characters outside the Basic Multilingual Plane.
-    await sendText(
+    const first = await sendText(
       s.http,
       alice,
       conv,
@@ -59,6 +60,10 @@ describe('a history page', () => {
         }),
       );
     }
+    // The oldest message changed last: changes come in the order changed, not by seq.
+    await ok(
+      s.http.request('PUT', `/api/messages/${first.id}/reactions/${encodeURIComponent('👀')}`, { token: bob.token }),
+    );
     // A row written by hand, as the column allows: no client id.
     await s.ctx.db.query(
       `WITH c AS (UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq)
@@ -98,5 +103,49 @@ describe('a history page', () => {
     expect(await page(`before_seq=${presented[2]!.seq}&limit=4`)).toEqual(expected.slice(3, 7));
     expect(await page(`after_seq=${presented[9]!.seq}&limit=3`)).toEqual(expected.slice(6, 9).reverse());
     expect(await page(`after_seq=${presented[0]!.seq}&limit=3`)).toEqual([]);
+
+    // Sync's catch-up is built the same way: its messages (after a seq, oldest first) and its
+    // changes (messages up to that seq changed since a change number, in the order changed).
+    const ws = await WsClient.connect(s.base, bob.token);
+    try {
+      const sync = async (afterSeq: number, afterChange?: number) => {
+        const res = await ws.request('sync', {
+          conversations: [{ conversation_id: conv, after_seq: afterSeq, after_change_seq: afterChange }],
+        });
+        expect(res.type, JSON.stringify(res.payload)).toBe('sync_result');
+        const [entry] = res.payload.conversations;
+        return {
+          ...entry,
+          messages: entry.messages.map((m: unknown) => JSON.stringify(m)),
+          changes: entry.changes.map((m: unknown) => JSON.stringify(m)),
+        };
+      };
+      const oldestFirst = [...expected].reverse();
+      const lastChange = Math.max(...presented.map((m) => m.change_seq));
+      expect(await sync(0)).toEqual({
+        conversation_id: conv,
+        messages: oldestFirst,
+        has_more: false,
+        changes: [],
+        last_change_seq: lastChange,
+        changes_has_more: false,
+      });
+      const known = presented[1]!.seq;
+      const changed = (after: number) =>
+        [...presented]
+          .filter((m) => m.seq <= known && m.change_seq > after)
+          .sort((a, b) => a.change_seq - b.change_seq)
+          .map((m) => JSON.stringify(m));
+      expect(changed(0).length).toBeGreaterThanOrEqual(3);
+      expect(await sync(known, 0)).toMatchObject({
+        messages: oldestFirst.slice(-1),
+        changes: changed(0),
+        changes_has_more: false,
+      });
+      expect((await sync(known, 2)).changes).toEqual(changed(2));
+      expect(await sync(known, lastChange)).toMatchObject({ messages: oldestFirst.slice(-1), changes: [] });
+    } finally {
+      ws.close();
+    }
   });
 });

@@ -355,6 +355,12 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
         if (out.type === 'message_ack') ctx.metrics.sendAck.observe((performance.now() - receivedAt) / 1000);
         conn.send(frame.id !== undefined ? { ...out, id: frame.id } : out);
       },
+      replyJson: (type, payload) => {
+        ctx.metrics.framesOut.inc({ type });
+        // What send() writes for {type, payload, id}, with the payload's text as it is.
+        const id = frame.id !== undefined ? `,"id":${JSON.stringify(frame.id)}` : '';
+        conn.sendRaw(`{"type":${JSON.stringify(type)},"payload":${payload}${id}}`);
+      },
     };
     try {
       const handler = handlers[frame.type as keyof typeof handlers] as (f: FrameContext, p: unknown) => Promise<void>;

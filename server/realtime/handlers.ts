@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import type { ClientFrameType, ClientPayload, ServerFrame } from '../../protocol/frames.js';
+import type { ClientFrameType, ClientPayload, ServerFrame, ServerFrameType } from '../../protocol/frames.js';
 import { sendMessage, advanceWatermark } from '../messages/service.js';
 import { locateMessage, syncConversations } from '../messages/sync.js';
 import { addReaction, deleteMessage, editMessage, removeReaction } from '../messages/changes.js';
@@ -14,6 +14,8 @@ export interface FrameContext {
   typing: TypingTracker;
   /** Sends a reply that echoes the request frame's id. */
   reply(frame: ServerFrame): void;
+  /** The same, with the payload given as JSON text (built by PostgreSQL) of that type's payload. */
+  replyJson(type: ServerFrameType, payload: string): void;
   /**
    * Lets the socket's next frame start before this one finishes: call it once this frame's
    * effect holds its place in order (nothing the next frame does can overtake it).
@@ -81,9 +83,9 @@ export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } =
     await advanceWatermark(ctx, conn.userId, target.conversation_id, target.seq, 'read');
   },
 
-  async sync({ ctx, conn, reply }, p) {
-    const { result, unknown } = await syncConversations(ctx, conn.userId, p.conversations);
-    reply({ type: 'sync_result', payload: result });
+  async sync({ ctx, conn, replyJson }, p) {
+    const { json, unknown } = await syncConversations(ctx, conn.userId, p.conversations);
+    replyJson('sync_result', json);
     if (unknown.length > 0) {
       throw new AppError('not_found', `Conversation not found: ${unknown.slice(0, 10).join(', ')}`);
     }

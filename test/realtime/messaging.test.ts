@@ -181,6 +181,14 @@ describe('catch-up', () => {
       bob.token,
     );
     expect(rest.body.messages.map((m: any) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 101));
+    // At the edge: exactly a page left is all of it; one more is not.
+    const edge = async (afterSeq: number) =>
+      (await b.request('sync', { conversations: [{ conversation_id: conversationId, after_seq: afterSeq }] })).payload
+        .conversations[0];
+    const exactly = await edge(20);
+    expect(exactly.messages.map((m: any) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 21));
+    expect(exactly.has_more).toBe(false);
+    expect((await edge(19)).has_more).toBe(true);
   });
 
   it('sync leaves out conversations the user is not in and says so', async () => {
