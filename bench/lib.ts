@@ -64,6 +64,42 @@ export function benchNode(databaseUrl: string, env: Record<string, string> = {},
 }
 export type BenchServer = Awaited<ReturnType<typeof benchServer>>;
 
+/** A round of an A/B on one seeded database: which build's server, whether left out as a warm-up. */
+export interface Round<M> {
+  build: 'this' | 'other';
+  warmup: boolean;
+  m: M;
+}
+
+/**
+ * Both builds measured in turn on the database at `databaseUrl`, rounds ordered other, this,
+ * this, other (`cycles` times), each a fresh server process, after a warm-up round of each
+ * (left out): two builds compared on the same rows and the same moments of the machine. This
+ * build is benchNode's default entry; the other's is `other` (its dist/ inside the project).
+ */
+export async function abRounds<M>(
+  databaseUrl: string,
+  other: string,
+  cycles: number,
+  measure: (url: string, pid: number) => Promise<M>,
+) {
+  const order: ('this' | 'other')[] = [];
+  for (let c = 0; c < cycles; c++) order.push('other', 'this', 'this', 'other');
+  const rounds: Round<M>[] = [];
+  for (const [i, build] of [...(['other', 'this'] as const), ...order].entries()) {
+    const node = await benchNode(databaseUrl, {}, build === 'other' ? other : undefined);
+    try {
+      rounds.push({ build, warmup: i < 2, m: await measure(node.url, node.pid!) });
+    } finally {
+      await node.kill('SIGKILL');
+    }
+    console.log(`round ${i + 1} of ${order.length + 2} (${build}${i < 2 ? ', warm-up' : ''}) done`);
+  }
+  /** The measured (not warm-up) rounds of one build. */
+  const of = (build: 'this' | 'other') => rounds.filter((r) => !r.warmup && r.build === build).map((r) => r.m);
+  return { order, rounds, of };
+}
+
 export interface SeededUser {
   id: string;
   token: string;
@@ -172,11 +208,15 @@ export function percentiles(values: number[]) {
 
 const TICKS = 100; // USER_HZ on Linux
 
-/** CPU seconds used by a process so far (user + system), from /proc. */
-export function cpuSeconds(pid: number): number {
+/**
+ * CPU seconds used by a process so far (user + system), from /proc; with `reaped`, also those of
+ * its children that have exited and been waited for.
+ */
+export function cpuSeconds(pid: number, reaped = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (reaped ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS;
 }
 
 /** Resident memory of a process in bytes, from /proc. */
@@ -194,14 +234,19 @@ export function cpuMeter(pid: number) {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU seconds of every postgres process on the machine (the shared server and its backends). */
-function postgresCpuSeconds(): number {
+/**
+ * CPU seconds of every postgres process on the machine (the shared server and its backends),
+ * with those of the ones that have exited: the postmaster's children's, which it has reaped
+ * (an autovacuum worker or a parallel worker that ends within a measured stretch would
+ * otherwise take its CPU out of the sum, and a stretch could show less than nothing).
+ */
+export function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      total += cpuSeconds(Number(pid));
+      total += cpuSeconds(Number(pid), true);
     } catch {
       // exited meanwhile
     }

@@ -9,6 +9,7 @@
  *   npm run bench -- connections --count 100000 --nodes 6
  *   npm run bench -- history --messages 10000000
  *   npm run bench -- history --messages 10000000 --compare .scratch/old/dist/server/main.js   A/B on one seeded database
+ *   npm run bench -- reconnect --users 2000 --conversations 10 --missed 20   everyone back at once, catching up by sync
  *   npm run bench -- batch                PostgreSQL's CPU per message of the send statement by batch size
  *   npm run bench -- costs --body text    ... and what each index and foreign key of messages adds to it
  */
@@ -23,6 +24,7 @@ import { connections } from './scenarios/connections.js';
 import { list } from './scenarios/list.js';
 import { history } from './scenarios/history.js';
 import { batch, costs } from './scenarios/batch.js';
+import { reconnect } from './scenarios/reconnect.js';
 
 // The scenarios run the built server (dist/), as production does.
 const ensureBuildModule = '../scripts/ensure-build.mjs';
@@ -44,10 +46,14 @@ const { values, positionals } = parseArgs({
     messages: { type: 'string', default: '1000000' },
     // History pages (each followed by a /healthz, the floor); p99 is the 20th slowest of 2,000.
     requests: { type: 'string', default: '2000' },
-    // history: another build's server entry (its dist/ copied inside the project, so its packages
+    // history and reconnect: another build's server entry (its dist/ copied inside the project, so its packages
     // resolve), measured in turn with this one on the one seeded database; `--cycles` of 4 rounds.
     compare: { type: 'string' },
     cycles: { type: 'string', default: '2' },
+    // reconnect: users coming back at once, each in `conversations` chats with `missed` messages unseen in each.
+    users: { type: 'string', default: '2000' },
+    conversations: { type: 'string', default: '10' },
+    missed: { type: 'string', default: '20' },
     // costs: rounds of 9,000 messages in each database.
     rounds: { type: 'string', default: '21' },
     // Messaging scenarios and costs: 'uuid' (new words in every message) or 'text' (everyday sentences).
@@ -129,6 +135,16 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       cycles: num('cycles'),
     }),
   ],
+  reconnect: async () => [
+    await reconnect({
+      users: num('users'),
+      conversations: num('conversations'),
+      missed: num('missed'),
+      concurrency: 100,
+      compare: values.compare,
+      cycles: num('cycles'),
+    }),
+  ],
   batch: async () => [await batch({ sizes: [1, 10, 50, 200, 500], messagesPerRound: 5000, rounds: 5 })],
   costs: async () => [await costs({ size: 45, messagesPerRound: 9000, rounds: num('rounds'), body: body() })],
   room: async () => [
@@ -150,7 +166,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
 
 const chosen = positionals.length
   ? positionals
-  : ['ceiling', 'throughput', 'pairs', 'room', 'list', 'history', 'connections'];
+  : ['ceiling', 'throughput', 'pairs', 'room', 'list', 'history', 'reconnect', 'connections'];
 // A run on uncommitted changes says so (`<commit>-dirty`): its figures are not that commit's.
 // (Untracked files, such as new results, do not count.)
 const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no']).toString().trim() !== '';

@@ -1,4 +1,4 @@
-import { benchNode, benchServer, httpGetter, percentiles, seedConversation, seedUsers } from '../lib.js';
+import { abRounds, benchServer, httpGetter, percentiles, seedConversation, seedUsers } from '../lib.js';
 
 /**
  * `messages` messages over `conversations` conversations of one reader, written by
@@ -140,28 +140,15 @@ export async function history(o: {
     }
     // A/B on this very database: rounds of each build's server in turn (other, this, this,
     // other, ...), each a fresh process, after a warm-up round of each that is left out.
+    // (This build: benchNode's default entry; BENCH_SERVER is refused with --compare.)
     await srv.node.kill('SIGKILL');
-    const order: ('this' | 'other')[] = [];
-    for (let c = 0; c < o.cycles; c++) order.push('other', 'this', 'this', 'other');
-    const rounds: { build: 'this' | 'other'; warmup: boolean; m: Measured }[] = [];
-    for (const [i, build] of [...(['other', 'this'] as const), ...order].entries()) {
-      // This build: benchNode's default entry (BENCH_SERVER is refused with --compare).
-      const node = await benchNode(srv.db.url, {}, build === 'other' ? o.compare : undefined);
-      try {
-        rounds.push({ build, warmup: i < 2, m: await measure(node.url) });
-      } finally {
-        await node.kill('SIGKILL');
-      }
-      console.log(`round ${i + 1} of ${order.length + 2} (${build}${i < 2 ? ', warm-up' : ''}) done`);
-    }
-    const of = (build: 'this' | 'other') =>
-      summary(rounds.filter((r) => !r.warmup && r.build === build).map((r) => r.m));
+    const { order, rounds, of } = await abRounds(srv.db.url, o.compare, o.cycles, (url) => measure(url));
     return {
       ...header(),
       // This build's figures, every measured round together; the other's beside them.
-      ...of('this'),
+      ...summary(of('this')),
       compare: { other: o.compare, order },
-      other: of('other'),
+      other: summary(of('other')),
       rounds: rounds.map((r) => ({
         build: r.build,
         warmup: r.warmup,
