@@ -94,6 +94,8 @@ describe('a history page', () => {
       const res = await s.http.get(`/api/conversations/${conv}/messages?${query}`, bob.token);
       expect(res.status, res.text).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      // Byte for byte what JSON.stringify writes (no spaces around colons or after commas).
+      expect(res.text).toBe(JSON.stringify(res.body));
       // Written again from the parsed page: the same keys in the same order, the same values.
       return (res.body.messages as unknown[]).map((m) => JSON.stringify(m));
     };
@@ -107,12 +109,16 @@ describe('a history page', () => {
     // Sync's catch-up is built the same way: its messages (after a seq, oldest first) and its
     // changes (messages up to that seq changed since a change number, in the order changed).
     const ws = await WsClient.connect(s.base, bob.token);
+    const raw: string[] = [];
+    ws.ws.on('message', (data) => raw.push(data.toString()));
     try {
       const sync = async (afterSeq: number, afterChange?: number) => {
         const res = await ws.request('sync', {
           conversations: [{ conversation_id: conv, after_seq: afterSeq, after_change_seq: afterChange }],
         });
         expect(res.type, JSON.stringify(res.payload)).toBe('sync_result');
+        // The frame as sent: byte for byte what JSON.stringify writes of it.
+        expect(raw.find((text) => text.includes(`"id":"${res.id}"`))).toBe(JSON.stringify(res));
         const [entry] = res.payload.conversations;
         return {
           ...entry,

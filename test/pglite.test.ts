@@ -90,6 +90,7 @@ describe('embedded PGlite (DATA_DIR, no DATABASE_URL)', () => {
       [conv],
     );
     const page = await second.http.get(`/api/conversations/${conv}/messages`, token);
+    expect(page.text).toBe(JSON.stringify(page.body));
     expect(page.body.messages.map((m: unknown) => JSON.stringify(m))).toEqual(
       rows.map((r) => JSON.stringify(presentMessage(r))),
     );

@@ -98,26 +98,36 @@ export const presentMessage = (m: MessageRow): Message => ({
  */
 const isoSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/** A JSON object of the columns `select` names, in its order (row_to_json writes no spaces; json_build_object puts them around every colon and after every comma). */
+const jsonObject = (select: string) => `(SELECT row_to_json(o) FROM (SELECT ${select}) o)`;
+
+/**
+ * The JSON array (text) of `json` over the rows aggregated, in `order`, of those `filter`
+ * keeps: an aggregate. Joined with bare commas (json_agg puts a space after each): with
+ * jsonObject, PostgreSQL writes the bytes JSON.stringify would.
+ */
+export const jsonArray = (json: string, order: string, filter = 'true') =>
+  `'[' || coalesce(string_agg((${json})::text, ',' ORDER BY ${order}) FILTER (WHERE ${filter}), '') || ']'`;
+
 /**
  * The message as JSON built by PostgreSQL, for `FROM messages m ${MESSAGE_JOINS}`: the same
  * value, key for key and in the same order, as `presentMessage` of the row MESSAGE_FIELDS
- * reads (test/history-json.test.ts holds the two together). History pages use it: a page's
- * JSON is then one string to pass on rather than 50 rows of 27 columns to parse, present,
- * check and serialize again (decision 033).
+ * reads (test/history-json.test.ts holds the two together). History pages and sync use it: a
+ * page's JSON is then one string to pass on rather than 50 rows of 27 columns to parse,
+ * present, check and serialize again (decision 033).
  */
-export const MESSAGE_JSON = `json_build_object(
-  'id', m.id, 'conversation_id', m.conversation_id, 'seq', m.seq, 'sender_id', m.sender_id,
-  'content', m.body, 'message_type', m.kind, 'client_id', m.client_id,
-  'created_at', ${isoSql('m.created_at')}, 'edited_at', ${isoSql('m.edited_at')}, 'deleted_at', ${isoSql('m.deleted_at')},
-  'reply_to', CASE WHEN r.id IS NOT NULL THEN json_build_object(
-    'id', r.id, 'seq', r.seq, 'sender_id', r.sender_id,
-    'content', CASE WHEN r.deleted_at IS NULL THEN left(r.body, ${REPLY_PREVIEW_CHARS}) ELSE '' END,
-    'message_type', r.kind, 'deleted', r.deleted_at IS NOT NULL,
-    'filename', CASE WHEN r.deleted_at IS NULL THEN ru.filename END) END,
-  'reactions', CASE WHEN m.reactions = '[]' THEN '[]'::json ELSE (
-    SELECT json_agg(json_build_object('emoji', x->'emoji', 'count', jsonb_array_length(x->'user_ids'), 'user_ids', x->'user_ids') ORDER BY i)
-      FROM jsonb_array_elements(m.reactions) WITH ORDINALITY AS e(x, i)) END,
-  'attachment', CASE WHEN u.id IS NOT NULL THEN json_build_object(
-    'id', u.id, 'filename', u.filename, 'content_type', u.content_type, 'size', u.size::float8,
-    'width', u.width, 'height', u.height, 'has_thumbnail', u.thumbnail_key IS NOT NULL) END,
-  'change_seq', m.change_seq)`;
+export const MESSAGE_JSON = jsonObject(`m.id, m.conversation_id, m.seq, m.sender_id, m.body AS content,
+  m.kind AS message_type, m.client_id, ${isoSql('m.created_at')} AS created_at,
+  ${isoSql('m.edited_at')} AS edited_at, ${isoSql('m.deleted_at')} AS deleted_at,
+  CASE WHEN r.id IS NOT NULL THEN ${jsonObject(`r.id, r.seq, r.sender_id,
+    CASE WHEN r.deleted_at IS NULL THEN left(r.body, ${REPLY_PREVIEW_CHARS}) ELSE '' END AS content,
+    r.kind AS message_type, r.deleted_at IS NOT NULL AS deleted,
+    CASE WHEN r.deleted_at IS NULL THEN ru.filename END AS filename`)} END AS reply_to,
+  CASE WHEN m.reactions = '[]' THEN '[]'::json ELSE (
+    SELECT (${jsonArray('row_to_json(rx)', 'i')})::json
+      FROM jsonb_array_elements(m.reactions) WITH ORDINALITY AS e(x, i),
+           LATERAL (SELECT x->>'emoji' AS emoji, jsonb_array_length(x->'user_ids') AS count,
+                           ARRAY(SELECT jsonb_array_elements_text(x->'user_ids')) AS user_ids) rx) END AS reactions,
+  CASE WHEN u.id IS NOT NULL THEN ${jsonObject(`u.id, u.filename, u.content_type, u.size::float8 AS size, u.width,
+    u.height, u.thumbnail_key IS NOT NULL AS has_thumbnail`)} END AS attachment,
+  m.change_seq`);

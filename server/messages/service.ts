@@ -3,7 +3,7 @@ import type { HistoryQuery, Receipt } from '../../protocol/messages.js';
 import { isUuid } from '../ids.js';
 import { AppError } from '../errors.js';
 import { conversationNotFound, requireMember } from '../conversations/access.js';
-import { MESSAGE_JOINS, MESSAGE_JSON } from './presenter.js';
+import { jsonArray, MESSAGE_JOINS, MESSAGE_JSON } from './presenter.js';
 import { isImageType } from '../../protocol/uploads.js';
 import { SendBatcher, type SendInput, type SendResult } from './batcher.js';
 import { ReceiptBatcher, type Watermark } from './receipts.js';
@@ -91,7 +91,7 @@ export async function historyPageJson(
 ): Promise<string> {
   if (!isUuid(conversationId)) throw conversationNotFound();
   const page = (where: string, order: 'ASC' | 'DESC', tail: string) =>
-    `SELECT coalesce(json_agg(p.message ORDER BY p.seq ${order}), '[]')::text AS json
+    `SELECT ${jsonArray('p.message', `p.seq ${order}`)} AS json
        FROM (SELECT ${MESSAGE_JSON} AS message, m.seq FROM messages m ${MESSAGE_JOINS}
               WHERE m.conversation_id = $1
                 AND EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = $1 AND cm.user_id = $2)

@@ -2,7 +2,7 @@ import type { Ctx } from '../context.js';
 import { WS_LIMITS } from '../../protocol/frames.js';
 import { isUuid } from '../ids.js';
 import { AppError } from '../errors.js';
-import { MESSAGE_JOINS, MESSAGE_JSON } from './presenter.js';
+import { jsonArray, MESSAGE_JOINS, MESSAGE_JSON } from './presenter.js';
 
 /**
  * Catch-up: for each conversation, the messages after the client's last known seq (a page of
@@ -98,7 +98,7 @@ interface Page {
  * by `order`, as a JSON array of the first $5 (the page) and their count: a LATERAL subquery.
  */
 const pageOf = (where: string, order: string) =>
-  `SELECT coalesce(json_agg(p.message ORDER BY p.k) FILTER (WHERE p.k <= $5), '[]')::text AS json, count(*)::int AS n
+  `SELECT ${jsonArray('p.message', 'p.k', 'p.k <= $5')} AS json, count(*)::int AS n
      FROM (SELECT ${MESSAGE_JSON} AS message, row_number() OVER (ORDER BY ${order}) AS k
              FROM (SELECT * FROM messages m WHERE m.conversation_id = w.conversation_id AND ${where}
                     ORDER BY ${order} LIMIT $4) m ${MESSAGE_JOINS}) p`;
