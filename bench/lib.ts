@@ -208,15 +208,22 @@ export function percentiles(values: number[]) {
 
 const TICKS = 100; // USER_HZ on Linux
 
-/**
- * CPU seconds used by a process so far (user + system), from /proc; with `reaped`, also those of
- * its children that have exited and been waited for.
- */
-export function cpuSeconds(pid: number, reaped = false): number {
+/** The fields of /proc/<pid>/stat after the command's name (the first is the state, field 3). */
+const statFields = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const own = Number(fields[11]) + Number(fields[12]);
-  return (reaped ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+};
+
+/** CPU seconds used by a process so far (user + system), from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** CPU seconds used by a process's children that have exited and been waited for. */
+function reapedCpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return (Number(fields[13]) + Number(fields[14])) / TICKS;
 }
 
 /** Resident memory of a process in bytes, from /proc. */
@@ -238,18 +245,43 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * CPU seconds of every postgres process on the machine (the shared server and its backends),
  * with those of the ones that have exited: the postmaster's children's, which it has reaped
  * (an autovacuum worker or a parallel worker that ends within a measured stretch would
- * otherwise take its CPU out of the sum, and a stretch could show less than nothing).
+ * otherwise take its CPU out of the sum, and a stretch could show less than nothing). A
+ * child reaped while the live ones are summed would be missed by both: the sum is taken
+ * again when the postmaster's count of its reaped children changed meanwhile.
  */
 export function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
+  const postgres = () =>
+    readdirSync('/proc').filter((pid) => {
+      try {
+        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false; // exited meanwhile
+      }
+    });
+  const ppid = (pid: string) => {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      total += cpuSeconds(Number(pid), true);
+      return statFields(Number(pid))[1]!;
     } catch {
-      // exited meanwhile
+      return pid; // exited meanwhile: not the postmaster
     }
+  };
+  const pids = postgres();
+  const postmaster = pids.find((pid) => !pids.includes(ppid(pid)));
+  const reaped = () => (postmaster ? reapedCpuSeconds(Number(postmaster)) : 0);
+  let total = 0;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = reaped();
+    total = 0;
+    for (const pid of postgres()) {
+      try {
+        total += cpuSeconds(Number(pid));
+      } catch {
+        // exited meanwhile (and reaped: counted below, or the sum is taken again)
+      }
+    }
+    const after = reaped();
+    total += after;
+    if (after === before) break;
   }
   return total;
 }

@@ -10,6 +10,7 @@ import {
   seedUsers,
   type SeededUser,
 } from '../lib.js';
+import { WS_LIMITS } from '../../protocol/frames.js';
 
 /**
  * Everyone comes back at once, as after a restart or a network outage: `users` users, each in
@@ -34,6 +35,9 @@ export async function reconnect(o: {
 }) {
   if (o.conversations % 2 !== 0 || o.conversations >= o.users) {
     throw new Error('--conversations is even and less than --users');
+  }
+  if (o.missed < 1 || o.missed > WS_LIMITS.syncPageSize) {
+    throw new Error(`--missed is 1 to ${WS_LIMITS.syncPageSize} (one sync's page; the rest would page over REST)`);
   }
   const srv = await benchServer();
   try {
@@ -66,6 +70,17 @@ export async function reconnect(o: {
               now() - make_interval(secs => $4 - g)
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS x(c, ua, ub), generate_series(1, $4::int) AS g`,
       [ids, a, b, KNOWN + o.missed],
+    );
+    // While the clients were away, EDITED of the messages they had seen were edited: each
+    // sync also brings those changes (the client sends its change cursor, 0).
+    await srv.pool.query(
+      `WITH edited AS (
+         UPDATE messages m SET body = m.body || ' (edited)', edited_at = now(), change_seq = e.k
+           FROM unnest($2::int[]) WITH ORDINALITY AS e(seq, k)
+          WHERE m.conversation_id = ANY($1::uuid[]) AND m.seq = e.seq
+          RETURNING m.conversation_id)
+       UPDATE conversations SET last_change_seq = $3 WHERE id = ANY($1::uuid[])`,
+      [ids, EDITED, EDITED.length],
     );
     await srv.pool.query('VACUUM ANALYZE');
     await srv.pool.query('CHECKPOINT');
@@ -138,6 +153,8 @@ export async function reconnect(o: {
 
 /** The messages each client has seen of each conversation (it missed the rest). */
 const KNOWN = 10;
+/** The seen messages (seqs) edited while the clients were away, in the order edited. */
+const EDITED = [7, 2];
 
 /** One sync for all of `conversationIds`; resolves with its round trip (ms) once its result checks out. */
 function catchUp(ws: WebSocket, user: SeededUser, conversationIds: string[], missed: number): Promise<number> {
@@ -150,7 +167,15 @@ function catchUp(ws: WebSocket, user: SeededUser, conversationIds: string[], mis
       const ms = performance.now() - t;
       const frame = JSON.parse(text) as {
         type: string;
-        payload: { conversations: { conversation_id: string; messages: { seq: number }[]; has_more: boolean }[] };
+        payload: {
+          conversations: {
+            conversation_id: string;
+            messages: { seq: number }[];
+            has_more: boolean;
+            changes: { seq: number; edited_at: string | null }[];
+            changes_has_more: boolean;
+          }[];
+        };
       };
       if (frame.type !== 'sync_result') return reject(new Error(`${user.id}: ${text.slice(0, 200)}`));
       const got = frame.payload.conversations;
@@ -161,9 +186,13 @@ function catchUp(ws: WebSocket, user: SeededUser, conversationIds: string[], mis
             !c.has_more &&
             c.messages.length === missed &&
             c.messages.every((m, k) => m.seq === KNOWN + 1 + k) &&
+            !c.changes_has_more &&
+            c.changes.length === EDITED.length &&
+            c.changes.every((m, k) => m.seq === EDITED[k] && m.edited_at !== null) &&
             conversationIds.includes(c.conversation_id),
-        );
-      if (!ok) return reject(new Error(`${user.id}: a sync_result without every missed message`));
+        ) &&
+        new Set(got.map((c) => c.conversation_id)).size === got.length;
+      if (!ok) return reject(new Error(`${user.id}: a sync_result without every missed message and change`));
       resolve(ms);
     };
     ws.on('message', onMessage);
@@ -188,9 +217,12 @@ interface Measured {
   cpu: { server: number; postgres: number; driver: number };
 }
 
-/** Percentiles and rates of one or more rounds together (CPU and seconds: medians of the rounds). */
+/** Percentiles and rates of one or more rounds together (CPU and seconds: medians of the rounds, the mean of the middle two for an even number). */
 function summary(rounds: Measured[], o: { users: number; conversations: number; missed: number }) {
-  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor((v.length - 1) / 2)]!;
+  const median = (v: number[]) => {
+    const sorted = [...v].sort((x, y) => x - y);
+    return (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2;
+  };
   const seconds = median(rounds.map((r) => r.seconds));
   const perClient = (k: keyof Measured['cpu']) => Math.round((median(rounds.map((r) => r.cpu[k])) / o.users) * 1e6);
   return {
