@@ -98,7 +98,10 @@ export const presentMessage = (m: MessageRow): Message => ({
  */
 const isoSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** A JSON object of the columns `select` names, in its order (row_to_json writes no spaces; json_build_object puts them around every colon and after every comma). */
+/**
+ * A JSON object of the columns `select` names, in its order (row_to_json writes no spaces;
+ * json_build_object puts them around every colon and after every comma).
+ */
 const jsonObject = (select: string) => `(SELECT row_to_json(o) FROM (SELECT ${select}) o)`;
 
 /**

@@ -87,7 +87,10 @@ export async function syncConversations(
   return { json: `{"conversations":[${conversations.join(',')}]}`, unknown };
 }
 
-/** One conversation's page: its messages as a JSON array, and how many were read (one more than a page says there are more). */
+/**
+ * One conversation's page: its messages as a JSON array, and how many were read (one more
+ * than a page says there are more).
+ */
 interface Page {
   json: string;
   n: number;
