@@ -285,13 +285,26 @@ describe('migration 0008', () => {
   });
 });
 
+/**
+ * Runs `fn` on a server of its own with no passes of its own (every pass is the test's), with
+ * a user and a group of theirs titled `title`.
+ */
+async function withQuietServer(
+  title: string,
+  fn: (quiet: TestServer, u: TestUser, conversation: string) => Promise<void>,
+) {
+  const quiet = await startServer({ SEARCH_WORDS_INTERVAL_MS: '0' });
+  try {
+    const [u] = await createUsers(quiet.http, 1);
+    await fn(quiet, u!, await createGroup(quiet.http, u!, [], title));
+  } finally {
+    await quiet.close();
+  }
+}
+
 describe('the background pass', () => {
   it('reads in chunks, and past more messages created at one moment than a chunk holds', async () => {
-    // Its own server with no passes of its own: every pass here is the test's.
-    const quiet = await startServer({ SEARCH_WORDS_INTERVAL_MS: '0' });
-    try {
-      const [u] = await createUsers(quiet.http, 1);
-      const conversation = await createGroup(quiet.http, u!, [], 'Chunks');
+    await withQuietServer('Chunks', async (quiet, u, conversation) => {
       // 12 messages created at one moment (as a batch's are), then 7 a second apart, each with a
       // word of its own (tieworda, …, laterwords: letters only, as the words index keeps).
       await quiet.ctx.db.query(
@@ -299,7 +312,7 @@ describe('the background pass', () => {
          SELECT $1, g, $2, 'c' || g, CASE WHEN g <= 12 THEN 'tieword' ELSE 'laterword' END || chr(96 + g),
                 date_trunc('second', now()) - interval '1 minute' + make_interval(secs => greatest(g - 12, 0))
            FROM generate_series(1, 19) AS g`,
-        [conversation, u!.id],
+        [conversation, u.id],
       );
       await quiet.ctx.db.query(`UPDATE search_words_state SET through = '-infinity'`);
       const passes: number[] = [];
@@ -314,7 +327,7 @@ describe('the background pass', () => {
         `SELECT count(*)::int AS n FROM search_words WHERE word LIKE 'tieword%' OR word LIKE 'laterword%'`,
       );
       expect(rows[0]!.n).toBe(19);
-      const res = await quiet.http.get('/api/search?q=tiewor&limit=50', u!.token);
+      const res = await quiet.http.get('/api/search?q=tiewor&limit=50', u.token);
       expect(res.body.messages).toHaveLength(12);
       // Nothing new: a pass writes nothing, until `through` is 20 s behind.
       const at = async () =>
@@ -326,20 +339,15 @@ describe('the background pass', () => {
       const stale = await at();
       await indexSearchWords(quiet.ctx, 5);
       expect(await at()).not.toBe(stale);
-    } finally {
-      await quiet.close();
-    }
+    });
   });
 
   it('lets a reset made while a pass reads stand, even a reset to where that pass began', async () => {
-    const quiet = await startServer({ SEARCH_WORDS_INTERVAL_MS: '0' });
-    try {
-      const [u] = await createUsers(quiet.http, 1);
-      const conversation = await createGroup(quiet.http, u!, [], 'Imports');
+    await withQuietServer('Imports', async (quiet, u, conversation) => {
       await quiet.ctx.db.query(
         `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
          VALUES ($1, 1, $2, 'earlier', 'an earlier numbat', now() - interval '1 minute')`,
-        [conversation, u!.id],
+        [conversation, u.id],
       );
       await quiet.ctx.db.query(`UPDATE search_words_state SET through = '-infinity'`);
       // An import lands, and the words are reset again, on another connection, after the pass
@@ -350,30 +358,28 @@ describe('the background pass', () => {
         await other.query(
           `INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, created_at)
            VALUES ($1, 2, $2, 'imported', 'an imported wallaby', now() - interval '1 hour')`,
-          [conversation, u!.id],
+          [conversation, u.id],
         );
         await other.query(`UPDATE search_words_state SET through = '-infinity'`);
       };
+      // The pass's transaction, with the import run once its statement reading messages returns.
       let interleaved = false;
+      const importAfterReading = (tx: Queryable): Queryable =>
+        Object.assign(Object.create(tx) as Queryable, {
+          query: async (sql: string, params?: unknown[]) => {
+            const result = await tx.query(sql, params);
+            if (sql.includes('WITH fresh') && !interleaved) {
+              interleaved = true;
+              await importMeanwhile();
+            }
+            return result;
+          },
+        });
       const db = quiet.ctx.db;
       const ctx = {
         ...quiet.ctx,
         db: Object.assign(Object.create(db) as typeof db, {
-          transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-            db.transaction((tx) =>
-              fn(
-                Object.assign(Object.create(tx) as Queryable, {
-                  query: async (sql: string, params?: unknown[]) => {
-                    const result = await tx.query(sql, params);
-                    if (sql.includes('WITH fresh') && !interleaved) {
-                      interleaved = true;
-                      await importMeanwhile();
-                    }
-                    return result;
-                  },
-                }),
-              ),
-            ),
+          transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn(importAfterReading(tx))),
         }),
       };
       try {
@@ -389,10 +395,8 @@ describe('the background pass', () => {
       while ((await indexSearchWords(quiet.ctx)) > 0);
       const { rows } = await quiet.ctx.db.query(`SELECT 1 FROM search_words WHERE word = 'wallaby'`);
       expect(rows).toHaveLength(1);
-      const res = await quiet.http.get('/api/search?q=wallab', u!.token);
+      const res = await quiet.http.get('/api/search?q=wallab', u.token);
       expect(res.body.messages.map((m: any) => m.message.content)).toEqual(['an imported wallaby']);
-    } finally {
-      await quiet.close();
-    }
+    });
   });
 });

@@ -142,7 +142,7 @@ export async function history(o: {
     // other, ...), each a fresh process, after a warm-up round of each that is left out.
     // (This build: benchNode's default entry; BENCH_SERVER is refused with --compare.)
     await srv.node.kill('SIGKILL');
-    const { order, rounds, of } = await abRounds(srv.db.url, o.compare, o.cycles, (url) => measure(url));
+    const { order, rounds, of } = await abRounds(srv.db.url, o.compare, o.cycles, measure);
     return {
       ...header(),
       // This build's figures, every measured round together; the other's beside them.
