@@ -56,6 +56,8 @@ const { values, positionals } = parseArgs({
     missed: { type: 'string', default: '20' },
     // costs: rounds of 9,000 messages in each database.
     rounds: { type: 'string', default: '21' },
+    // costs: the parts of the messages table (`table`) or the steps of the send statement (`statement`).
+    parts: { type: 'string', default: 'table' },
     // Messaging scenarios and costs: 'uuid' (new words in every message) or 'text' (everyday sentences).
     body: { type: 'string', default: 'uuid' },
     // Messaging scenarios: sample what PostgreSQL's busy backends wait on (costs it a little CPU).
@@ -146,7 +148,12 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
     }),
   ],
   batch: async () => [await batch({ sizes: [1, 10, 50, 200, 500], messagesPerRound: 5000, rounds: 5 })],
-  costs: async () => [await costs({ size: 45, messagesPerRound: 9000, rounds: num('rounds'), body: body() })],
+  costs: async () => {
+    if (values.parts !== 'table' && values.parts !== 'statement') throw new Error('--parts is table or statement');
+    return [
+      await costs({ size: 45, messagesPerRound: 9000, rounds: num('rounds'), body: body(), parts: values.parts }),
+    ];
+  },
   room: async () => [
     await messaging({
       shape: 'room',

@@ -156,13 +156,15 @@ it('one socket sending without waiting for acks: stored in the order sent, batch
   }
 });
 
-it('many sockets over many conversations at once: every conversation stored whole, in the order sent', async () => {
+it('many sockets over many conversations at once: every conversation stored whole, in the order sent, delivered to its members only', async () => {
   // Enough sends waiting that a second batch runs beside the first (PARALLEL_MIN): the two
-  // never share a conversation, and each conversation's seqs follow its sender's order.
+  // never share a conversation, and each conversation's seqs follow its sender's order. The
+  // conversations are new to the node, so a batch reads the members of several at once.
   const users = await createUsers(s.http, 24);
   const pairs = Array.from({ length: 12 }, (_, i) => [users[2 * i]!, users[2 * i + 1]!] as const);
   const conversations = await Promise.all(pairs.map(([x, y]) => createDirect(s.http, x, y)));
   const sockets = await Promise.all(pairs.map(([x]) => WsClient.connect(s.base, x.token)));
+  const receivers = await Promise.all(pairs.map(([, y]) => WsClient.connect(s.base, y.token)));
   try {
     const perSocket = 15;
     sockets.forEach((ws, p) => {
@@ -185,10 +187,17 @@ it('many sockets over many conversations at once: every conversation stored whol
         expect(res.body.messages.map((m: any) => m.content)).toEqual(
           Array.from({ length: perSocket }, (_, i) => `m-${i}`),
         );
+        // The receiver gets its conversation's messages, in order, and no one else's.
+        await receivers[p]!.waitFor(
+          (f) => f.type === 'new_message' && f.payload.client_id === `m-${p}-${perSocket - 1}`,
+        );
+        expect(receivers[p]!.ofType('new_message').map((f) => [f.payload.conversation_id, f.payload.content])).toEqual(
+          Array.from({ length: perSocket }, (_, i) => [conversations[p], `m-${i}`]),
+        );
       }),
     );
   } finally {
-    sockets.forEach((ws) => ws.close());
+    [...sockets, ...receivers].forEach((ws) => ws.close());
   }
 });
 

@@ -3,6 +3,7 @@ import { createTestDatabase } from '../../test/helpers/db.js';
 import { connectPg } from '../../server/db/client.js';
 import { migrate } from '../../server/db/migrate.js';
 import { SEND_BATCH_SQL } from '../../server/messages/batcher.js';
+import { MESSAGE_JOINS, REFERENCE_FIELDS } from '../../server/messages/presenter.js';
 import { MERGE_PENDING_SQL, SEARCH_INDEXES } from '../../server/search/words.js';
 import { uuidv7 } from '../../server/ids.js';
 import { benchPool, cpuSeconds, seedConversation, seedUsers } from '../lib.js';
@@ -56,7 +57,7 @@ async function sendRig(size: number, variant: Variant = {}) {
       const cpu0 = cpuSeconds(pid);
       for (let b = 0; b < count; b++) {
         const batch = sends.slice(0, n);
-        const { rows } = await client.query<{ conversation_id: string; members_version: number; members: unknown }>({
+        const { rows } = await client.query<{ ord: number; members_version: number; members: unknown }>({
           name: 'send_batch',
           text,
           values: [
@@ -72,7 +73,7 @@ async function sendRig(size: number, variant: Variant = {}) {
           ],
         });
         if (!variant.holdNoMembers) {
-          for (const r of rows) if (r.members) held.set(r.conversation_id, r.members_version);
+          for (const r of rows) if (r.members) held.set(batch[r.ord - 1]!.conversationId, r.members_version);
         }
       }
       return cpuSeconds(pid) - cpu0;
@@ -151,6 +152,104 @@ const WITHOUT: Record<string, Variant> = {
 };
 
 /**
+ * The steps of the send statement itself, each left out in a database of its own: what each
+ * costs (`npm run bench -- costs --parts statement`). Not the statement's meaning: without a
+ * step the statement is wrong (no lock, no watermark, …); only its CPU is measured.
+ */
+export const STATEMENT_STEPS: Record<string, Variant> = {
+  nothing: {},
+  'nothing (a second database, for the noise)': {},
+  'the retry lookup': {
+    sql: swap(
+      `SELECT m.* FROM input i
+       CROSS JOIN LATERAL (SELECT * FROM messages m
+                            WHERE m.sender_id = i.sender_id AND m.client_id = i.client_id LIMIT 1) m`,
+      'SELECT m.* FROM messages m WHERE false',
+    ),
+  },
+  'the row locks (FOR UPDATE)': { sql: swap('ORDER BY c.id, t.ord FOR UPDATE OF c', 'ORDER BY c.id, t.ord') },
+  'the membership check': {
+    sql: swap(
+      `WHERE EXISTS (SELECT 1 FROM conversation_members cm
+                     WHERE cm.conversation_id = l.conversation_id AND cm.user_id = l.sender_id)`,
+      '',
+    ),
+  },
+  // Without it last_seq stays put, so the seqs come from a sequence (whose nextval is left in).
+  "the conversations' update (seqs from a sequence instead)": {
+    alter: 'CREATE SEQUENCE bench_seq',
+    sql: (text) =>
+      dropCte('bump')(text)?.replace(
+        '(l.last_seq + row_number() OVER (PARTITION BY l.conversation_id ORDER BY l.ord))::integer',
+        "nextval('bench_seq')::integer",
+      ),
+  },
+  "the senders' watermarks": { sql: dropCte('marks') },
+  "the answer's references (the joins for replies and attachments)": {
+    sql: (text) => {
+      const at = text.indexOf('FROM fresh m ${MESSAGE_JOINS}'.replace('${MESSAGE_JOINS}', MESSAGE_JOINS));
+      const fields = text.lastIndexOf(REFERENCE_FIELDS, at);
+      if (at < 0 || fields < 0) return undefined;
+      const nulls = [...REFERENCE_FIELDS.matchAll(/ AS (\w+)/g)].map((f) => `NULL AS ${f[1]}`).join(', ');
+      return (
+        text.slice(0, fields) +
+        nulls +
+        text.slice(fields + REFERENCE_FIELDS.length, at) +
+        'FROM fresh m' +
+        text.slice(at + 'FROM fresh m '.length + MESSAGE_JOINS.length)
+      );
+    },
+  },
+  // Not a step left out but one added back: writing what the input holds, as the statement did
+  // before session 31 (its cost is the negative of its saving).
+  "(added back) the new rows' ids, conversations, senders and client_ids in the answer": {
+    sql: swap(
+      `NULL::uuid AS id, NULL::uuid AS conversation_id, m.seq,
+          NULL::uuid AS sender_id, NULL::text AS client_id,`,
+      'm.id, m.conversation_id, m.seq, m.sender_id, m.client_id,',
+    ),
+  },
+  "the answer's second part (the stored messages of retries)": {
+    sql: (text) => {
+      const at = text.lastIndexOf('UNION ALL');
+      return at < 0 ? undefined : text.slice(0, at);
+    },
+  },
+  "the new rows' created_at in the answer": {
+    sql: swap(
+      'now() AS created_at, NULL::timestamptz AS edited_at',
+      'NULL::timestamptz AS created_at, NULL::timestamptz AS edited_at',
+    ),
+  },
+  "the answer but each new row's place and seq": {
+    sql: (text) => {
+      const at = text.lastIndexOf('SELECT true AS created');
+      return at < 0 ? undefined : `${text.slice(0, at)}SELECT m.ord, m.seq FROM fresh m`;
+    },
+  },
+  'the answer (the new rows and their references)': {
+    sql: (text) => {
+      const at = text.lastIndexOf('SELECT true AS created');
+      return at < 0 ? undefined : `${text.slice(0, at)}SELECT 1 FROM fresh LIMIT 0`;
+    },
+  },
+};
+
+/** Leaves out the data-modifying step `name AS ( … ),` of the send statement. */
+function dropCte(name: string) {
+  return (text: string) => {
+    const at = text.indexOf(`${name} AS (`);
+    if (at < 0) return undefined;
+    let depth = 0;
+    for (let i = text.indexOf('(', at); i < text.length; i++) {
+      if (text[i] === '(') depth++;
+      else if (text[i] === ')' && --depth === 0) return text.slice(0, at) + text.slice(i + 2).trimStart();
+    }
+    return undefined;
+  };
+}
+
+/**
  * What each part of the messages table costs the send statement, in PostgreSQL's CPU per
  * message: one database as migrated and one without each part, batches of `size` sends run in
  * turn in each, `rounds` times. Each round ends with the full-text index's pending list merged
@@ -159,7 +258,13 @@ const WITHOUT: Record<string, Variant> = {
  * back (each round starting at another), so a difference is less swayed by the machine's
  * swings, and by the order of the runs, than either figure.
  */
-export async function costs(o: { size: number; messagesPerRound: number; rounds: number; body: 'uuid' | 'text' }) {
+export async function costs(o: {
+  size: number;
+  messagesPerRound: number;
+  rounds: number;
+  body: 'uuid' | 'text';
+  parts: 'table' | 'statement';
+}) {
   const rigs: {
     without: string;
     rig: Awaited<ReturnType<typeof sendRig>>;
@@ -173,7 +278,7 @@ export async function costs(o: { size: number; messagesPerRound: number; rounds:
     }
   };
   try {
-    for (const [without, variant] of Object.entries(WITHOUT)) {
+    for (const [without, variant] of Object.entries(o.parts === 'table' ? WITHOUT : STATEMENT_STEPS)) {
       const rig = await sendRig(o.size, variant);
       const { rows } = await rig.client.query<{ has: boolean }>('SELECT to_regclass($1) IS NOT NULL AS has', [
         SEARCH_INDEXES[0],
