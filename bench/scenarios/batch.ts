@@ -178,11 +178,15 @@ export const STATEMENT_STEPS: Record<string, Variant> = {
   // Without it last_seq stays put, so the seqs come from a sequence (whose nextval is left in).
   "the conversations' update (seqs from a sequence instead)": {
     alter: 'CREATE SEQUENCE bench_seq',
-    sql: (text) =>
-      dropCte('bump')(text)?.replace(
-        '(l.last_seq + row_number() OVER (PARTITION BY l.conversation_id ORDER BY l.ord))::integer',
-        "nextval('bench_seq')::integer",
-      ),
+    sql: (text) => {
+      const without = dropCte('bump')(text);
+      return without === undefined
+        ? undefined
+        : swap(
+            '(l.last_seq + row_number() OVER (PARTITION BY l.conversation_id ORDER BY l.ord))::integer',
+            "nextval('bench_seq')::integer",
+          )(without);
+    },
   },
   "the senders' watermarks": { sql: dropCte('marks') },
   "the answer's references (the joins for replies and attachments)": {
@@ -243,15 +247,18 @@ function dropCte(name: string) {
     let depth = 0;
     for (let i = text.indexOf('(', at); i < text.length; i++) {
       if (text[i] === '(') depth++;
-      else if (text[i] === ')' && --depth === 0) return text.slice(0, at) + text.slice(i + 2).trimStart();
+      else if (text[i] === ')' && --depth === 0) {
+        return text[i + 1] === ',' ? text.slice(0, at) + text.slice(i + 2).trimStart() : undefined;
+      }
     }
     return undefined;
   };
 }
 
 /**
- * What each part of the messages table costs the send statement, in PostgreSQL's CPU per
- * message: one database as migrated and one without each part, batches of `size` sends run in
+ * What each part of the messages table (or, with `parts: 'statement'`, each step of the send
+ * statement: STATEMENT_STEPS) costs the send statement, in PostgreSQL's CPU per message: one
+ * database as migrated and one without each part, batches of `size` sends run in
  * turn in each, `rounds` times. Each round ends with the full-text index's pending list merged
  * (as the server does every second, decision 021), timed apart. A part's cost is the median of
  * its rounds' differences from the same round as migrated: a round's databases run back to

@@ -51,8 +51,8 @@ const PARALLEL_MIN = 16;
  * A message just stored, whole: the columns the database decided (seq, created_at and the
  * references' previews) with the rest from the send itself and the id given to it, as the
  * INSERT wrote them (the column defaults of a new message: not edited, not deleted, no change,
- * no reactions). Fewer columns in every new message's row save the server parsing and
- * PostgreSQL writing them (the ids, sender and client_id: about 3 µs of its CPU per message).
+ * no reactions). Fewer values in every new message's row save the server parsing and
+ * PostgreSQL writing them (the ids, sender and client_id: 2–3 µs of its CPU per message).
  */
 const newRow = (row: MessageRow, input: SendInput, id: string): MessageRow => ({
   ...row,
@@ -135,7 +135,7 @@ export const SEND_BATCH_SQL = `WITH input AS MATERIALIZED (
    -- (Read from fresh, not from the INSERT's RETURNING: a join of the two would be planned as
    -- a nested loop, every message against every other. The columns of MESSAGE_FIELDS, in its
    -- order, for the UNION; those the input holds are left NULL: writing them costs PostgreSQL
-   -- about 3 µs per message.)
+   -- 2–3 µs per message.)
    SELECT true AS created, m.ord::integer AS ord, NULL::uuid AS id, NULL::uuid AS conversation_id, m.seq,
           NULL::uuid AS sender_id, NULL::text AS client_id, NULL AS kind, NULL AS body,
           now() AS created_at, NULL::timestamptz AS edited_at, NULL::timestamptz AS deleted_at,
