@@ -313,7 +313,7 @@ export class SendBatcher {
     // Committed. Publish in seq order (reservations were taken in submission order) and answer.
     // New messages by their place in firsts, stored ones by sender and client_id.
     const created: (Row | undefined)[] = [];
-    let storedNow = 0;
+    let createdCount = 0;
     const stored = new Map<string, MessageRow>();
     // Members the statement read (it did not for those held as of the current version).
     const read = new Map<string, readonly string[]>();
@@ -323,14 +323,14 @@ export class SendBatcher {
         continue;
       }
       created[r.ord! - 1] = r;
-      storedNow++;
+      createdCount++;
       if (r.members) {
         const conversationId = firsts[r.ord! - 1]!.input.conversationId;
         read.set(conversationId, r.members);
         this.members.set(conversationId, { version: r.members_version!, ids: r.members });
       }
     }
-    ctx.metrics.messagesStored.inc(storedNow);
+    ctx.metrics.messagesStored.inc(createdCount);
     firsts.forEach((item, n) => {
       const k = key(item.input.senderId, item.input.clientId);
       const followers = fresh.get(k)!;
