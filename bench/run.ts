@@ -12,6 +12,7 @@
  *   npm run bench -- reconnect --users 2000 --conversations 10 --missed 20   everyone back at once, catching up by sync
  *   npm run bench -- batch                PostgreSQL's CPU per message of the send statement by batch size
  *   npm run bench -- costs --body text    ... and what each index and foreign key of messages adds to it
+ *   npm run bench -- costs --parts statement   ... and what each step of the statement itself costs
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
