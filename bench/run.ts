@@ -13,6 +13,7 @@
  *   npm run bench -- batch                PostgreSQL's CPU per message of the send statement by batch size
  *   npm run bench -- costs --body text    ... and what each index and foreign key of messages adds to it
  *   npm run bench -- costs --parts statement   ... and what each step of the statement itself costs
+ *   npm run bench -- costs --parts statement --size 1   ... in batches of one send (the statement's fixed cost)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -55,8 +56,10 @@ const { values, positionals } = parseArgs({
     users: { type: 'string', default: '2000' },
     conversations: { type: 'string', default: '10' },
     missed: { type: 'string', default: '20' },
-    // costs: rounds of 9,000 messages in each database.
+    // costs: rounds of 9,000 messages in each database (2,000 for batches of fewer than 10 sends).
     rounds: { type: 'string', default: '21' },
+    // costs: sends per batch (45: a batch at about 10,000 msgs/s; 1 to 4 at 2,000 msgs/s).
+    size: { type: 'string', default: '45' },
     // costs: the parts of the messages table (`table`) or the steps of the send statement (`statement`).
     parts: { type: 'string', default: 'table' },
     // Messaging scenarios and costs: 'uuid' (new words in every message) or 'text' (everyday sentences).
@@ -152,7 +155,13 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
   costs: async () => {
     if (values.parts !== 'table' && values.parts !== 'statement') throw new Error('--parts is table or statement');
     return [
-      await costs({ size: 45, messagesPerRound: 9000, rounds: num('rounds'), body: body(), parts: values.parts }),
+      await costs({
+        size: num('size'),
+        messagesPerRound: num('size') < 10 ? 2000 : 9000,
+        rounds: num('rounds'),
+        body: body(),
+        parts: values.parts,
+      }),
     ];
   },
   room: async () => [
