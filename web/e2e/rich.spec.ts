@@ -204,3 +204,34 @@ test('a long file name and a long caption stay within their attachment', async (
   expect(bubble.width).toBeLessThanOrEqual(photo.width + 10);
   await ben.page.screenshot({ path: shot('long-name-and-caption') });
 });
+
+test('a message of only emoji is drawn large, on both sides; emoji within text stay text-sized', async ({
+  browser,
+}, info) => {
+  const ada = await signUp(browser, server.url, 'Ada Emoji', info.project.use);
+  const ben = await signUp(browser, server.url, 'Ben Emoji', info.project.use);
+  await openChatWith(ada, ben);
+  await send(ada, 'That was 😀 amazing');
+  await send(ada, '🎉');
+  await send(ada, '👍🏽 ❤️ 🇫🇷');
+  await openFromList(ben, 'Ada Emoji');
+
+  const fontSize = (l: Locator) =>
+    l.evaluate((e) => parseFloat(e.ownerDocument.defaultView!.getComputedStyle(e).fontSize));
+  for (const p of [ada, ben]) {
+    const text = bubbles(p).filter({ hasText: 'That was' });
+    const one = bubbles(p).filter({ hasText: '🎉' });
+    const three = bubbles(p).filter({ hasText: '🇫🇷' });
+    await expect(one).toHaveAttribute('data-jumbo', '1');
+    await expect(three).toHaveAttribute('data-jumbo', '3');
+    await expect(text).not.toHaveAttribute('data-jumbo');
+    const body = await fontSize(text);
+    expect(await fontSize(one)).toBeGreaterThanOrEqual(2.5 * body);
+    expect(await fontSize(three)).toBeGreaterThanOrEqual(1.8 * body);
+    expect(await fontSize(one)).toBeGreaterThan(await fontSize(three));
+  }
+  // The spaces between them are kept, and the bubble keeps its time and ticks.
+  await expect(bubbles(ada).filter({ hasText: '🇫🇷' })).toHaveText('👍🏽 ❤️ 🇫🇷');
+  await expect(own(ada, '🎉').getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  await ada.page.screenshot({ path: shot('emoji') });
+});

@@ -5,6 +5,10 @@ import { isImageType } from '../../../../protocol/uploads.js';
 import { Linkified } from '../../components/Linkified';
 import { FileCard, fitImage, ImagePreview } from './Attachments';
 import { ReplyQuote } from './ReplyQuote';
+import { jumboEmoji } from './emoji';
+
+/** A message of only emoji, by how many: one is drawn largest. */
+const JUMBO_SIZE = ['', 'text-[44px]', 'text-[36px]', 'text-[30px]'];
 
 /**
  * What a bubble holds: the quote it answers, its image or file, its text (or caption), and the
@@ -37,6 +41,25 @@ export function BubbleBody({
   ) : null;
   const quote = replyTo && <ReplyQuote q={replyTo} c={c} myId={myId} own={own} />;
 
+  const jumbo = attachment ? 0 : jumboEmoji(content);
+  if (jumbo) {
+    // Large, with the time and ticks beside the last emoji's foot.
+    return (
+      <div className={`flex items-end gap-2 px-3 pb-1.5 ${hasName ? 'pt-0.5' : 'pt-1'}`}>
+        <div className="min-w-0">
+          {quote}
+          <span
+            className={`emoji-jumbo block break-words whitespace-pre-wrap ${JUMBO_SIZE[jumbo]}`}
+            data-testid="message-text"
+            data-jumbo={jumbo}
+          >
+            {content.trim()}
+          </span>
+        </div>
+        <span className={`mb-1 ${metaClass}`}>{meta}</span>
+      </div>
+    );
+  }
   if (!attachment) {
     return (
       <div className={`px-3 pb-1.5 ${hasName ? 'pt-0.5' : 'pt-1.5'}`}>

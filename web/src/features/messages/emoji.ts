@@ -1,0 +1,24 @@
+/** Up to this many emoji and nothing else make a message shown large, as in WhatsApp, Telegram and Signal. */
+export const JUMBO_MAX = 3;
+
+/**
+ * A grapheme drawn as an emoji: one with a character of emoji presentation (😀, 👍🏽, 👨‍👩‍👧), one
+ * asked to be drawn as emoji (❤️: U+FE0F), a flag (two regional indicators) or a keycap (1️⃣).
+ * Not a character that is text by default and only may be an emoji (©, ™, ☺ without U+FE0F).
+ */
+const EMOJI = /\p{Emoji_Presentation}|\uFE0F|\p{Regional_Indicator}|\u20E3/u;
+const SPACE = /^\s+$/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** How many emoji a message is when it is only emoji (spaces between allowed), up to JUMBO_MAX; else 0. */
+export function jumboEmoji(text: string): number {
+  const t = text.trim();
+  // Three emoji are at most a few dozen code units (the longest family sequences are 11).
+  if (t.length === 0 || t.length > 40) return 0;
+  let n = 0;
+  for (const { segment } of graphemes.segment(t)) {
+    if (SPACE.test(segment)) continue;
+    if (!EMOJI.test(segment) || ++n > JUMBO_MAX) return 0;
+  }
+  return n;
+}
