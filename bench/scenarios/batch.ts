@@ -237,7 +237,8 @@ const STATEMENT_STEPS: Record<string, Variant> = {
       return at < 0 ? undefined : `${text.slice(0, at)}SELECT 1 FROM fresh LIMIT 0`;
     },
   },
-  // Floors, for scale: what is left is the INSERT alone (seqs from a sequence), or the input alone.
+  // Floors, for scale: what is left is the INSERT alone (seqs from a sequence), or the statement
+  // alone (its parameters bound, its input never read: LIMIT 0 stops before the first row).
   'everything but the INSERT (the input inserted as it is, seqs from a sequence)': {
     alter: 'CREATE SEQUENCE bench_seq',
     sql: (text) => {
@@ -252,7 +253,7 @@ const STATEMENT_STEPS: Record<string, Variant> = {
    SELECT 1 FROM input LIMIT 0`;
     },
   },
-  'everything (the input read, nothing written)': {
+  'everything (the parameters bound, nothing read or written)': {
     sql: (text) => {
       const input = inputOf(text);
       return input === undefined ? undefined : `${input}\n   SELECT 1 FROM input LIMIT 0`;

@@ -10,6 +10,18 @@ import { jumboEmoji } from './emoji';
 /** A message of only emoji, by how many: one is drawn largest. */
 const JUMBO_SIZE = ['', 'text-[44px]', 'text-[36px]', 'text-[30px]'];
 
+/** Emoji as they are, the spaces between them in the text font (see `.emoji-jumbo`). */
+const spacedInTextFont = (text: string) =>
+  text.split(/(\s+)/u).map((part, i) =>
+    i % 2 ? (
+      <span key={i} className="emoji-space">
+        {part}
+      </span>
+    ) : (
+      part
+    ),
+  );
+
 /**
  * What a bubble holds: the quote it answers, its image or file, its text (or caption), and the
  * time and ticks (`meta`) in the corner: floated after text, or over an image without a caption.
@@ -53,7 +65,7 @@ export function BubbleBody({
             data-testid="message-text"
             data-jumbo={jumbo}
           >
-            {content.trim()}
+            {spacedInTextFont(content.trim())}
           </span>
         </div>
         <span className={`mb-1 ${metaClass}`}>{meta}</span>

@@ -15,6 +15,7 @@ describe('jumboEmoji', () => {
     expect(jumboEmoji('🇫🇷🇯🇵')).toBe(2); // flags
     expect(jumboEmoji('1️⃣')).toBe(1); // a keycap
     expect(jumboEmoji('❤️')).toBe(1); // text by default, asked to be an emoji
+    expect(jumboEmoji('👩🏻‍❤️‍💋‍👨🏼 🏴󠁧󠁢󠁳󠁣󠁴󠁿\n👩🏻‍❤️‍💋‍👨🏼')).toBe(3); // long sequences (15 and 14 code units), a line break
   });
 
   it('leaves text, long runs and text-style symbols alone', () => {

@@ -13,8 +13,9 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 /** How many emoji a message is when it is only emoji (spaces between allowed), up to JUMBO_MAX; else 0. */
 export function jumboEmoji(text: string): number {
   const t = text.trim();
-  // Three emoji are at most a few dozen code units (the longest family sequences are 11).
-  if (t.length === 0 || t.length > 40) return 0;
+  // Three emoji with spaces between are well under a hundred code units (a kiss with two skin
+  // tones is 15, a subdivision flag 14); the loop stops at the first other character anyway.
+  if (t.length === 0 || t.length > 100) return 0;
   let n = 0;
   for (const { segment } of graphemes.segment(t)) {
     if (SPACE.test(segment)) continue;
