@@ -235,3 +235,26 @@ test('a message of only emoji is drawn large, on both sides; emoji within text s
   await expect(own(ada, '🎉').getByTestId('ticks')).toHaveAttribute('data-state', 'read');
   await ada.page.screenshot({ path: shot('emoji') });
 });
+
+test('the emoji button puts emoji where the cursor is, and Escape closes its panel', async ({ browser }, info) => {
+  const ada = await signUp(browser, server.url, 'Ada Picker', info.project.use);
+  const ben = await signUp(browser, server.url, 'Ben Picker', info.project.use);
+  await openChatWith(ada, ben);
+  const box = ada.page.getByRole('textbox', { name: 'Message' });
+  await box.fill('See you  soon');
+  await box.evaluate((el) =>
+    (el as unknown as { setSelectionRange(a: number, b: number): void }).setSelectionRange(8, 8),
+  );
+  await ada.page.getByRole('button', { name: 'Emoji' }).click();
+  const panel = ada.page.getByRole('dialog', { name: 'Emoji' });
+  await panel.getByRole('button', { name: 'waving hand' }).click();
+  await panel.getByRole('button', { name: 'red heart' }).click();
+  await expect(box).toHaveValue('See you 👋❤️ soon');
+  await ada.page.screenshot({ path: shot('emoji-picker') });
+  await ada.page.keyboard.press('Escape');
+  await expect(panel).toBeHidden();
+  await expect(ada.page.getByRole('button', { name: 'Emoji' })).toBeFocused();
+  await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await openFromList(ben, 'Ada Picker');
+  await expect(bubbles(ben)).toHaveText(['See you 👋❤️ soon']);
+});

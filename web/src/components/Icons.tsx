@@ -73,6 +73,13 @@ export const VideoIcon = () => (
     <rect x="1" y="5" width="15" height="14" rx="2" />
   </svg>
 );
+export const SmileIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <circle cx="12" cy="12" r="9.5" />
+    <path d="M8 14.5s1.5 2 4 2 4-2 4-2" />
+    <path d="M9 9.5h.01M15 9.5h.01" strokeWidth={2.5} />
+  </svg>
+);
 export const PaperclipIcon = () => (
   <svg {...base} aria-hidden="true">
     <path d="M21.4 11.1l-9.2 9.2a6 6 0 01-8.5-8.5l9.2-9.2a4 4 0 015.7 5.7l-9.2 9.2a2 2 0 01-2.8-2.8l8.5-8.5" />

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { MenuIcon } from './Icons';
+import { useDismiss } from './useDismiss';
 
 /** A menu item's look: `<button role="menuitem" className={menuItem}>`. */
 export const menuItem = 'w-full px-4 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-700';
@@ -45,17 +46,7 @@ export function Menu({
     }
   }
 
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (e: globalThis.KeyboardEvent) => e.key === 'Escape' && setOpen(false);
-    const onClick = (e: MouseEvent) => !ref.current?.contains(e.target as Node) && setOpen(false);
-    document.addEventListener('keydown', onKey);
-    document.addEventListener('mousedown', onClick);
-    return () => {
-      document.removeEventListener('keydown', onKey);
-      document.removeEventListener('mousedown', onClick);
-    };
-  }, [open]);
+  useDismiss(open, ref, () => setOpen(false));
   return (
     <div className="relative" ref={ref}>
       <button

@@ -12,6 +12,7 @@ import { draftOf, setDraft } from '../../store/drafts';
 import { useStore } from '../../store/store';
 import { api } from '../../api/rest';
 import { ComposerBars } from './ComposerBars';
+import { EmojiPicker } from './EmojiPicker';
 
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
 const NONE: Staged[] = [];
@@ -120,6 +121,19 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
     }
   }
 
+  /** Puts an emoji from the picker where the cursor is (in place of a selection), and the cursor after it. */
+  function insert(emoji: string) {
+    const el = ref.current;
+    const [from, to] = el ? [el.selectionStart, el.selectionEnd] : [text.length, text.length];
+    update(text.slice(0, from) + emoji + text.slice(to));
+    const at = from + emoji.length;
+    requestAnimationFrame(() => {
+      // On a phone the panel stands in for the keyboard: the text box is not focused (which would open it).
+      if (!coarse()) el?.focus();
+      el?.setSelectionRange(at, at);
+    });
+  }
+
   function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
     const images = [...e.clipboardData.files].filter((f) => f.type.startsWith('image/'));
     if (images.length === 0) return;
@@ -161,6 +175,7 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
             />
           </>
         )}
+        <EmojiPicker onPick={insert} />
         <label className="min-w-0 flex-1">
           <span className="sr-only">Message</span>
           <textarea
