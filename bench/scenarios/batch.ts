@@ -241,31 +241,23 @@ const STATEMENT_STEPS: Record<string, Variant> = {
   // alone (its parameters bound, its input never read: LIMIT 0 stops before the first row).
   'everything but the INSERT (the input inserted as it is, seqs from a sequence)': {
     alter: 'CREATE SEQUENCE bench_seq',
-    sql: (text) => {
-      const input = inputOf(text);
-      return input === undefined
-        ? undefined
-        : `${input},
+    sql: afterInput(`,
    ins AS (
      INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, reply_to, attachment_id, created_at)
      SELECT id, conversation_id, nextval('bench_seq')::integer, sender_id, client_id, kind, body, reply_to, attachment_id,
             now() FROM input ORDER BY ord)
-   SELECT 1 FROM input LIMIT 0`;
-    },
+   SELECT 1 FROM input LIMIT 0`),
   },
-  'everything (the parameters bound, nothing read or written)': {
-    sql: (text) => {
-      const input = inputOf(text);
-      return input === undefined ? undefined : `${input}\n   SELECT 1 FROM input LIMIT 0`;
-    },
-  },
+  'everything (the parameters bound, nothing read or written)': { sql: afterInput('\n   SELECT 1 FROM input LIMIT 0') },
 };
 
-/** The send statement's first step alone (`WITH input AS MATERIALIZED (…)`, the sends' columns). */
-function inputOf(text: string) {
-  const end = 'known, ord))';
-  const at = text.indexOf(end);
-  return at < 0 ? undefined : text.slice(0, at + end.length);
+/** The send statement's first step alone (`WITH input AS MATERIALIZED (…)`, the sends' columns), then `rest`. */
+function afterInput(rest: string) {
+  return (text: string) => {
+    const end = 'known, ord))';
+    const at = text.indexOf(end);
+    return at < 0 ? undefined : text.slice(0, at + end.length) + rest;
+  };
 }
 
 /** Leaves out the data-modifying step `name AS ( … ),` of the send statement. */
