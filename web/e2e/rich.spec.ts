@@ -258,3 +258,96 @@ test('the emoji button puts emoji where the cursor is, and Escape closes its pan
   await openFromList(ben, 'Ada Picker');
   await expect(bubbles(ben)).toHaveText(['See you 👋❤️ soon']);
 });
+
+/**
+ * Each text bubble's slack: the px between its box's right edge and what its lines need (the
+ * widest line, and the time beside the last line or on a line of its own), and whether giving
+ * it its natural CSS width instead would change how its text wraps.
+ */
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  width: number;
+}
+
+function bubbleFits(page: Person['page']) {
+  return page.getByTestId('message-text').evaluateAll((texts) =>
+    texts.map((text) => {
+      const box = text.parentElement!;
+      const bubble = box.parentElement!;
+      const meta = box.querySelector('[data-meta]')!;
+      const range = text.ownerDocument.createRange();
+      range.selectNodeContents(text);
+      const rects: Box[] = Array.from(range.getClientRects());
+      if (rects.length === 0) return null; // a row the list is laying out, not shown
+      const inner = box.getBoundingClientRect();
+      const [left, right] = [inner.left + 12, inner.right - 12]; // px-3
+      const widest = Math.max(...rects.map((r) => r.right));
+      const last = rects.reduce((a, r) => (r.bottom > a.bottom + 0.5 ? r : a));
+      const m = meta.getBoundingClientRect();
+      const needs = m.top < last.bottom ? Math.max(widest, last.right + 8 + m.width) : Math.max(widest, left + m.width);
+      const lines = new Set(rects.map((r) => Math.round(r.bottom))).size;
+      const fitted = bubble.style.width;
+      bubble.style.width = '';
+      const natural = new Set(Array.from(range.getClientRects(), (r: Box) => Math.round(r.bottom))).size;
+      bubble.style.width = fitted;
+      return { text: text.textContent, slack: right - needs, lines, natural, ownLine: m.top >= last.bottom, fitted };
+    }),
+  );
+}
+
+test('a text bubble is as wide as its lines, the time included, at any width', async ({ browser }, info) => {
+  const ada = await signUp(browser, server.url, 'Ada Width', info.project.use);
+  const ben = await signUp(browser, server.url, 'Ben Width', info.project.use);
+  await openChatWith(ada, ben);
+  // Every prefix of a sentence, word by word: somewhere the time no longer fits beside the
+  // text, and the lines wrap short of the bubble's cap, at phone and desktop widths alike.
+  const words = (
+    'Shall we meet at the station tomorrow morning before the train leaves for the coast, ' +
+    'or would you rather take the later one and have breakfast first at the corner cafe?'
+  ).split(' ');
+  const sent: string[] = [];
+  for (let n = 4; n <= words.length; n++) {
+    sent.push(words.slice(0, n).join(' '));
+    await send(ada, sent.at(-1)!);
+  }
+  await expect(own(ada, sent.at(-1)!).getByTestId('ticks')).toHaveAttribute('data-state', /sent|delivered|read/);
+  await openFromList(ben, 'Ada Width');
+  await expect(bubbles(ben).filter({ hasText: sent.at(-1)! })).toBeVisible();
+
+  // The list draws only the rows in view: each is measured on the way from the last to the first.
+  const check = async (p: Person, every = true) => {
+    const seen = new Map<string, NonNullable<Awaited<ReturnType<typeof bubbleFits>>[number]>>();
+    const scroller = p.page.locator('[data-virtuoso-scroller]');
+    await expect
+      .poll(() => scroller.evaluate((e) => (e.scrollTop = e.scrollHeight) - e.scrollTop - e.clientHeight))
+      .toBeLessThan(1);
+    for (;;) {
+      for (const f of await bubbleFits(p.page)) if (f) seen.set(f.text!, f);
+      if ((await scroller.evaluate((e) => e.scrollTop)) === 0) break;
+      await scroller.evaluate((e) => (e.scrollTop = Math.max(0, e.scrollTop - e.clientHeight / 2)));
+      await p.page.waitForTimeout(100);
+    }
+    if (every) expect([...seen.keys()].sort()).toEqual([...sent].sort());
+    else expect(seen.size).toBeGreaterThan(sent.length / 2);
+    for (const f of seen.values()) {
+      expect.soft(f.slack, f.text!).toBeLessThanOrEqual(2);
+      // (A line's last space hangs past the edge, and counts in its width: up to -5 px.)
+      expect.soft(f.slack, f.text!).toBeGreaterThanOrEqual(-6);
+      expect.soft(f.lines, f.text!).toBe(f.natural);
+    }
+    // Both cases were met: a bubble with its time on a line of its own, and one narrowed.
+    expect([...seen.values()].some((f) => f.ownLine)).toBe(true);
+    expect([...seen.values()].some((f) => f.fitted !== '')).toBe(true);
+  };
+  await check(ada);
+  await check(ben);
+  await ben.page.screenshot({ path: shot('bubble-widths') });
+  // Turned sideways, or a window made narrower: the bubbles are measured again. (After a resize
+  // the list does not always draw its last rows again at once: most, not all, are measured.)
+  const size = ben.page.viewportSize()!;
+  await ben.page.setViewportSize({ width: phone() ? size.height : 700, height: phone() ? size.width : 800 });
+  await check(ben, false);
+});

@@ -6,6 +6,7 @@ import { Linkified } from '../../components/Linkified';
 import { FileCard, fitImage, ImagePreview } from './Attachments';
 import { ReplyQuote } from './ReplyQuote';
 import { jumboEmoji } from './emoji';
+import { useFitBubble } from './fitBubble';
 
 /** A message of only emoji, by how many: one is drawn largest. */
 const JUMBO_SIZE = ['', 'text-[44px]', 'text-[36px]', 'text-[30px]'];
@@ -45,6 +46,7 @@ export function BubbleBody({
   meta: ReactNode;
   hasName: boolean;
 }) {
+  const fit = useFitBubble();
   const metaClass = `inline-flex items-center gap-1 text-[11px] leading-none whitespace-nowrap ${own ? 'text-white/80' : 'text-neutral-500 dark:text-neutral-400'}`;
   const text = content ? (
     <span className="break-words whitespace-pre-wrap" data-testid="message-text">
@@ -74,10 +76,12 @@ export function BubbleBody({
   }
   if (!attachment) {
     return (
-      <div className={`px-3 pb-1.5 ${hasName ? 'pt-0.5' : 'pt-1.5'}`}>
+      <div ref={fit} className={`px-3 pb-1.5 ${hasName ? 'pt-0.5' : 'pt-1.5'}`}>
         {quote}
         {text}
-        <span className={`float-right mt-1.5 ml-2 ${metaClass}`}>{meta}</span>
+        <span data-meta className={`float-right mt-1.5 ml-2 ${metaClass}`}>
+          {meta}
+        </span>
       </div>
     );
   }
