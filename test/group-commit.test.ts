@@ -230,6 +230,51 @@ it('an upload that vanished before its batch fails only the send attaching it, n
   expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['good']);
 });
 
+it("one client_id sent to two conversations in one batch: never acked with the other conversation's message", async () => {
+  const [alice, bob, carol] = await createUsers(s.http, 3);
+  const direct = await createDirect(s.http, alice, bob);
+  const group = await createGroup(s.http, alice, [bob]);
+  const strangers = await createDirect(s.http, bob, carol); // alice is not a member
+  const batcher = new SendBatcher(s.ctx);
+  const send = (conversationId: string, clientId: string, content: string) =>
+    batcher.send({ senderId: alice.id, conversationId, content, messageType: 'text', clientId });
+  const settle = (ps: Promise<SendResult>[]) => Promise.allSettled(ps);
+  const reason = (r?: PromiseSettledResult<SendResult>) => (r as PromiseRejectedResult).reason;
+  const value = (r?: PromiseSettledResult<SendResult>) => (r as PromiseFulfilledResult<SendResult>).value;
+
+  // The first send runs alone; the others wait and then share one batch.
+  const first = send(group, randomUUID(), 'first');
+  const x = randomUUID();
+  const y = randomUUID();
+  const [stored, again, elsewhere, refused, storedAfter] = await settle([
+    send(direct, x, 'to direct'),
+    send(direct, x, 'to direct, again'),
+    send(group, x, 'to the group, same client_id'),
+    send(strangers, y, 'to strangers'),
+    send(direct, y, 'to direct after a refused one'),
+  ]);
+  await first;
+  // x: stored once in direct; its repeat answered with it; the group's send refused as a
+  // client_id used in another conversation, not acked with direct's message.
+  expect(value(stored)).toMatchObject({ created: true, message: { conversation_id: direct, content: 'to direct' } });
+  expect(value(again)).toMatchObject({ created: false, message: { id: value(stored).message.id } });
+  expect(reason(elsewhere)).toMatchObject({ code: 'conflict' });
+  // y: refused where alice is not a member, then stored where she is, on its own.
+  expect(reason(refused)).toMatchObject({ code: 'not_found' });
+  expect(value(storedAfter)).toMatchObject({
+    created: true,
+    message: { conversation_id: direct, client_id: y, content: 'to direct after a refused one' },
+  });
+  const history = await s.http.get(`/api/conversations/${direct}/messages`, alice.token);
+  // (Newest first.)
+  expect(history.body.messages.map((m: { seq: number; content: string }) => [m.seq, m.content])).toEqual([
+    [2, 'to direct after a refused one'],
+    [1, 'to direct'],
+  ]);
+  const groupHistory = await s.http.get(`/api/conversations/${group}/messages`, alice.token);
+  expect(groupHistory.body.messages.map((m: { content: string }) => m.content)).toEqual(['first']);
+});
+
 it('a batch that keeps losing to other writers answers "unavailable", stores nothing, and the same send goes through later', async () => {
   const [alice, bob] = await createUsers(s.http, 2);
   const direct = await createDirect(s.http, alice, bob);
