@@ -2,13 +2,20 @@ import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { Message } from './messages.js';
 import { EntityId } from './ids.js';
+import { hasText, NO_TEXT, NOT_WELL_FORMED, wellFormed } from './text.js';
 
 export const ROLES = ['owner', 'admin', 'member'] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
 const UserId = EntityId;
-const Title = z.string().trim().min(1).max(LIMITS.titleMax);
+const Title = z
+  .string()
+  .trim()
+  .min(1)
+  .max(LIMITS.titleMax)
+  .refine(wellFormed, NOT_WELL_FORMED)
+  .refine(hasText, NO_TEXT);
 
 export const CreateConversationBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('one_to_one'), member_ids: z.array(UserId).length(1) }),

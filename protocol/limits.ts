@@ -13,7 +13,7 @@ export const LIMITS = {
   pageDefault: 50,
   pageMax: 100,
   userSearchLimit: 20,
-  /** Code units of one reaction emoji (flags and family sequences are long). */
+  /** Code points of one reaction emoji (flags and family sequences are long). */
   emojiMax: 32,
   /** Distinct emojis on one message, and emojis one user may put on one message. */
   reactionsPerMessageMax: 50,

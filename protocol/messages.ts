@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { EntityId } from './ids.js';
+import { hasText, NO_TEXT, NOT_WELL_FORMED, oneGrapheme, wellFormed } from './text.js';
 
 /** What a client may send. `call` messages are written by the server (call history). */
 export const MESSAGE_TYPES = ['text', 'image', 'file'] as const;
@@ -9,8 +10,10 @@ export const MessageType = z.enum(MESSAGE_TYPES);
 export const Content = z
   .string()
   .max(LIMITS.contentMax, `must be at most ${LIMITS.contentMax} characters`)
-  .refine((s) => s.trim().length > 0, 'must not be empty');
+  .refine(wellFormed, NOT_WELL_FORMED)
+  .refine(hasText, NO_TEXT);
 
+/** A client's own token for a send (its retries reuse it). Messages the server writes use ids no client can send (`call:…`). */
 export const ClientId = z
   .string()
   .min(1)
@@ -80,7 +83,11 @@ export type Message = z.infer<typeof Message>;
  * needs an `attachment_id` (from `POST /api/uploads`) and may carry a caption.
  */
 export const SendFields = z.object({
-  content: z.string().max(LIMITS.contentMax, `must be at most ${LIMITS.contentMax} characters`).default(''),
+  content: z
+    .string()
+    .max(LIMITS.contentMax, `must be at most ${LIMITS.contentMax} characters`)
+    .refine(wellFormed, NOT_WELL_FORMED)
+    .default(''),
   message_type: MessageType.default('text'),
   client_id: ClientId,
   reply_to: EntityId.optional(),
@@ -93,8 +100,7 @@ export function checkSend(
   ctx: z.RefinementCtx,
 ) {
   if (m.message_type === 'text') {
-    if (m.content.trim().length === 0)
-      ctx.addIssue({ code: 'custom', path: ['content'], message: 'must not be empty' });
+    if (!hasText(m.content)) ctx.addIssue({ code: 'custom', path: ['content'], message: NO_TEXT });
     if (m.attachment_id !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -126,7 +132,9 @@ export const Emoji = z
     'must be one emoji',
   )
   // Digits and # are emoji components too: alone they are text, with U+20E3 a keycap emoji.
-  .refine((s) => /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(s), 'must be one emoji');
+  .refine((s) => /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(s), 'must be one emoji')
+  // One, not a run of them: one grapheme (a family, a flag or a skin tone is one).
+  .refine(oneGrapheme, 'must be one emoji');
 
 export const MessageParams = z.object({ id: EntityId });
 export const ReactionParams = z.object({ id: EntityId, emoji: Emoji });

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { hasText, NO_TEXT, NOT_WELL_FORMED, wellFormed } from './text.js';
 
-export const DisplayName = z.string().trim().min(1).max(LIMITS.displayNameMax);
+export const DisplayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(LIMITS.displayNameMax)
+  .refine(wellFormed, NOT_WELL_FORMED)
+  .refine(hasText, NO_TEXT);
 
 /** What anyone may see of a user. */
 export const PublicUser = z.object({

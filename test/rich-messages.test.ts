@@ -277,14 +277,28 @@ describe('reactions', () => {
     const conv = await createDirect(s.http, a, b);
     const m = await sendText(s.http, a, conv, 'hello');
     const w = await connect(b);
-    for (const emoji of ['abc', '', '👍 ', '<script>', '1', 'x'.repeat(40)]) {
+    // Not one emoji: text, a run of emoji, joiners before one, a lone surrogate.
+    for (const emoji of [
+      'abc',
+      '',
+      '👍 ',
+      '<script>',
+      '1',
+      'x'.repeat(40),
+      '👍👎',
+      '😀'.repeat(20),
+      '\u200d\u200d🇦',
+      '\ud83d',
+    ]) {
       const f = await w.request('reaction_add', { message_id: m.id, emoji });
       expect(f.type, emoji).toBe('error');
       expect(f.payload.code).toBe('validation_failed');
     }
     expect((await react(b, m.id, 'abc')).status).toBe(400);
+    expect((await react(b, m.id, '👍👎')).status).toBe(400);
     expect((await w.request('ping', {})).type).toBe('pong');
-    for (const emoji of ['❤️', '🇫🇷', '👨‍👩‍👧', '1️⃣']) expect((await react(b, m.id, emoji)).status, emoji).toBe(200);
+    for (const emoji of ['❤️', '🇫🇷', '👨‍👩‍👧', '1️⃣', '👍🏽', '🏳️‍🌈'])
+      expect((await react(b, m.id, emoji)).status, emoji).toBe(200);
   });
 
   it('a user may put at most 10 emojis on one message', async () => {

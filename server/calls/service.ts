@@ -342,7 +342,10 @@ export async function listCalls(ctx: Ctx, userId: string): Promise<Call[]> {
   return rows.map(presentCall);
 }
 
-/** Puts the finished call into the conversation as a `call` message (once: its client_id is the call's). */
+/**
+ * Puts the finished call into the conversation as a `call` message (once: its client_id is the
+ * call's, with a colon no client's client_id may hold, so a client cannot send it first).
+ */
 async function postCallMessage(ctx: Ctx, callId: string): Promise<void> {
   const { rows } = await ctx.db.query<CallRow>(`${CALL_QUERY} WHERE c.id = $1 GROUP BY c.id`, [callId]);
   const call = rows[0];
@@ -353,6 +356,6 @@ async function postCallMessage(ctx: Ctx, callId: string): Promise<void> {
     conversationId: call.conversation_id,
     content: JSON.stringify({ call_id: c.id, media: c.media, state: c.state, duration_seconds: c.duration_seconds }),
     messageType: 'call',
-    clientId: `call-${callId}`,
+    clientId: `call:${callId}`,
   }).catch((err) => ctx.log.warn({ err, callId }, 'call message not stored'));
 }

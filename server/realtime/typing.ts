@@ -15,14 +15,12 @@ export class TypingTracker {
     const key = `${userId}:${conversationId}`;
     const current = this.active.get(key);
     if (current) {
-      // Still a member? One removed while typing is refused like any stranger, and forgotten.
+      // Still a member? One removed while typing is refused like any stranger, and its typing
+      // ends for the others.
       try {
         await requireMember(this.ctx.db, conversationId, userId);
       } catch (err) {
-        if (this.active.get(key) === current) {
-          clearTimeout(current.timer);
-          this.active.delete(key);
-        }
+        await this.stop(key, userId, conversationId, current);
         throw err;
       }
     }
@@ -55,9 +53,15 @@ export class TypingTracker {
     this.active.clear();
   }
 
-  private async stop(key: string, userId: string, conversationId: string): Promise<void> {
+  /** Forgets the typing (`only` that one, if given) and tells the members it stopped. */
+  private async stop(
+    key: string,
+    userId: string,
+    conversationId: string,
+    only?: { socketId: string; timer: NodeJS.Timeout },
+  ): Promise<void> {
     const entry = this.active.get(key);
-    if (!entry) return;
+    if (!entry || (only && entry !== only)) return;
     clearTimeout(entry.timer);
     this.active.delete(key);
     await publishTyping(this.ctx, userId, conversationId, false).catch((err) =>

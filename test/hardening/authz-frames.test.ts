@@ -197,7 +197,7 @@ describe('authorization matrix: WebSocket frames', () => {
     expect((await fx.zombie.closed).code).toBe(4403);
   });
 
-  it('a member removed while typing is refused like any non-member', async () => {
+  it('a member removed while typing is refused like any non-member; the others hear the typing stop', async () => {
     const [owner, typist] = await createUsers(s.http, 2);
     const group = await createGroup(s.http, owner, [typist]);
     const [o, t] = await Promise.all([connect(owner.token), connect(typist.token)]);
@@ -216,6 +216,9 @@ describe('authorization matrix: WebSocket frames', () => {
         `typing ${isTyping} after removal`,
       ).toEqual([['error', 'not_found']]);
     }
-    expect(o.frames.slice(mark).filter((f) => f.type === 'typing' && f.payload.user_id === typist.id)).toEqual([]);
+    // The others were told the typing started: they are told once that it stopped, nothing more.
+    expect(o.frames.slice(mark).filter((f) => f.type === 'typing' && f.payload.user_id === typist.id)).toEqual([
+      { type: 'typing', payload: { conversation_id: group, user_id: typist.id, is_typing: false } },
+    ]);
   });
 });

@@ -87,6 +87,24 @@ describe('typing', () => {
     await b.waitForType('typing', (p) => !p.is_typing, 250);
   });
 
+  it('one removed from the group while typing: the others are told it stopped', async () => {
+    const [owner, m1, m2] = await Promise.all([createUser(rt.s.http), createUser(rt.s.http), createUser(rt.s.http)]);
+    const group = await createGroup(rt.s.http, owner, [m1, m2]);
+    const [c1, c2] = await Promise.all([connect(m1), connect(m2)]);
+    c1.send('typing', { conversation_id: group, is_typing: true });
+    await c2.waitForType('typing', (p) => p.is_typing && p.user_id === m1.id);
+    const removed = await rt.s.http.del(`/api/conversations/${group}/members/${m1.id}`, owner.token);
+    expect(removed.status).toBe(204);
+    // Nobody said stop, and m1 is no longer a member: the server still tells the rest.
+    const stop = await c2.waitForType('typing', (p) => !p.is_typing, 3000);
+    expect(stop.payload).toEqual({ conversation_id: group, user_id: m1.id, is_typing: false });
+    // A refresh from the removed member is refused, and starts nothing.
+    c1.send('typing', { conversation_id: group, is_typing: true }, 't2');
+    expect((await c1.waitForType('error')).payload).toMatchObject({ code: 'not_found', ref: 't2' });
+    await settle();
+    expect(c2.ofType('typing').filter((f) => f.payload.is_typing)).toHaveLength(1);
+  });
+
   it('a non-member gets not_found and nobody hears anything', async () => {
     const { bob, conversationId } = await pair();
     const eve = await createUser(rt.s.http);

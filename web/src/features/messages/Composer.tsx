@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { LIMITS } from '../../../../protocol/limits.js';
+import { hasText } from '../../../../protocol/text.js';
 import { CheckIcon, PaperclipIcon, SendIcon } from '../../components/Icons';
 import { messages, previewOf } from '../../store/messages';
 import { queueMessage } from '../../store/outbox';
@@ -67,12 +68,12 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
   const uploading = staged.some((x) => x.status === 'uploading');
   const ready = staged.filter((x) => x.status === 'ready').length;
   const tooLong = text.length > LIMITS.contentMax;
-  const canSend = editing ? !!text.trim() && !saving : !uploading && (ready > 0 || !!text.trim());
+  const canSend = editing ? hasText(text) && !saving : !uploading && (ready > 0 || hasText(text));
 
   async function saveEdit() {
     if (!editing) return;
     const content = text.trim();
-    if (!content || tooLong || saving) return;
+    if (!hasText(content) || tooLong || saving) return;
     if (content === editing.content) return setIntent(conversationId, null);
     setSaving(true);
     try {
