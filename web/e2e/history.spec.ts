@@ -232,6 +232,9 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await expect(quin.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toHaveCount(
     0,
   );
+  // Quin is told, rather than see the group vanish.
+  await expect(quin.page.getByRole('alert')).toContainText('You were removed from Book club');
+  await quin.page.screenshot({ path: `test-results/screens/${info.project.name}-removed-from-group.png` });
 
   // Renamed: the dialog, the header and the other member's list follow.
   const name = members.getByRole('textbox', { name: 'Group name' });
@@ -275,6 +278,8 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await expect(
     pia.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Reading circle/ }),
   ).toHaveCount(0);
+  // Pia left by herself: no news for her.
+  await expect(pia.page.getByRole('alert')).toHaveCount(0);
   await chatMenu(olga, 'Members');
   await expect(
     olga.page
@@ -297,6 +302,34 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await openFromList(olga, 'Reading circle');
   await expect(lastSender()).toHaveText('Pia Member');
   for (const p of [olga, pia, quin]) await p.page.context().close();
+});
+
+test('a chat that could not load while offline loads by itself once the connection is back', async ({
+  browser,
+}, info) => {
+  const [ada, ben] = [
+    await signUp(browser, server.url, 'Ada Offline', info.project.use),
+    await signUp(browser, server.url, 'Ben Offline', info.project.use),
+  ];
+  await createGroupInUi(ben, 'Night shift', [ada]);
+  await send(ben, 'Who is on tonight?');
+  const item = ada.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Night shift/ });
+  await expect(item).toContainText('Who is on tonight?');
+
+  // Never opened on this device, opened offline: its messages cannot load.
+  await ada.page.context().setOffline(true);
+  await expect(ada.page.getByTestId('connection')).not.toHaveAttribute('data-state', 'online');
+  await item.click();
+  const failed = ada.page.getByRole('alert').filter({ hasText: 'Could not load messages' });
+  await expect(failed).toBeVisible();
+  await ada.page.screenshot({ path: `test-results/screens/${info.project.name}-chat-load-failed.png` });
+
+  // Back online: no Retry pressed, the messages come and the error goes.
+  await ada.page.context().setOffline(false);
+  await expect(ada.page.getByTestId('connection')).toHaveAttribute('data-state', 'online', { timeout: 20_000 });
+  await expect(bubbles(ada)).toHaveText(['Who is on tonight?']);
+  await expect(failed).toHaveCount(0);
+  for (const p of [ada, ben]) await p.page.context().close();
 });
 
 test('a conversation of 10,000 messages opens at the latest and keeps only a small window in the page', async ({

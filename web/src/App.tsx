@@ -5,6 +5,7 @@ import { AuthScreen } from './features/auth/AuthScreen';
 import { Sidebar } from './features/conversations/Sidebar';
 import { ConversationView } from './features/messages/ConversationView';
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { Toast } from './components/Toast';
 import { CallLayer } from './features/calls/CallView';
 import { useStore } from './store/store';
 import { conversations } from './store/conversations';
@@ -109,6 +110,7 @@ function Chat({ me }: { me: SelfUser }) {
     <div className="flex h-full flex-col bg-white text-neutral-900 dark:bg-neutral-900 dark:text-neutral-100">
       <ConnectionBanner />
       <CallLayer />
+      <Toast />
       <div className="flex min-h-0 flex-1">
         <aside
           className={`h-full w-full border-neutral-200 wide:flex wide:border-r wide:w-[300px] lg:w-[360px] dark:border-neutral-800 ${

@@ -4,6 +4,7 @@ import { api, ApiError } from '../api/rest';
 import { createStore } from './store';
 import { seedPresence } from './presence';
 import { seedCursor } from './cursors';
+import { showToast } from './toast';
 
 export interface ConversationsState {
   byId: Record<string, Conversation>;
@@ -36,6 +37,20 @@ export async function loadConversations() {
   return list;
 }
 
+/** Groups this person is leaving (their going from the list is no news). */
+const leaving = new Set<string>();
+
+/** Leaves a group: it goes from the list at once (see refreshConversation). */
+export async function leaveGroup(id: string) {
+  leaving.add(id);
+  try {
+    await api.del(`/api/conversations/${id}/members/me`);
+    await refreshConversation(id);
+  } finally {
+    leaving.delete(id);
+  }
+}
+
 /** The timer of a refresh that failed and will run again, by conversation. */
 const retries = new Map<string, ReturnType<typeof setTimeout>>();
 /** Signing out bumps it: a refresh of the previous account that ends later is ignored. */
@@ -63,11 +78,14 @@ async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
   } catch (err) {
     if (gen !== generation) return;
     if (err instanceof ApiError && err.status === 404) {
+      const gone = conversations.get().byId[id];
       conversations.set((s) => {
         const byId = { ...s.byId };
         delete byId[id];
         return { ...s, byId };
       });
+      // A group that went without this person leaving it: say so, rather than let it vanish.
+      if (gone?.type === 'group' && !leaving.has(id)) showToast(`You were removed from ${gone.title ?? 'a group'}`);
     } else if (retriesLeft > 0 && !retries.has(id)) {
       const delay = REFRESH_RETRY_MS * 2 ** (REFRESH_RETRIES - retriesLeft);
       retries.set(

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
-import { api, ApiError } from '../../api/rest';
+import { ApiError } from '../../api/rest';
 import { Dialog } from '../../components/Dialog';
-import { refreshConversation } from '../../store/conversations';
+import { leaveGroup } from '../../store/conversations';
 
 /**
  * Asks before leaving a group. On leaving, the group goes from the list (the refresh answers
@@ -17,8 +17,7 @@ export function LeaveGroupDialog({ c, onClose }: { c: Conversation; onClose: () 
     setBusy(true);
     setError(null);
     try {
-      await api.del(`/api/conversations/${c.id}/members/me`);
-      await refreshConversation(c.id);
+      await leaveGroup(c.id);
       onClose();
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not leave the group. Check your connection.');

@@ -160,6 +160,16 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
     return () => document.removeEventListener('visibilitychange', mark);
   }, [atBottom, hasNewer, lastSeq, myRead, c.id, connected]);
 
+  // Messages that could not be loaded are loaded again once the connection is back.
+  const retryLoad = () =>
+    openThread(c.id).then(
+      () => setError(null),
+      () => {},
+    );
+  useEffect(() => {
+    if (connected && error) void retryLoad();
+  }, [connected]);
+
   const atLatest = atBottom && !hasNewer;
   const newWhileUp = atLatest ? 0 : Math.max(0, Math.max(lastSeq, c.last_seq) - myRead);
   const latestIncoming = [...(thread?.items ?? [])].reverse().find((m) => m.sender_id !== myId);
@@ -179,24 +189,17 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
         {error && (
           <div
             role="alert"
-            className="absolute inset-x-0 top-2 z-10 mx-auto w-fit rounded-full bg-red-600 px-4 py-1.5 text-sm text-white shadow"
+            className="absolute inset-x-3 top-2 z-10 mx-auto w-fit rounded-2xl bg-red-600 px-4 py-1.5 text-center text-sm text-white shadow"
           >
             {error}{' '}
-            <button
-              className="font-semibold underline"
-              onClick={() =>
-                openThread(c.id).then(
-                  () => setError(null),
-                  () => {},
-                )
-              }
-            >
+            <button className="font-semibold underline" onClick={() => void retryLoad()}>
               Retry
             </button>
           </div>
         )}
         {!thread?.loaded && rows.length === 0 ? (
-          <div className="space-y-3 p-6" aria-hidden="true">
+          // Placeholders while loading; none once loading failed (the error says so).
+          <div className={`space-y-3 p-6 ${error ? 'invisible' : ''}`} aria-hidden="true">
             {[40, 60, 30, 55].map((w, i) => (
               <div
                 key={i}

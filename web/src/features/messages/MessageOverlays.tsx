@@ -14,7 +14,7 @@ import { CopyIcon, PencilIcon, ReplyIcon, TrashIcon } from '../../components/Ico
 import { canDelete, canEdit, deleteMessage } from '../../store/actions';
 import { setIntent } from '../../store/compose';
 import { useStore } from '../../store/store';
-import { hideToast, showToast, toast } from '../../store/toast';
+import { showToast } from '../../store/toast';
 import { nameOf } from '../conversations/names';
 import { Lightbox } from './Attachments';
 import { closeOverlay, openOverlay, overlay, type Overlay } from './overlays';
@@ -30,7 +30,6 @@ export function MessageOverlays({ c, myId }: { c: Conversation; myId: string }) 
       {current?.kind === 'menu' && <MessageMenu o={current} c={c} myId={myId} />}
       {current?.kind === 'delete' && <DeleteDialog m={current.message} c={c} myId={myId} />}
       {current?.kind === 'lightbox' && <Lightbox a={current.a} label={current.label} onClose={() => closeOverlay()} />}
-      <Toast />
     </>
   );
 }
@@ -209,21 +208,5 @@ function DeleteDialog({ m, c, myId }: { m: Message; c: Conversation; myId: strin
         </button>
       </div>
     </Dialog>
-  );
-}
-
-function Toast() {
-  const t = useStore(toast, (s) => s);
-  if (!t) return null;
-  return (
-    <div
-      role="alert"
-      className="fixed inset-x-0 bottom-24 z-50 mx-auto flex w-fit max-w-[calc(100%-2rem)] items-center gap-3 rounded-full bg-neutral-900 px-4 py-2 text-sm text-white shadow-lg dark:bg-neutral-100 dark:text-neutral-900"
-    >
-      <span>{t.text}</span>
-      <button className="font-semibold underline" onClick={hideToast}>
-        Dismiss
-      </button>
-    </div>
   );
 }
