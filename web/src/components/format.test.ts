@@ -17,7 +17,11 @@ describe('format', () => {
   });
 
   it('says last seen and makes initials', () => {
-    expect(lastSeenLabel(new Date(2026, 10, 23, 14, 2).toISOString(), now)).toMatch(/^last seen today at/);
+    expect(lastSeenLabel(new Date(2026, 10, 23, 14, 2).toISOString(), now)).toMatch(/^last seen today at \d/);
+    expect(lastSeenLabel(new Date(2026, 10, 22, 21, 30).toISOString(), now)).toMatch(/^last seen yesterday at \d/);
+    // Short, for a phone's header.
+    expect(lastSeenLabel(new Date(2026, 10, 23, 14, 2).toISOString(), now, true)).toMatch(/^last seen \d\d:02/);
+    expect(lastSeenLabel(new Date(2026, 10, 22, 21, 30).toISOString(), now, true)).toBe('last seen yesterday');
     expect(lastSeenLabel(null, now)).toBe('offline');
     expect(initials('Alice Adams')).toBe('AA');
     expect(initials('bob_brown')).toBe('BB');

@@ -30,13 +30,17 @@ export function dayLabel(iso: string, now = new Date()): string {
   });
 }
 
-export function lastSeenLabel(iso: string | null | undefined, now = new Date()): string {
+/**
+ * "last seen today at 14:02"; `short` for a phone's header, where that does not fit beside the
+ * call buttons: "last seen 14:02" today, "last seen yesterday" (no time) the day before.
+ */
+export function lastSeenLabel(iso: string | null | undefined, now = new Date(), short = false): string {
   if (!iso) return 'offline';
   const d = new Date(iso);
-  if (sameDay(d, now)) return `last seen today at ${clock(iso)}`;
+  if (sameDay(d, now)) return short ? `last seen ${clock(iso)}` : `last seen today at ${clock(iso)}`;
   const y = new Date(now);
   y.setDate(now.getDate() - 1);
-  if (sameDay(d, y)) return `last seen yesterday at ${clock(iso)}`;
+  if (sameDay(d, y)) return short ? 'last seen yesterday' : `last seen yesterday at ${clock(iso)}`;
   return `last seen ${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}`;
 }
 

@@ -6,6 +6,7 @@ import { ArrowDownIcon, BackIcon, PaperclipIcon, PhoneIcon, VideoIcon } from '..
 import { Menu, menuItem } from '../../components/Menu';
 import { startCall } from '../../store/calls';
 import { lastSeenLabel } from '../../components/format';
+import { useMedia } from '../../components/useMedia';
 import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
 import { clearFocus, loadLatest, loadNewer, loadOlder, messages, openThread } from '../../store/messages';
@@ -311,11 +312,14 @@ function Header({
   const peer = peerOf(c, myId);
   const title = titleOf(c, myId);
   const connected = useStore(connection, (s) => s.status === 'online');
+  // Two panes (the `wide` breakpoint): room for the long "last seen today at 14:02".
+  const wide = useMedia('(min-width: 641px)');
   const presenceStatus = useStore(presence, (s) => {
     const typing = typingUsers(s, c.id).filter((id) => id !== myId);
     if (typing.length)
       return c.type === 'group' ? `${typing.map((id) => nameOf(c, id)).join(', ')} typing…` : 'typing…';
-    if (peer) return s.online[peer.id] ? 'online' : lastSeenLabel(s.lastSeen[peer.id] ?? peer.last_seen_at);
+    if (peer)
+      return s.online[peer.id] ? 'online' : lastSeenLabel(s.lastSeen[peer.id] ?? peer.last_seen_at, new Date(), !wide);
     const online = c.members.filter((m) => m.id !== myId && s.online[m.id]).length + 1;
     const n = c.members.length;
     return `${n} ${n === 1 ? 'member' : 'members'}, ${online} online`;
