@@ -6,7 +6,7 @@ import { AppError, badRequest, notFound } from '../errors.js';
 import { iso, isoNow } from '../ids.js';
 import { requireMember } from '../conversations/access.js';
 import type { Queryable } from '../db/client.js';
-import { sendMessage } from '../messages/service.js';
+import { advanceWatermark, sendMessage } from '../messages/service.js';
 
 type CallState = Call['state'];
 
@@ -351,11 +351,24 @@ async function postCallMessage(ctx: Ctx, callId: string): Promise<void> {
   const call = rows[0];
   if (!call?.caller_id) return;
   const c = presentCall(call);
-  await sendMessage(ctx, {
-    senderId: call.caller_id,
-    conversationId: call.conversation_id,
-    content: JSON.stringify({ call_id: c.id, media: c.media, state: c.state, duration_seconds: c.duration_seconds }),
-    messageType: 'call',
-    clientId: `call:${callId}`,
-  }).catch((err) => ctx.log.warn({ err, callId }, 'call message not stored'));
+  try {
+    const { message } = await sendMessage(ctx, {
+      senderId: call.caller_id,
+      conversationId: call.conversation_id,
+      content: JSON.stringify({ call_id: c.id, media: c.media, state: c.state, duration_seconds: c.duration_seconds }),
+      messageType: 'call',
+      clientId: `call:${callId}`,
+    });
+    // Who answered took part: the call is no news to them, and no unread badge. (Read only when
+    // nothing before it is unread: reading the call is not reading what came before.)
+    const { rows: took } = await ctx.db.query<{ user_id: string }>(
+      `SELECT p.user_id FROM call_participants p
+         JOIN conversation_members m ON m.conversation_id = $2 AND m.user_id = p.user_id
+        WHERE p.call_id = $1 AND p.role = 'callee' AND p.joined_at IS NOT NULL AND m.last_read_seq >= $3 - 1`,
+      [callId, call.conversation_id, message.seq],
+    );
+    await Promise.all(took.map((p) => advanceWatermark(ctx, p.user_id, call.conversation_id, message.seq, 'read')));
+  } catch (err) {
+    ctx.log.warn({ err, callId }, 'call message not stored, or not marked read');
+  }
 }

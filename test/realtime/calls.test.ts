@@ -41,6 +41,11 @@ const callMessage = async (token: string, conversationId: string) => {
   return m?.message_type === 'call' ? JSON.parse(m.content) : null;
 };
 
+const unread = async (token: string, conversationId: string) => {
+  const list = await rt.s.http.get('/api/conversations', token);
+  return list.body.conversations.find((c: any) => c.id === conversationId).unread_count as number;
+};
+
 describe('calls', () => {
   it('rings every device; answering on one stops the others; ICE goes to the active device only; hang-up ends both', async () => {
     const { alice, bob, conversationId, a, b1, b2, callId } = await ring();
@@ -77,6 +82,30 @@ describe('calls', () => {
       state: 'ended',
       media: 'video',
     });
+    // Bob took the call: it is not unread for him, and Alice sees it read.
+    await expect.poll(() => unread(bob.token, conversationId)).toBe(0);
+    await a.waitForType('receipt_update', (x) => x.user_id === bob.id && x.read_seq === 1);
+  });
+
+  it('an answered call leaves earlier unread messages unread, and counts itself with them', async () => {
+    const p = await pair();
+    await rt.s.http.post(
+      `/api/conversations/${p.conversationId}/messages`,
+      { content: 'are you there?', client_id: randomUUID() },
+      p.alice.token,
+    );
+    const a = await connect(p.alice);
+    const b = await connect(p.bob);
+    const callId = randomUUID();
+    a.send('call_offer', { call_id: callId, conversation_id: p.conversationId, media: 'audio', offer });
+    await b.waitForType('call_offer', (x) => x.call_id === callId);
+    b.send('call_answer', { call_id: callId, answer });
+    await a.waitForType('call_answer');
+    b.send('call_end', { call_id: callId });
+    await a.waitForType('call_end');
+    await expect.poll(() => callMessage(p.bob.token, p.conversationId)).toMatchObject({ state: 'ended' });
+    await settle(200);
+    expect(await unread(p.bob.token, p.conversationId)).toBe(2);
   });
 
   it('decline tells the caller and silences the callee’s other devices', async () => {
