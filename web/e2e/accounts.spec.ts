@@ -156,7 +156,12 @@ test('settings: sign out another session, all other sessions, and change the pas
 
   await menu(carol.page, 'Settings');
   const settings = carol.page.getByRole('region', { name: 'Settings' });
-  await expect(settings.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  // Focus goes to the page's title (for screen readers), without drawing a ring around it, also
+  // when the page is opened by its address (no click before: Chromium would draw the ring).
+  await carol.page.reload();
+  const title = settings.getByRole('heading', { name: 'Settings' });
+  await expect(title).toBeFocused();
+  expect(await title.evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e).outlineStyle)).toBe('none');
   await expect(settings.getByTestId('email-address')).toHaveText(`${carol.username}@example.test`);
   await expect(settings.getByText('Not verified')).toBeVisible();
   const sessions = settings.getByRole('list', { name: 'Sessions' });

@@ -6,14 +6,7 @@ import { Notice } from '../account/ui';
 const input =
   'w-full rounded-xl border border-neutral-300 bg-white px-3 py-2.5 text-[15px] outline-none focus:border-accent focus:ring-2 focus:ring-accent/30 dark:border-neutral-700 dark:bg-neutral-900';
 
-function Field(props: {
-  label: string;
-  name: string;
-  type?: string;
-  autoComplete?: string;
-  minLength?: number;
-  placeholder?: string;
-}) {
+function Field(props: { label: string; name: string; type?: string; autoComplete?: string; minLength?: number }) {
   return (
     <label className="block">
       <span className="mb-1 block text-sm font-medium text-neutral-700 dark:text-neutral-300">{props.label}</span>
@@ -23,7 +16,6 @@ function Field(props: {
         type={props.type ?? 'text'}
         autoComplete={props.autoComplete}
         minLength={props.minLength}
-        placeholder={props.placeholder}
         required
       />
     </label>
@@ -90,11 +82,10 @@ export function AuthScreen({ initialMode = 'signin' }: { initialMode?: 'signin' 
               {mode === 'signup' && <Field label="Username" name="username" autoComplete="username" minLength={3} />}
               {mode === 'signup' && <Field label="Display name" name="display_name" autoComplete="name" />}
               <Field
-                label="Email"
+                label={mode === 'signin' ? 'Email or username' : 'Email'}
                 name="email"
                 type={mode === 'signup' ? 'email' : 'text'}
                 autoComplete={mode === 'signup' ? 'email' : 'username'}
-                placeholder={mode === 'signin' ? 'Email or username' : undefined}
               />
               <Field
                 label="Password"
