@@ -13,7 +13,10 @@ export const Content = z
   .refine(wellFormed, NOT_WELL_FORMED)
   .refine(hasText, NO_TEXT);
 
-/** A client's own token for a send (its retries reuse it). Messages the server writes use ids no client can send (`call:…`). */
+/**
+ * A client's own token for a send (its retries reuse it). Messages the server writes use ones
+ * no client can send (`call:…`).
+ */
 export const ClientId = z
   .string()
   .min(1)

@@ -233,7 +233,7 @@ test('a group owner adds and removes members, renames the group and makes an adm
     0,
   );
   // Quin is told, rather than see the group vanish.
-  await expect(quin.page.getByRole('alert')).toContainText('You were removed from Book club');
+  await expect(quin.page.getByRole('alert')).toContainText('You are no longer a member of Book club');
   await quin.page.screenshot({ path: `test-results/screens/${info.project.name}-removed-from-group.png` });
 
   // Renamed: the dialog, the header and the other member's list follow.

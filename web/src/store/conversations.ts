@@ -84,8 +84,10 @@ async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
         delete byId[id];
         return { ...s, byId };
       });
-      // A group that went without this person leaving it: say so, rather than let it vanish.
-      if (gone?.type === 'group' && !leaving.has(id)) showToast(`You were removed from ${gone.title ?? 'a group'}`);
+      // A group that went without this person leaving it here (removed, or left on another
+      // device): say so, rather than let it vanish.
+      if (gone?.type === 'group' && !leaving.has(id))
+        showToast(`You are no longer a member of ${gone.title ?? 'this group'}`);
     } else if (retriesLeft > 0 && !retries.has(id)) {
       const delay = REFRESH_RETRY_MS * 2 ** (REFRESH_RETRIES - retriesLeft);
       retries.set(
