@@ -246,12 +246,13 @@ it("one client_id sent to two conversations in one batch: never acked with the o
   const first = send(group, randomUUID(), 'first');
   const x = randomUUID();
   const y = randomUUID();
-  const [stored, again, elsewhere, refused, storedAfter] = await settle([
+  const [stored, again, elsewhere, refused, storedAfter, later] = await settle([
     send(direct, x, 'to direct'),
     send(direct, x, 'to direct, again'),
     send(group, x, 'to the group, same client_id'),
     send(strangers, y, 'to strangers'),
     send(direct, y, 'to direct after a refused one'),
+    send(direct, randomUUID(), 'and a later one'),
   ]);
   await first;
   // x: stored once in direct; its repeat answered with it; the group's send refused as a
@@ -265,9 +266,12 @@ it("one client_id sent to two conversations in one batch: never acked with the o
     created: true,
     message: { conversation_id: direct, client_id: y, content: 'to direct after a refused one' },
   });
+  // Direct's sends in the order sent, the one that waited for its own batch included.
+  expect(value(later).message.seq).toBe(3);
   const history = await s.http.get(`/api/conversations/${direct}/messages`, alice.token);
   // (Newest first.)
   expect(history.body.messages.map((m: { seq: number; content: string }) => [m.seq, m.content])).toEqual([
+    [3, 'and a later one'],
     [2, 'to direct after a refused one'],
     [1, 'to direct'],
   ]);

@@ -43,8 +43,7 @@ interface Item {
   reject: (err: unknown) => void;
 }
 
-const clientIdElsewhere = () =>
-  new AppError('conflict', 'This client_id was already used for a message in another conversation');
+const key = (senderId: string, clientId: string) => `${senderId}\n${clientId}`;
 
 const MAX_BATCH = 512;
 /** Sends waiting before a second batch starts beside a running one (see SendBatcher). */
@@ -198,8 +197,22 @@ export class SendBatcher {
       for (const conversations of this.inFlight) for (const c of conversations) busy.add(c);
       const batch: Item[] = [];
       const rest: Item[] = [];
+      // A client_id this batch already holds for another conversation waits for a later batch,
+      // which answers it as a retry (409), or stores it if the first was refused; its
+      // conversation waits with it, so that its later sends stay behind it.
+      const conversationOf = new Map<string, string>();
       for (const item of this.queue) {
-        const free = batch.length < MAX_BATCH && !busy.has(item.input.conversationId);
+        const { senderId, clientId, conversationId } = item.input;
+        let free = batch.length < MAX_BATCH && !busy.has(conversationId);
+        if (free) {
+          const k = key(senderId, clientId);
+          const first = conversationOf.get(k);
+          if (first === undefined) conversationOf.set(k, conversationId);
+          else if (first !== conversationId) {
+            busy.add(conversationId);
+            free = false;
+          }
+        }
         (free ? batch : rest).push(item);
       }
       if (batch.length === 0) return;
@@ -274,9 +287,8 @@ export class SendBatcher {
    */
   private async store(batch: Item[]) {
     const { ctx } = this;
-    const key = (senderId: string, clientId: string) => `${senderId}\n${clientId}`;
-    // The first of several sends with one client_id in this batch is stored; the rest follow it
-    // (answered with its message if sent to the same conversation: see answerFollower).
+    // The first of several sends with one client_id in this batch is stored; the rest (to the
+    // same conversation: see pump) follow it.
     const fresh = new Map<string, Item[]>();
     for (const item of batch) {
       const k = key(item.input.senderId, item.input.clientId);
@@ -335,7 +347,6 @@ export class SendBatcher {
       }
     }
     ctx.metrics.messagesStored.inc(createdCount);
-    const requeue: Item[] = [];
     firsts.forEach((item, n) => {
       const k = key(item.input.senderId, item.input.clientId);
       const followers = fresh.get(k)!;
@@ -344,14 +355,7 @@ export class SendBatcher {
         ctx.publishOrder.release(reserved[n]!);
         const old = stored.get(k);
         if (old) for (const f of followers) this.answerRepeat(f, old);
-        else {
-          // Refused (not a member): so are its repeats. A send of the same client_id to
-          // another conversation was not answered by it: it goes back to the queue's head, and
-          // is stored or refused on its own (its conversation is held back until then).
-          const elsewhere = followers.filter((f) => f.input.conversationId !== item.input.conversationId);
-          for (const f of followers) if (!elsewhere.includes(f)) f.reject(conversationNotFound());
-          requeue.push(...elsewhere);
-        }
+        else for (const f of followers) f.reject(conversationNotFound());
         return;
       }
       const message = presentMessage(newRow(row, item.input, ids[n]!));
@@ -363,20 +367,17 @@ export class SendBatcher {
         ctx.bus.publishToUsers(to ?? [], { type: 'new_message', payload: message }),
       );
       followers[0]!.resolve({ message, created: true });
-      for (const f of followers.slice(1)) this.answerFollower(f, message);
+      for (const f of followers.slice(1)) f.resolve({ message, created: false });
     });
-    this.queue.unshift(...requeue);
-  }
-
-  /** A repeat in the same batch: the message just stored, if it was sent to the same conversation. */
-  private answerFollower(item: Item, message: Message) {
-    if (message.conversation_id !== item.input.conversationId) return item.reject(clientIdElsewhere());
-    item.resolve({ message, created: false });
   }
 
   /** A retry is answered with the stored message, but only while the sender is still a member. */
   private answerRepeat(item: Item, row: MessageRow) {
-    if (row.conversation_id !== item.input.conversationId) return item.reject(clientIdElsewhere());
+    if (row.conversation_id !== item.input.conversationId) {
+      return item.reject(
+        new AppError('conflict', 'This client_id was already used for a message in another conversation'),
+      );
+    }
     this.ctx.db
       .query('SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2', [
         row.conversation_id,
