@@ -1,5 +1,6 @@
 import type { Ctx } from '../context.js';
 import type { Call } from '../../protocol/calls.js';
+import type { Message } from '../../protocol/messages.js';
 import type { OutFrame } from '../bus/bus.js';
 import type { ServerFrame } from '../../protocol/frames.js';
 import { AppError, badRequest, notFound } from '../errors.js';
@@ -351,24 +352,34 @@ async function postCallMessage(ctx: Ctx, callId: string): Promise<void> {
   const call = rows[0];
   if (!call?.caller_id) return;
   const c = presentCall(call);
+  let message: Message;
   try {
-    const { message } = await sendMessage(ctx, {
+    ({ message } = await sendMessage(ctx, {
       senderId: call.caller_id,
       conversationId: call.conversation_id,
       content: JSON.stringify({ call_id: c.id, media: c.media, state: c.state, duration_seconds: c.duration_seconds }),
       messageType: 'call',
       clientId: `call:${callId}`,
-    });
-    // Who answered took part: the call is no news to them, and no unread badge. (Read only when
-    // nothing before it is unread: reading the call is not reading what came before.)
-    const { rows: took } = await ctx.db.query<{ user_id: string }>(
-      `SELECT p.user_id FROM call_participants p
-         JOIN conversation_members m ON m.conversation_id = $2 AND m.user_id = p.user_id
-        WHERE p.call_id = $1 AND p.role = 'callee' AND p.joined_at IS NOT NULL AND m.last_read_seq >= $3 - 1`,
-      [callId, call.conversation_id, message.seq],
-    );
-    await Promise.all(took.map((p) => advanceWatermark(ctx, p.user_id, call.conversation_id, message.seq, 'read')));
+    }));
   } catch (err) {
-    ctx.log.warn({ err, callId }, 'call message not stored, or not marked read');
+    return ctx.log.warn({ err, callId }, 'call message not stored');
   }
+  // Not waited for: the hang-up reaches the other side meanwhile.
+  void markReadByCallee(ctx, callId, message).catch((err: unknown) =>
+    ctx.log.warn({ err, callId }, 'call message not marked read'),
+  );
+}
+
+/**
+ * Who answered took part: the call is no news to them, and no unread badge. (Read only when
+ * nothing before it is unread: reading the call is not reading what came before.)
+ */
+async function markReadByCallee(ctx: Ctx, callId: string, message: Message) {
+  const { rows } = await ctx.db.query<{ user_id: string }>(
+    `SELECT p.user_id FROM call_participants p
+       JOIN conversation_members m ON m.conversation_id = $2 AND m.user_id = p.user_id
+      WHERE p.call_id = $1 AND p.role = 'callee' AND p.joined_at IS NOT NULL AND m.last_read_seq >= $3 - 1`,
+    [callId, message.conversation_id, message.seq],
+  );
+  await Promise.all(rows.map((p) => advanceWatermark(ctx, p.user_id, message.conversation_id, message.seq, 'read')));
 }

@@ -108,6 +108,24 @@ describe('calls', () => {
     expect(await unread(p.bob.token, p.conversationId)).toBe(2);
   });
 
+  it("a client's own client_id cannot take the call message's place", async () => {
+    const { alice, bob, conversationId, a, b1, callId } = await ring();
+    // The form the server's call messages once had, and the form they have now.
+    for (const clientId of [`call-${callId}`, `call:${callId}`]) {
+      const res = await rt.s.http.post(
+        `/api/conversations/${conversationId}/messages`,
+        { content: 'a text in the way', client_id: clientId },
+        alice.token,
+      );
+      expect([201, 400], clientId).toContain(res.status);
+    }
+    b1.send('call_decline', { call_id: callId });
+    await a.waitForType('call_decline', (x) => x.call_id === callId);
+    await expect
+      .poll(() => callMessage(bob.token, conversationId))
+      .toMatchObject({ call_id: callId, state: 'declined' });
+  });
+
   it('decline tells the caller and silences the callee’s other devices', async () => {
     const { bob, conversationId, a, b1, b2, callId } = await ring();
     b2.send('call_decline', { call_id: callId });

@@ -1,3 +1,4 @@
+import { graphemes } from '../../../protocol/text.js';
 const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
 
 export const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -43,8 +44,6 @@ export function lastSeenLabel(iso: string | null | undefined, now = new Date(), 
   if (sameDay(d, y)) return short ? 'last seen yesterday' : `last seen yesterday at ${clock(iso)}`;
   return `last seen ${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}`;
 }
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** The first character of each of the first two words, as a reader sees it (an emoji whole, not half of it). */
 export const initials = (name: string) =>

@@ -37,18 +37,26 @@ export async function loadConversations() {
   return list;
 }
 
-/** Groups this person is leaving (their going from the list is no news). */
+/** Groups this person is leaving here (their going from the list is no news). */
 const leaving = new Set<string>();
 
-/** Leaves a group: it goes from the list at once (see refreshConversation). */
+/** Leaves a group: it goes from the list as soon as the server has taken the leave. */
 export async function leaveGroup(id: string) {
   leaving.add(id);
   try {
     await api.del(`/api/conversations/${id}/members/me`);
-    await refreshConversation(id);
+    dropConversation(id);
   } finally {
     leaving.delete(id);
   }
+}
+
+function dropConversation(id: string) {
+  conversations.set((s) => {
+    const byId = { ...s.byId };
+    delete byId[id];
+    return { ...s, byId };
+  });
 }
 
 /** The timer of a refresh that failed and will run again, by conversation. */
@@ -79,11 +87,7 @@ async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
     if (gen !== generation) return;
     if (err instanceof ApiError && err.status === 404) {
       const gone = conversations.get().byId[id];
-      conversations.set((s) => {
-        const byId = { ...s.byId };
-        delete byId[id];
-        return { ...s, byId };
-      });
+      dropConversation(id);
       // A group that went without this person leaving it here (removed, or left on another
       // device): say so, rather than let it vanish.
       if (gone?.type === 'group' && !leaving.has(id))

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { LIMITS } from '../../../../protocol/limits.js';
-import { hasText } from '../../../../protocol/text.js';
+import { hasText, toWellFormed } from '../../../../protocol/text.js';
 import { CheckIcon, PaperclipIcon, SendIcon } from '../../components/Icons';
 import { messages, previewOf } from '../../store/messages';
 import { queueMessage } from '../../store/outbox';
@@ -72,7 +72,7 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
 
   async function saveEdit() {
     if (!editing) return;
-    const content = text.trim();
+    const content = toWellFormed(text.trim());
     if (!hasText(content) || tooLong || saving) return;
     if (content === editing.content) return setIntent(conversationId, null);
     setSaving(true);
@@ -88,7 +88,8 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
 
   function send() {
     if (editing) return void saveEdit();
-    const content = text.trim();
+    // (Half an emoji left by an edit of the text would be refused by the server: sent as �.)
+    const content = toWellFormed(text.trim());
     if (!canSend || tooLong || !api.user) return;
     const replyTo = intent?.kind === 'reply' ? previewOf(intent.message) : null;
     const files = takeReady(conversationId);

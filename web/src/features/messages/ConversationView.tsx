@@ -6,7 +6,7 @@ import { ArrowDownIcon, BackIcon, PaperclipIcon, PhoneIcon, VideoIcon } from '..
 import { Menu, menuItem } from '../../components/Menu';
 import { startCall } from '../../store/calls';
 import { lastSeenLabel } from '../../components/format';
-import { useMedia } from '../../components/useMedia';
+import { useMedia, WIDE } from '../../components/useMedia';
 import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
 import { clearFocus, loadLatest, loadNewer, loadOlder, messages, openThread } from '../../store/messages';
@@ -161,15 +161,20 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
     return () => document.removeEventListener('visibilitychange', mark);
   }, [atBottom, hasNewer, lastSeq, myRead, c.id, connected]);
 
-  // Messages that could not be loaded are loaded again once the connection is back.
-  const retryLoad = () =>
-    openThread(c.id).then(
-      () => setError(null),
+  // Messages that could not be loaded are loaded again once the connection is back (or at
+  // once, if it was up). An answer for a conversation left meanwhile clears no error.
+  const shownId = useRef(c.id);
+  shownId.current = c.id;
+  const retryLoad = () => {
+    const id = c.id;
+    return openThread(id).then(
+      () => shownId.current === id && setError(null),
       () => {},
     );
+  };
   useEffect(() => {
     if (connected && error) void retryLoad();
-  }, [connected]);
+  }, [connected, error, c.id]);
 
   const atLatest = atBottom && !hasNewer;
   const newWhileUp = atLatest ? 0 : Math.max(0, Math.max(lastSeq, c.last_seq) - myRead);
@@ -312,8 +317,8 @@ function Header({
   const peer = peerOf(c, myId);
   const title = titleOf(c, myId);
   const connected = useStore(connection, (s) => s.status === 'online');
-  // Two panes (the `wide` breakpoint): room for the long "last seen today at 14:02".
-  const wide = useMedia('(min-width: 641px)');
+  // Two panes: room for the long "last seen today at 14:02".
+  const wide = useMedia(WIDE);
   const presenceStatus = useStore(presence, (s) => {
     const typing = typingUsers(s, c.id).filter((id) => id !== myId);
     if (typing.length)

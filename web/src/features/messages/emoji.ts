@@ -1,3 +1,4 @@
+import { graphemes } from '../../../../protocol/text.js';
 /** Up to this many emoji and nothing else make a message shown large, as in WhatsApp, Telegram and Signal. */
 export const JUMBO_MAX = 3;
 
@@ -8,7 +9,6 @@ export const JUMBO_MAX = 3;
  */
 const EMOJI = /\p{Emoji_Presentation}|\uFE0F|\p{Regional_Indicator}|\u20E3/u;
 const SPACE = /^\s+$/u;
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** How many emoji a message is when it is only emoji (spaces between allowed), up to JUMBO_MAX; else 0. */
 export function jumboEmoji(text: string): number {
