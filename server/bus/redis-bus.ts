@@ -11,7 +11,14 @@ export const redisOptions = {
   // Reconnect forever, at most every 2 s; ioredis resubscribes by itself.
   retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
   lazyConnect: false,
+  // A Redis that stops answering (a hung process, a network partition) keeps its connection
+  // open: without a limit, a command would wait for TCP to give up, minutes later, and the
+  // sign-in, send or socket waiting on it with it.
+  commandTimeout: 1_000,
 };
+
+/** How often the bus asks Redis whether it still answers (see createRedisBus). */
+const HEARTBEAT_MS = 2_000;
 
 /**
  * Cross-node fan-out over Redis pub/sub with one channel per user (decision 006). A node
@@ -28,8 +35,17 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     ['publisher', pub],
     ['subscriber', sub],
   ] as const) {
+    // A loss is told once, at warn (the reconnection attempts' errors only at debug).
+    let up = false;
     conn.on('error', (err) => log.debug({ err: err.message }, `redis ${name} error`));
-    conn.on('ready', () => log.info(`redis ${name} ready`));
+    conn.on('ready', () => {
+      up = true;
+      log.info(`redis ${name} ready`);
+    });
+    conn.on('close', () => {
+      if (up) log.warn(`redis ${name} connection lost: cross-node delivery stops until it is back`);
+      up = false;
+    });
     conn.on('end', () => log.debug(`redis ${name} closed`));
   }
   const listeners: Partial<BusListener>[] = [];
@@ -58,6 +74,19 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     generation++;
   });
   const prefix = `${nodeId}|`;
+
+  // A connection Redis no longer answers on looks ready to ioredis: both are asked every few
+  // seconds, and when one does not answer in time both are dropped and made again (a loss, as
+  // above: the bus is not healthy until Redis answers the control subscription again).
+  const heartbeat = setInterval(() => {
+    if (pub.status !== 'ready' || sub.status !== 'ready') return;
+    Promise.all([pub.ping(), sub.ping()]).catch((err: Error) => {
+      log.warn({ err: err.message }, 'redis does not answer: reconnecting');
+      pub.disconnect(true);
+      sub.disconnect(true);
+    });
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
 
   // A message is `<node id>|<only socket>|<except socket>|<frame JSON>`; ids never contain '|'.
   sub.on('message', (channel: string, message: string) => {
@@ -157,6 +186,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     isHealthy: () => pub.status === 'ready' && sub.status === 'ready' && controlLive,
     generation: () => generation,
     async close() {
+      clearInterval(heartbeat);
       pub.disconnect();
       sub.disconnect();
     },

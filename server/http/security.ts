@@ -62,7 +62,13 @@ export async function securityPlugins(app: App, config: Config): Promise<() => v
   await app.register(cors, { origin: config.ALLOWED_ORIGINS.length ? config.ALLOWED_ORIGINS : false });
 
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    ? new Redis(config.REDIS_URL, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        // A Redis that hangs fails the count (and the limiter lets the request through).
+        commandTimeout: 1_000,
+      })
     : undefined;
   redis?.on('error', () => {});
   await app.register(rateLimit, {

@@ -162,17 +162,29 @@ export function createRedisPresence(
   timer.unref();
 
   return {
+    // Without an answer from Redis, what this node knows decides: a user's first socket here
+    // came online, the last one here went offline (the renewals put Redis right when it is back).
     async connect(userId, socketId) {
       const { cameOnline: firstHere } = await local.connect(userId, socketId);
       if (!firstHere) return { cameOnline: false };
       localUsers.add(userId);
-      return { cameOnline: (await redis.presenceConnect(...args(userId))) === 1 };
+      try {
+        return { cameOnline: (await redis.presenceConnect(...args(userId))) === 1 };
+      } catch (err) {
+        log.debug({ err: (err as Error).message }, 'presence connect without Redis');
+        return { cameOnline: true };
+      }
     },
     async disconnect(userId, socketId) {
       const { wentOffline: lastHere } = await local.disconnect(userId, socketId);
       if (!lastHere) return { wentOffline: false };
       localUsers.delete(userId);
-      return { wentOffline: (await redis.presenceDisconnect(...args(userId))) === 1 };
+      try {
+        return { wentOffline: (await redis.presenceDisconnect(...args(userId))) === 1 };
+      } catch (err) {
+        log.debug({ err: (err as Error).message }, 'presence disconnect without Redis');
+        return { wentOffline: true };
+      }
     },
     async countOnline() {
       if (redis.status !== 'ready') return local.countOnline();
