@@ -67,10 +67,14 @@ export async function connectDb(opts: { databaseUrl?: string; dataDir: string } 
   return opts.databaseUrl ? connectPg(opts.databaseUrl, opts) : connectPglite(opts.dataDir);
 }
 
-/** Thrown instead of a connection error or timeout: nothing was stored, the client may retry. */
+/**
+ * Thrown instead of a connection error or timeout; the client may retry. Not "nothing was
+ * stored": a statement that timed out after it was sent may still have committed (a send
+ * retried with its client_id is then answered with the stored message, not stored twice).
+ */
 export class DbUnavailableError extends AppError {
   constructor(override readonly cause?: unknown) {
-    super('unavailable', 'The database is unavailable; nothing was stored. Try again shortly.');
+    super('unavailable', 'The database is unavailable. Try again shortly (a message sent again is stored once).');
   }
 }
 

@@ -30,6 +30,8 @@ const body = (code: ErrorCode, message: string, details?: ErrorDetail[]): ErrorB
 export function handleHttpError(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof AppError) {
     if (err instanceof RetryLaterError) reply.header('retry-after', Math.ceil(err.retryAfterMs / 1000));
+    // The database or a busy conversation: worth another try in a second.
+    else if (err.status === 503) reply.header('retry-after', 1);
     return reply.status(err.status).send(body(err.code, err.message, err.details));
   }
   if (hasZodFastifySchemaValidationErrors(err)) {

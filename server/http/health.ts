@@ -3,14 +3,20 @@ import type { App } from './types.js';
 import { pendingMigrations } from '../db/migrate.js';
 
 export async function healthRoutes(app: App, ctx: Ctx) {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Asked every few seconds by a load balancer or an orchestrator: their requests are not
+  // logged at info (two lines per check, per node), only their warnings and errors.
+  const quiet = { logLevel: 'warn' as const };
+  app.get('/healthz', quiet, async () => ({ status: 'ok' }));
 
+  // Once every migration is applied it stays so: the check then only pings the database.
+  let migrated = false;
   /** Ready when the database answers, migrations are applied and the bus is connected. */
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', quiet, async (_req, reply) => {
     const checks: Record<string, string> = {};
     try {
       await ctx.db.ping();
-      const pending = await pendingMigrations(ctx.db);
+      const pending = migrated ? [] : await pendingMigrations(ctx.db);
+      migrated = pending.length === 0;
       checks.database = 'ok';
       checks.migrations = pending.length ? `pending: ${pending.join(', ')}` : 'ok';
     } catch {

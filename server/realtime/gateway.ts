@@ -366,7 +366,8 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
       const handler = handlers[frame.type as keyof typeof handlers] as (f: FrameContext, p: unknown) => Promise<void>;
       await handler(f, frame.payload);
     } catch (err) {
-      // `unavailable` (the database is gone): nothing was stored; the client retries in a moment.
+      // `unavailable` (the database is gone): the client retries in a moment, with the same
+      // client_id (a send that did commit before the timeout is answered, not stored twice).
       if (err instanceof AppError) return f.reply(errorFrame(err, ref, err.code === 'unavailable' ? 1000 : undefined));
       ctx.log.error({ err, type: frame.type, userId: conn.userId }, 'frame handler failed');
       f.reply(errorFrame(new AppError('internal', 'Something went wrong; the frame was not applied'), ref));

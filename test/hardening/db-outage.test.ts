@@ -82,6 +82,7 @@ describe.each<CutMode>(['reset', 'blackhole'])('PostgreSQL unreachable (%s)', (m
     );
     expect(rest.status, rest.text).toBe(503);
     expect(rest.body.error.code).toBe('unavailable');
+    expect(rest.headers.get('retry-after')).toBe('1');
     expect(restMs).toBeLessThan(2000);
     expect(ready.status).toBe(503);
     expect(ready.body.checks.database).toBe('unreachable');

@@ -37,3 +37,18 @@ it('never logs tokens or passwords, though it logs every request and socket', as
   // The part of a JWT that differs between tokens must not appear either.
   expect(log).not.toContain(u.token.split('.')[2]);
 });
+
+it('health checks (asked every few seconds by a load balancer) are not logged at info', async () => {
+  const before = lines.length;
+  for (let i = 0; i < 5; i++) {
+    expect((await s.http.get('/healthz')).status).toBe(200);
+    expect((await s.http.get('/readyz')).status).toBe(200);
+  }
+  await s.http.get('/api/users/me'); // logged (401), after them
+  await new Promise((r) => setTimeout(r, 100));
+  const logged = lines.slice(before).map((l) => JSON.parse(l));
+  expect(logged.some((l) => l.req?.url === '/api/users/me' || l.msg === 'request completed')).toBe(true);
+  expect(logged.filter((l) => JSON.stringify(l).includes('/healthz') || JSON.stringify(l).includes('/readyz'))).toEqual(
+    [],
+  );
+});
