@@ -2,6 +2,7 @@
 // server reads (and a configuration it accepts), Caddy accepts the Caddyfile with the compose
 // environment, Prometheus scrapes the nodes' /metrics, the Grafana dashboard queries only metrics a
 // real server exposes, and the Dockerfile copies only what `npm run build` produces.
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,22 @@ describe('deploy/docker-compose.yml', () => {
       expect(config.JWT_SECRET).toBe(vars.JWT_SECRET);
       expect(() => interpolate(raw.JWT_SECRET!, {})).toThrow(/JWT_SECRET/);
     }
+  });
+
+  it('stores uploads where every node reads them: one named volume at DATA_DIR, or S3', () => {
+    const vars = { JWT_SECRET: 'compose-test-secret-0123456789-abcdefghijklmnop' };
+    const mounts = appNames.map((name) => {
+      const raw = environmentOf(services[name]);
+      const config = loadConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(v, vars)])));
+      if (config.UPLOAD_STORAGE === 's3') return 's3';
+      const dataDir = path.posix.resolve('/app', config.DATA_DIR); // the Dockerfile's WORKDIR
+      const volume = (services[name].volumes ?? []).find((v: string) => v.split(':')[1] === dataDir);
+      expect(volume, `${name}: a volume at ${dataDir}`).toBeDefined();
+      const source = volume.split(':')[0];
+      expect(compose.volumes, `${name}: ${source} is a named volume`).toHaveProperty(source);
+      return source;
+    });
+    expect(new Set(mounts).size).toBe(1);
   });
 
   it('gives Caddy every variable deploy/Caddyfile reads, listing every node as an upstream', () => {
