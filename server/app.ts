@@ -109,7 +109,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     jobs: { poke: () => {} },
     storage: opts.storage ?? (await createStorage(config)),
   };
-  const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM, log);
+  const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM, log, config.NODE_ENV === 'production');
   const worker = startWorker(
     ctx,
     { email: (p) => mailer.send(p as unknown as Mail), delete_stored: deleteStoredJob(ctx) },

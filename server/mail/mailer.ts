@@ -16,8 +16,14 @@ export interface Mailer {
  * Sends over SMTP_URL (nodemailer), or, with no SMTP configured, writes the email to the log
  * so that on a fresh install a new user can still follow the link (development).
  */
-export function createMailer(smtpUrl: string | undefined, from: string, log: Logger): Mailer {
+export function createMailer(smtpUrl: string | undefined, from: string, log: Logger, production = false): Mailer {
   if (!smtpUrl) {
+    // The links in those emails sign in (a password reset): whoever reads the log can use them.
+    if (production) {
+      log.warn(
+        'SMTP_URL is unset: verification and password-reset emails, with their links, are written to the log instead of sent; set SMTP_URL, and keep the log private',
+      );
+    }
     return {
       async send(mail) {
         log.info(
