@@ -15,7 +15,7 @@ import { PublishOrder } from './messages/publish-order.js';
 import { createLogger } from './log.js';
 import { handleHttpError } from './http/errors.js';
 import { webRoutes } from './http/web.js';
-import { healthRoutes } from './http/health.js';
+import { healthRoutes, type Lifecycle } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { securityPlugins } from './http/security.js';
 import { docsRoutes, openApi } from './http/docs.js';
@@ -164,7 +164,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register(async (a) => {
     realtime = await realtimeGateway(a, ctx);
   });
-  await app.register((a) => healthRoutes(a, ctx));
+  const lifecycle: Lifecycle = { stopping: false };
+  await app.register((a) => healthRoutes(a, ctx, lifecycle));
   await metricsRoutes(app, ctx);
   await app.register(docsRoutes);
   await app.register((a) => authRoutes(a, ctx));
@@ -189,5 +190,5 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
     await ctx.presence.close();
     if (!opts.db) await db.close();
   });
-  return { app, ctx, nodeId, routes };
+  return { app, ctx, nodeId, routes, lifecycle };
 }

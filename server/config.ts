@@ -60,6 +60,8 @@ const ConfigSchema = z
     WS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(25_000),
     WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
     TYPING_TTL_MS: z.coerce.number().int().min(100).default(6_000),
+    /** After SIGTERM, how long /readyz answers 503 while the node still serves, before it closes. */
+    SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(30_000).default(0),
     PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(300_000).default(30_000),
     PRESENCE_GROUP_LIMIT: z.coerce.number().int().min(0).default(100),
     STUN_URLS: csv,

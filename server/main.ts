@@ -12,7 +12,7 @@ try {
   throw err;
 }
 
-const { app } = await buildApp(config);
+const { app, lifecycle } = await buildApp(config);
 await app.listen({ port: config.PORT, host: config.HOST });
 const where = config.DATABASE_URL ? 'PostgreSQL server' : `embedded PostgreSQL in ${config.DATA_DIR}`;
 app.log.info(`Chatify is up on http://localhost:${config.PORT} (${where})`);
@@ -22,7 +22,11 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  app.log.info({ signal }, 'shutting down');
+  // Readiness fails first, while the node still serves: a load balancer that checks it
+  // (Caddy, every 2 s) sends new requests elsewhere before this one stops taking them.
+  lifecycle.stopping = true;
+  app.log.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'shutting down');
+  if (config.SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
   const timer = setTimeout(() => {
     app.log.error('shutdown took too long; exiting');
     process.exit(1);

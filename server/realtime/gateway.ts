@@ -33,6 +33,13 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     void p.finally(() => inFlight.delete(p)).catch(() => {});
     return p;
   };
+  const drain = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+  // Shutting down: frames that arrive from now on are not run (a client sends its unacked
+  // messages again after reconnecting, with their client_ids), and those running finish, acks
+  // included, before the sockets close.
+  let closing = false;
   const sendBuckets = new Map<string, TokenBucket>();
   const frameBuckets = new Map<string, TokenBucket>();
   const bucketOf = (map: Map<string, TokenBucket>, userId: string, scale: number) => {
@@ -75,15 +82,19 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     },
     // Shutdown: 1012 tells clients to reconnect (to another node) and catch up.
     preClose(done) {
-      const clients = [...this.websocketServer.clients];
-      for (const ws of clients) ws.close(CLOSE_CODES.restarting, 'server restarting');
-      // Give clients a moment to answer the close; then cut whoever did not.
-      const deadline = setTimeout(() => clients.forEach((ws) => ws.terminate()), 2_000);
-      Promise.all(
-        clients.map((ws) => new Promise((r) => (ws.readyState === ws.CLOSED ? r(null) : ws.once('close', r)))),
-      ).then(() => {
-        clearTimeout(deadline);
-        this.websocketServer.close(() => done());
+      closing = true;
+      // The frames already running, for up to 2 s.
+      void Promise.race([drain(), new Promise((r) => setTimeout(r, 2_000))]).then(() => {
+        const clients = [...this.websocketServer.clients];
+        for (const ws of clients) ws.close(CLOSE_CODES.restarting, 'server restarting');
+        // Give clients a moment to answer the close; then cut whoever did not.
+        const deadline = setTimeout(() => clients.forEach((ws) => ws.terminate()), 2_000);
+        void Promise.all(
+          clients.map((ws) => new Promise((r) => (ws.readyState === ws.CLOSED ? r(null) : ws.once('close', r)))),
+        ).then(() => {
+          clearTimeout(deadline);
+          this.websocketServer.close(() => done());
+        });
       });
     },
   });
@@ -292,6 +303,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     }
 
     function onFrame(data: RawData, isBinary: boolean) {
+      if (closing) return;
       const c = conn!;
       const receivedAt = performance.now();
       const frame = parseFrame(data, isBinary);
@@ -377,8 +389,6 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   return {
     registry,
     /** Resolves when every frame in progress and every presence update has finished. */
-    async drain() {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-    },
+    drain,
   };
 }
