@@ -15,6 +15,7 @@ export function createMetrics() {
     sockets: () => 0,
     users: () => 0,
     pool: (): { total: number; idle: number; waiting: number } | null => null,
+    busHealthy: () => true,
   };
   const latency = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
   return {
@@ -68,6 +69,14 @@ export function createMetrics() {
       name: 'chatify_bus_published_total',
       help: 'Events published on the bus by this node',
       registers,
+    }),
+    busHealthy: new client.Gauge({
+      name: 'chatify_bus_healthy',
+      help: '1 while the bus (Redis) carries events between nodes; 0 while this node is cut off (same-node delivery only)',
+      registers,
+      collect() {
+        this.set(sources.busHealthy() ? 1 : 0);
+      },
     }),
     busReceived: new client.Counter({
       name: 'chatify_bus_received_total',
@@ -149,6 +158,7 @@ export function instrumentDb(db: Db, metrics: Metrics): Db {
 
 /** The same bus, counting what this node publishes and what it receives for its sockets. */
 export function instrumentBus(bus: Bus, metrics: Metrics): Bus {
+  metrics.sources.busHealthy = () => bus.isHealthy();
   return {
     watchUser: (userId) => bus.watchUser(userId),
     unwatchUser: (userId) => bus.unwatchUser(userId),

@@ -31,6 +31,9 @@ afterAll(async () => {
 });
 
 const readiness = async () => ((await (await fetch(`${node.url}/readyz`)).json()) as { status: string }).status;
+/** The `chatify_bus_healthy` gauge, as Prometheus would read it. */
+const busHealthy = async () =>
+  /^chatify_bus_healthy (\d)$/m.exec(await (await fetch(`${node.url}/metrics`)).text())?.[1];
 /** How long `f` takes, in ms. */
 const timed = async (f: () => Promise<unknown>) => {
   const started = Date.now();
@@ -38,16 +41,18 @@ const timed = async (f: () => Promise<unknown>) => {
   return Date.now() - started;
 };
 
-it('a Redis that hangs: sign-in, sends and new sockets go on without it, readiness says degraded, then recovers', async () => {
+it('a Redis that hangs: sign-in, sends and new sockets go on without it, readiness and the bus gauge say so, then recover', async () => {
   const http = httpClient(node.url);
   const [alice, bob] = [await createUser(http), await createUser(http)];
   const conversationId = await createDirect(http, alice, bob);
   await waitFor(async () => (await readiness()) === 'ready', 'ready with Redis');
+  expect(await busHealthy()).toBe('1');
 
   proxy.cut('blackhole');
   // The rate limiter's count and presence wait at most their command timeout (1 s), then go
   // on without Redis; the bus notices within its heartbeat (2 s) and the timeout.
   await waitFor(async () => (await readiness()) === 'degraded', 'degraded readiness', 10_000);
+  expect(await busHealthy()).toBe('0');
   let login: { status: number } = { status: 0 };
   expect(await timed(async () => (login = await http.post('/api/auth/login', alice)))).toBeLessThan(3_000);
   expect(login.status).toBe(200);
@@ -61,4 +66,5 @@ it('a Redis that hangs: sign-in, sends and new sockets go on without it, readine
 
   proxy.restore();
   await waitFor(async () => (await readiness()) === 'ready', 'ready again', 20_000);
+  expect(await busHealthy()).toBe('1');
 }, 60_000);
