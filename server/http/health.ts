@@ -13,15 +13,12 @@ export async function healthRoutes(app: App, ctx: Ctx, lifecycle: Lifecycle) {
   const quiet = { logLevel: 'warn' as const };
   app.get('/healthz', quiet, async () => ({ status: 'ok' }));
 
-  // Once every migration is applied it stays so: the check then only pings the database.
-  let migrated = false;
   /** Ready when the database answers, migrations are applied and the bus is connected. */
   app.get('/readyz', quiet, async (_req, reply) => {
     const checks: Record<string, string> = {};
     try {
       await ctx.db.ping();
-      const pending = migrated ? [] : await pendingMigrations(ctx.db);
-      migrated = pending.length === 0;
+      const pending = await pendingMigrations(ctx.db);
       checks.database = 'ok';
       checks.migrations = pending.length ? `pending: ${pending.join(', ')}` : 'ok';
     } catch {
