@@ -278,18 +278,9 @@ describe('reactions', () => {
     const m = await sendText(s.http, a, conv, 'hello');
     const w = await connect(b);
     // Not one emoji: text, a run of emoji, joiners before one, a lone surrogate.
-    for (const emoji of [
-      'abc',
-      '',
-      '👍 ',
-      '<script>',
-      '1',
-      'x'.repeat(40),
-      '👍👎',
-      '😀'.repeat(20),
-      '\u200d\u200d🇦',
-      '\ud83d',
-    ]) {
+    const text = ['abc', '', '👍 ', '<script>', '1', 'x'.repeat(40)];
+    const notOne = ['👍👎', '😀'.repeat(20), '\u200d\u200d🇦', '\ud83d'];
+    for (const emoji of [...text, ...notOne]) {
       const f = await w.request('reaction_add', { message_id: m.id, emoji });
       expect(f.type, emoji).toBe('error');
       expect(f.payload.code).toBe('validation_failed');

@@ -10,7 +10,8 @@ import { useCallback, useLayoutEffect, useRef, type RefCallback } from 'react';
  * the lot), again when its row's size or the fonts change. Decision 035.
  */
 
-/** A bubble's text box: the element holding its quote, text and time (`data-meta`). */
+// Bubbles' text boxes (the element holding a bubble's quote, text and time, `data-meta`): those
+// to fit at the next flush, and those on the page.
 const pending = new Set<HTMLElement>();
 const mounted = new Set<HTMLElement>();
 let scheduled = false;
