@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import './memory-storage.test-helper';
-import type { Conversation } from '../../../protocol/conversations.js';
+import type { Conversation, Member } from '../../../protocol/conversations.js';
+import type { Message } from '../../../protocol/messages.js';
 
 // The REST client is replaced by a fake, with an ApiError of the same shape (the store tells
 // a 404 from other failures by it).
@@ -19,8 +20,18 @@ vi.mock('../api/rest', () => ({
 }));
 
 const { ApiError } = await import('../api/rest');
-const { conversations, inHeldOrder, refreshConversation, resetConversations, sortedConversations, upsertConversation } =
-  await import('./conversations');
+const {
+  applyMessage,
+  applyReceipt,
+  conversations,
+  inHeldOrder,
+  loadConversations,
+  refreshConversation,
+  resetConversations,
+  sortedConversations,
+  unreadCount,
+  upsertConversation,
+} = await import('./conversations');
 
 const conversation = (id: string, title: string): Conversation => ({
   id,
@@ -170,5 +181,81 @@ describe('the list held in place under the pointer', () => {
     const [a, b] = [at(conversation('a', 'A'), 3), at(conversation('b', 'B'), 2)];
     expect(ids(inHeldOrder(sortedConversations({ b }), ['a', 'b']))).toEqual(['b']);
     expect(ids(inHeldOrder(sortedConversations({ a, b }), []))).toEqual(['a', 'b']);
+  });
+});
+
+describe('a fresh list that was read before a live event already here', () => {
+  const member = (id: string, read: number): Member => ({
+    id,
+    username: id,
+    display_name: id,
+    role: 'member',
+    online: true,
+    last_seen_at: null,
+    delivered_seq: read,
+    read_seq: read,
+  });
+  const message = (seq: number, content: string, change_seq = 0): Message => ({
+    id: `m${seq}`,
+    conversation_id: 'c1',
+    seq,
+    sender_id: 'eve',
+    content,
+    message_type: 'text',
+    client_id: null,
+    created_at: `2026-12-03T10:0${seq}:00Z`,
+    edited_at: null,
+    deleted_at: null,
+    reply_to: null,
+    reactions: [],
+    attachment: null,
+    change_seq,
+  });
+  // What the server held when it answered: Fay had read 2 of 3.
+  const stale = (): Conversation => ({
+    ...conversation('c1', 'Lunch, renamed'),
+    members: [member('fay', 2), member('eve', 3)],
+    last_message: message(3, 'Still there?'),
+    last_seq: 3,
+    last_activity_at: '2026-12-03T10:03:00Z',
+  });
+  beforeEach(() => {
+    get.mockReset();
+    conversations.set(() => ({
+      byId: { c1: { ...stale(), title: 'Lunch', members: [member('fay', 2), member('eve', 3)] } },
+      loaded: true,
+    }));
+  });
+
+  it('does not undo a read receipt that came meanwhile: the chat stays read', async () => {
+    applyReceipt({ conversation_id: 'c1', user_id: 'fay', delivered_seq: 3, read_seq: 3 });
+    get.mockResolvedValueOnce({ conversations: [stale()] });
+    await loadConversations();
+    const c = conversations.get().byId.c1!;
+    expect(unreadCount(c, 'fay')).toBe(0);
+    // The rest is the fresh copy's.
+    expect(c.title).toBe('Lunch, renamed');
+  });
+
+  it('does not undo a message, or an edit of the last one, that came meanwhile', async () => {
+    applyMessage(message(4, 'Hello?'), 'fay');
+    get.mockResolvedValueOnce({ conversations: [stale()] });
+    await loadConversations();
+    expect(conversations.get().byId.c1).toMatchObject({ last_seq: 4, last_message: { content: 'Hello?' } });
+    expect(unreadCount(conversations.get().byId.c1!, 'fay')).toBe(2);
+
+    upsertConversation({ ...stale(), last_seq: 4, last_message: message(4, 'Hello, edited', 7) });
+    upsertConversation({ ...stale(), last_seq: 4, last_message: message(4, 'Hello?') });
+    expect(conversations.get().byId.c1?.last_message?.content).toBe('Hello, edited');
+  });
+
+  it('takes what is newer in the fresh copy, and its members', async () => {
+    get.mockResolvedValueOnce({
+      conversations: [{ ...stale(), members: [member('fay', 3)], last_seq: 5, last_message: message(5, 'Bye') }],
+    });
+    await loadConversations();
+    const c = conversations.get().byId.c1!;
+    expect(c.members.map((m) => [m.id, m.read_seq])).toEqual([['fay', 3]]);
+    expect(c).toMatchObject({ last_seq: 5, last_message: { content: 'Bye' } });
   });
 });

@@ -32,7 +32,7 @@ export async function loadConversations() {
   const { conversations: list } = await api.get<{ conversations: Conversation[] }>('/api/conversations');
   seedPresence(list.flatMap((c) => c.members));
   for (const c of list) seedCursor(c.id, c.last_change_seq);
-  conversations.set(() => ({ byId: indexById(list), loaded: true }));
+  conversations.set((s) => ({ byId: indexById(list.map((c) => keepNewer(c, s.byId[c.id]))), loaded: true }));
   if (api.user) localStorage.setItem(CACHE_KEY, JSON.stringify({ userId: api.user.id, list: list.slice(0, 50) }));
   return list;
 }
@@ -108,7 +108,34 @@ async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
 export function upsertConversation(c: Conversation) {
   seedPresence(c.members);
   seedCursor(c.id, c.last_change_seq);
-  conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: c } }));
+  conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: keepNewer(c, s.byId[c.id]) } }));
+}
+
+/**
+ * A fresh copy of a conversation, less anything it is behind what is held: it was read on the
+ * server before a live event that already came (a read receipt, a new message), which it must
+ * not undo. Seqs and watermarks only grow on the server, so the larger is the newer. Members,
+ * titles and presence are the fresh copy's.
+ */
+export function keepNewer(fresh: Conversation, held: Conversation | undefined): Conversation {
+  if (!held) return fresh;
+  const heldMembers = new Map(held.members.map((m) => [m.id, m]));
+  const newerLast =
+    held.last_message &&
+    (!fresh.last_message ||
+      held.last_message.seq > fresh.last_message.seq ||
+      (held.last_message.id === fresh.last_message.id && held.last_message.change_seq > fresh.last_message.change_seq));
+  return {
+    ...fresh,
+    members: fresh.members.map((m) => {
+      const h = heldMembers.get(m.id);
+      return h ? advance(m, h.delivered_seq, h.read_seq) : m;
+    }),
+    last_message: newerLast ? held.last_message : fresh.last_message,
+    last_seq: Math.max(fresh.last_seq, held.last_seq),
+    last_change_seq: Math.max(fresh.last_change_seq, held.last_change_seq),
+    last_activity_at: held.last_activity_at > fresh.last_activity_at ? held.last_activity_at : fresh.last_activity_at,
+  };
 }
 
 /** A new message moves the conversation's last message, seq and activity. */
