@@ -38,6 +38,8 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
   conversation_created: 'You were added to a new conversation; fetch it over REST.',
   conversation_updated: 'A conversation you are in changed (title, members, a member’s name); fetch it over REST.',
   pong: 'The answer to `ping`.',
+  resync:
+    'Events meant for you may have been lost on the way between server nodes (their link was down for a while); the socket stays open: catch up as after `ready` (conversation list, `sync`).',
   self_updated:
     'Your own account changed (display name, relay-only calls, email confirmed), here or on another device: its whole current state, as `GET /api/users/me` gives it.',
   call_offer:

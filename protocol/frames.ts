@@ -122,6 +122,8 @@ export const ServerPayloads = {
   conversation_created: z.object({ conversation_id: z.string() }),
   conversation_updated: z.object({ conversation_id: z.string() }),
   pong: z.object({ server_time: z.string() }),
+  /** Events meant for you may have been lost between nodes: catch up as after `ready`. */
+  resync: z.object({}),
   self_updated: SelfUser,
   ...CallServerPayloads,
   error: z.object({

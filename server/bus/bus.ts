@@ -5,6 +5,15 @@ export interface OutFrame {
   id?: string;
 }
 
+/**
+ * Asks a client to catch up as after a reconnect (conversation list, `sync`): events meant
+ * for it may have been lost between nodes. Serialized once.
+ */
+export const RESYNC_DATA = JSON.stringify({ type: 'resync', payload: {} } satisfies OutFrame);
+/** How many users or sockets are asked to catch up at a time, and how often: a herd spread over seconds. */
+export const RESYNC_CHUNK = 1_000;
+export const RESYNC_EVERY_MS = 100;
+
 /** Narrows a delivery to one device (`onlySocket`) or all but one (`exceptSocket`). */
 export interface DeliveryTarget {
   onlySocket?: string;
@@ -20,6 +29,11 @@ export interface BusListener {
   deliver(userIds: readonly string[], data: string, target?: DeliveryTarget): void;
   sessionRevoked(sessionId: string): void;
   userDisabled(userId: string): void;
+  /**
+   * Events for this node's users may have been lost on the way (its link to the other nodes
+   * was down): every local socket should catch up, as after a reconnect.
+   */
+  resyncAll(): void;
 }
 
 /**
@@ -56,6 +70,9 @@ export function allOf(listeners: readonly Partial<BusListener>[]): BusListener {
     },
     userDisabled(userId) {
       for (const l of listeners) l.userDisabled?.(userId);
+    },
+    resyncAll() {
+      for (const l of listeners) l.resyncAll?.();
     },
   };
 }

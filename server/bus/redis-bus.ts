@@ -1,11 +1,21 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { allOf, type Bus, type BusListener, type DeliveryTarget } from './bus.js';
+import {
+  allOf,
+  RESYNC_CHUNK,
+  RESYNC_DATA,
+  RESYNC_EVERY_MS,
+  type Bus,
+  type BusListener,
+  type DeliveryTarget,
+} from './bus.js';
 
 export const USER_CHANNEL = 'chatify:u:';
 export const CONTROL_CHANNEL = 'chatify:control';
 
 const MAX_PENDING_CONTROLS = 100_000;
+/** Users whose events could not be published, remembered one by one up to this many (then: everyone). */
+const MAX_UNSENT_USERS = 100_000;
 
 export const redisOptions = {
   // Reconnect forever, at most every 2 s; ioredis resubscribes by itself.
@@ -57,6 +67,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   // would never arrive. Until then the bus is not healthy.
   let generation = 0;
   let controlLive = false;
+  let everLive = false;
   sub.on('ready', () => {
     // A loss meanwhile moves the generation: that answer is then for a connection gone.
     const mine = generation;
@@ -65,6 +76,13 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
         if (mine !== generation || sub.status !== 'ready') return;
         controlLive = true;
         generation++;
+        // Back after a loss: what other nodes published meanwhile never came here, so every
+        // socket here catches up (the user channels were resubscribed before this answer).
+        if (everLive) {
+          log.info('redis subscriber back: every socket here is asked to catch up');
+          local.resyncAll();
+        }
+        everLive = true;
       },
       (err) => log.debug({ err: err.message }, 'control channel subscribe failed'),
     );
@@ -80,7 +98,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   // above: the bus is not healthy until Redis answers the control subscription again).
   const heartbeat = setInterval(() => {
     if (pub.status !== 'ready' || sub.status !== 'ready') return;
-    Promise.all([pub.ping(), sub.ping()]).catch((err: Error) => {
+    Promise.all([pub.ping(), sub.ping()]).then(flushUnsent, (err: Error) => {
       log.warn({ err: err.message }, 'redis does not answer: reconnecting');
       pub.disconnect(true);
       sub.disconnect(true);
@@ -105,17 +123,66 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       const control = JSON.parse(data) as { kind: string; id: string };
       if (control.kind === 'session_revoked') local.sessionRevoked(control.id);
       if (control.kind === 'user_disabled') local.userDisabled(control.id);
+      if (control.kind === 'resync_all') local.resyncAll();
     } catch (err) {
       log.warn({ err }, 'bad control message on the bus');
     }
   });
   function publish(channels: string[], data: string, target: DeliveryTarget = {}) {
-    if (pub.status !== 'ready' || channels.length === 0) return;
+    if (channels.length === 0) return;
+    if (pub.status !== 'ready') return unsent(channels);
     const message = `${prefix}${target.onlySocket ?? ''}|${target.exceptSocket ?? ''}|${data}`;
     const pipeline = pub.pipeline();
     for (const ch of channels) pipeline.publish(ch, message);
-    pipeline.exec().catch((err) => log.debug({ err: err.message }, 'bus publish failed'));
+    pipeline.exec().then(
+      (results) => {
+        if (!results?.every(([err]) => !err)) unsent(channels.filter((_, i) => !results || results[i]?.[0]));
+      },
+      (err: Error) => {
+        log.debug({ err: err.message }, 'bus publish failed');
+        unsent(channels);
+      },
+    );
   }
+
+  // The live path does not wait for Redis, but it remembers whom it failed: once Redis answers
+  // again, their sockets on other nodes are asked to catch up (decision 038). Past a bound,
+  // every node's sockets are (by the control channel, which waits for Redis by itself).
+  const unsentChannels = new Set<string>();
+  let unsentOverflow = false;
+  let resyncTimer: NodeJS.Timeout | null = null;
+  function unsent(channels: string[]) {
+    if (unsentOverflow || channels.length === 0) return;
+    for (const ch of channels) unsentChannels.add(ch);
+    if (unsentChannels.size > MAX_UNSENT_USERS) {
+      unsentOverflow = true;
+      unsentChannels.clear();
+    }
+  }
+  function flushUnsent() {
+    if (resyncTimer || pub.status !== 'ready') return;
+    if (unsentOverflow) {
+      unsentOverflow = false;
+      log.info('redis publisher back: every socket on every node is asked to catch up');
+      return control('resync_all', nodeId);
+    }
+    if (unsentChannels.size === 0) return;
+    const chunk: string[] = [];
+    for (const ch of unsentChannels) {
+      unsentChannels.delete(ch);
+      if (chunk.push(ch) === RESYNC_CHUNK) break;
+    }
+    log.info({ users: chunk.length }, 'redis publisher back: users it missed are asked to catch up');
+    publish(chunk, RESYNC_DATA);
+    if (unsentChannels.size > 0) {
+      resyncTimer = setTimeout(() => {
+        resyncTimer = null;
+        flushUnsent();
+      }, RESYNC_EVERY_MS);
+      resyncTimer.unref();
+    }
+  }
+  pub.on('ready', flushUnsent);
 
   // Revocations must reach every node (their sockets and session caches): unlike the live
   // path, they wait here while this node cannot reach Redis and go when it can. Bounded, the
@@ -187,6 +254,7 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
     generation: () => generation,
     async close() {
       clearInterval(heartbeat);
+      if (resyncTimer) clearTimeout(resyncTimer);
       pub.disconnect();
       sub.disconnect();
     },

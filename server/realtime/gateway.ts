@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { CLOSE_CODES, WS_LIMITS } from '../../protocol/frames.js';
+import { RESYNC_CHUNK, RESYNC_DATA, RESYNC_EVERY_MS } from '../bus/bus.js';
 import type { Ctx } from '../context.js';
 import type { App } from '../http/types.js';
 import { authenticate, isSessionLive } from '../auth/service.js';
@@ -71,6 +72,16 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     },
     userDisabled(userId) {
       for (const conn of [...registry.ofUser(userId)]) conn.close(CLOSE_CODES.forbidden, 'account disabled');
+    },
+    resyncAll() {
+      // A thousand sockets every 100 ms: their catch-ups spread over seconds, not all at once.
+      const conns = [...registry.all()];
+      const step = (from: number) => {
+        for (const conn of conns.slice(from, from + RESYNC_CHUNK)) conn.sendRaw(RESYNC_DATA);
+        ctx.metrics.framesOut.inc({ type: 'resync' }, Math.min(RESYNC_CHUNK, conns.length - from));
+        if (from + RESYNC_CHUNK < conns.length) setTimeout(step, RESYNC_EVERY_MS, from + RESYNC_CHUNK).unref();
+      };
+      if (conns.length > 0) step(0);
     },
   });
 

@@ -78,3 +78,36 @@ it('a reconnected bus is healthy only once Redis has answered its subscription t
   b.publishSessionRevoked('s-after-listen');
   await waitFor(async () => heardByA.includes('s-after-listen'), 'A hears B');
 }, 30_000);
+
+it('what a node missed while cut off from Redis, in either direction, makes the sockets concerned catch up', async () => {
+  const resyncsOfA: number[] = [];
+  const resyncsOfB: number[] = [];
+  const deliveredToB: string[] = [];
+  a.listen({ resyncAll: () => resyncsOfA.push(Date.now()) });
+  b.listen({
+    resyncAll: () => resyncsOfB.push(Date.now()),
+    deliver: (userIds, data) => deliveredToB.push(`${userIds.join(',')} ${data}`),
+  });
+  await b.watchUser('u-on-b');
+  a.publishToUsers(['u-on-b'], { type: 'new_message', payload: { n: 1 } });
+  await waitFor(async () => deliveredToB.length === 1, 'B hears A');
+
+  proxy.cut('reset');
+  await waitFor(async () => !a.isHealthy(), 'A notices Redis is gone');
+  // A's events for a user on B, and for one nobody watches, are lost on the way...
+  a.publishToUsers(['u-on-b', 'u-nowhere'], { type: 'new_message', payload: { n: 2 } });
+  a.publishToUsers(['u-on-b'], { type: 'typing', payload: { n: 3 } });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(deliveredToB).toHaveLength(1);
+
+  proxy.restore();
+  // ...so once A reaches Redis again, that user's sockets on B are asked to catch up, once;
+  // and every socket on A, whose subscriber missed whatever B published meanwhile.
+  await waitFor(async () => deliveredToB.length === 2 && resyncsOfA.length === 1, 'resync asked for', 15_000);
+  expect(deliveredToB[1]).toBe('u-on-b {"type":"resync","payload":{}}');
+  await new Promise((r) => setTimeout(r, 2_500)); // a heartbeat: nothing more is sent
+  expect(deliveredToB).toHaveLength(2);
+  expect(resyncsOfA).toHaveLength(1);
+  // B never lost Redis: its sockets missed nothing.
+  expect(resyncsOfB).toEqual([]);
+}, 30_000);

@@ -23,6 +23,7 @@ const SERVER_FRAMES = {
   ready: 'session',
   pong: 'session',
   error: 'session',
+  resync: 'session',
   message_ack: 'conversation',
   new_message: 'conversation',
   message_updated: 'conversation',

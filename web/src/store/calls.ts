@@ -209,9 +209,9 @@ function finish(notice?: string) {
 }
 
 /**
- * The socket came back (a new socket: the server no longer knows the old one). Frames of the
- * call sent while it was away are lost, so the call on screen is checked against the
- * server's record. A ringing call that is still ringing goes on (the server offers it to the
+ * The socket came back (a new socket: the server no longer knows the old one), or the server
+ * says frames may have been lost between its nodes (`resync`). Frames of the call sent
+ * meanwhile are lost, so the call on screen is checked against the server's record. A ringing call that is still ringing goes on (the server offers it to the
  * new socket again, which changes nothing here); one that ended meanwhile ends here as its
  * frame would have ended it; a call this device was placing, or was in, that the server ended
  * because this device's socket went away ("Call dropped") ends here too. A call the server
@@ -290,7 +290,7 @@ const SAVED_CHANGES = new Set<ServerFrame['type']>([
 
 async function onCallFrame(f: ServerFrame) {
   if (SAVED_CHANGES.has(f.type)) callEvents.set((n) => n + 1);
-  if (f.type === 'ready') return void recheckAfterReconnect().catch(() => {});
+  if (f.type === 'ready' || f.type === 'resync') return void recheckAfterReconnect().catch(() => {});
   const c = call.get();
   if (f.type === 'call_offer') {
     if (c && c.phase !== 'ended') return; // the server already sends busy for a second call

@@ -71,32 +71,43 @@ function addLive(m: Message) {
   if (last > 0 && m.seq > last + 1) void fetchAfter(m.conversation_id, last).catch(() => {});
 }
 
+/**
+ * Whatever happened while this device was away, or while events could not reach it: a fresh
+ * list, missing messages and changes, then the queued sends.
+ */
+function catchUp(me: string) {
+  // The account may have changed while this device was away (`self_updated` reaches only
+  // the devices connected at the time): a new name, an email confirmed elsewhere.
+  void api.refreshSelf().catch(() => {});
+  void loadConversations()
+    .then((list) => {
+      // Nothing of an unopened conversation is held but its list entry, just fetched fresh.
+      const threads = messages.get().threads;
+      for (const c of list) if (!threads[c.id]) raiseCursor(c.id, c.last_change_seq);
+      // Messages that came while this device was away are on it now: their senders' ticks go to two.
+      ackDeliveredMany(
+        list.flatMap((c) => {
+          const mine = c.members.find((m) => m.id === me);
+          return mine && mine.delivered_seq < c.last_seq ? [[c.id, c.last_seq] as const] : [];
+        }),
+      );
+    })
+    .catch(() => {});
+  void resyncThreads(socket)
+    .catch(() => {})
+    .then(() => flushOutbox());
+}
+
 socket.onFrame((frame) => {
   const me = api.user?.id ?? '';
   switch (frame.type) {
     case 'ready':
       setServerLimits(frame.payload.limits);
-      // The account may have changed while this device was away (`self_updated` reaches only
-      // the devices connected at the time): a new name, an email confirmed elsewhere.
-      void api.refreshSelf().catch(() => {});
-      // Whatever happened while we were away: fresh list, missing messages, queued sends.
-      void loadConversations()
-        .then((list) => {
-          // Nothing of an unopened conversation is held but its list entry, just fetched fresh.
-          const threads = messages.get().threads;
-          for (const c of list) if (!threads[c.id]) raiseCursor(c.id, c.last_change_seq);
-          // Messages that came while this device was away are on it now: their senders' ticks go to two.
-          ackDeliveredMany(
-            list.flatMap((c) => {
-              const mine = c.members.find((m) => m.id === me);
-              return mine && mine.delivered_seq < c.last_seq ? [[c.id, c.last_seq] as const] : [];
-            }),
-          );
-        })
-        .catch(() => {});
-      void resyncThreads(socket)
-        .catch(() => {})
-        .then(() => flushOutbox());
+      catchUp(me);
+      break;
+    case 'resync':
+      // The socket stayed open, but events meant for it may have been lost between server nodes.
+      catchUp(me);
       break;
     case 'new_message':
       addLive(frame.payload);
