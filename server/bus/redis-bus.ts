@@ -77,12 +77,12 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
         controlLive = true;
         generation++;
         // Back after a loss: what other nodes published meanwhile never came here, so every
-        // socket here catches up (the user channels were resubscribed before this answer).
-        if (everLive) {
-          log.info('redis subscriber back: every socket here is asked to catch up');
-          local.resyncAll();
-        }
+        // socket here catches up (the user channels were resubscribed before this answer). At
+        // the first answer too: a node that started while Redis was away took sockets without
+        // it (at a start with Redis there are none yet, and this costs nothing).
+        if (everLive) log.info('redis subscriber back: every socket here is asked to catch up');
         everLive = true;
+        local.resyncAll();
       },
       (err) => log.debug({ err: err.message }, 'control channel subscribe failed'),
     );
@@ -98,11 +98,16 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   // above: the bus is not healthy until Redis answers the control subscription again).
   const heartbeat = setInterval(() => {
     if (pub.status !== 'ready' || sub.status !== 'ready') return;
-    Promise.all([pub.ping(), sub.ping()]).then(flushUnsent, (err: Error) => {
-      log.warn({ err: err.message }, 'redis does not answer: reconnecting');
-      pub.disconnect(true);
-      sub.disconnect(true);
-    });
+    Promise.all([pub.ping(), sub.ping()])
+      .then(
+        () => flushUnsent(),
+        (err: Error) => {
+          log.warn({ err: err.message }, 'redis does not answer: reconnecting');
+          pub.disconnect(true);
+          sub.disconnect(true);
+        },
+      )
+      .catch((err: Error) => log.warn({ err: err.message }, 'asking for catch-ups failed'));
   }, HEARTBEAT_MS);
   heartbeat.unref();
 

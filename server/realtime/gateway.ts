@@ -26,6 +26,7 @@ const MAX_PENDING_FRAMES = 256;
 /** The WebSocket gateway at /api/ws: upgrade checks, auth, heartbeat, dispatch, fan-out to local sockets. */
 export async function realtimeGateway(app: App, ctx: Ctx) {
   const registry = new Registry(ctx.bus);
+  let resyncTimer: NodeJS.Timeout | undefined;
   const typing = new TypingTracker(ctx);
   // Work that must finish before the database closes: frame handlers and presence updates.
   const inFlight = new Set<Promise<unknown>>();
@@ -75,11 +76,15 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     },
     resyncAll() {
       // A thousand sockets every 100 ms: their catch-ups spread over seconds, not all at once.
+      // A second call meanwhile starts again with every socket (the first ones may have caught
+      // up before the second loss); the rest of the first pass is dropped.
+      clearTimeout(resyncTimer);
       const conns = [...registry.all()];
       const step = (from: number) => {
         for (const conn of conns.slice(from, from + RESYNC_CHUNK)) conn.sendRaw(RESYNC_DATA);
         ctx.metrics.framesOut.inc({ type: 'resync' }, Math.min(RESYNC_CHUNK, conns.length - from));
-        if (from + RESYNC_CHUNK < conns.length) setTimeout(step, RESYNC_EVERY_MS, from + RESYNC_CHUNK).unref();
+        if (from + RESYNC_CHUNK < conns.length)
+          (resyncTimer = setTimeout(step, RESYNC_EVERY_MS, from + RESYNC_CHUNK)).unref();
       };
       if (conns.length > 0) step(0);
     },
@@ -132,6 +137,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
     clearInterval(ringSweep);
+    clearTimeout(resyncTimer);
     typing.clear();
   });
 

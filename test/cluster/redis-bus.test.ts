@@ -111,3 +111,23 @@ it('what a node missed while cut off from Redis, in either direction, makes the 
   // B never lost Redis: its sockets missed nothing.
   expect(resyncsOfB).toEqual([]);
 }, 30_000);
+
+it('a node that started while Redis was away asks its sockets to catch up once Redis is there', async () => {
+  const late = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+  late.cut('reset');
+  const c = createRedisBus(`redis://127.0.0.1:${late.port}`, 'node-c', pino({ level: 'silent' }));
+  const resyncsOfC: number[] = [];
+  c.listen({ resyncAll: () => resyncsOfC.push(Date.now()) });
+  try {
+    // It takes sockets meanwhile (the node serves without Redis); what other nodes publish
+    // for them does not reach it.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(c.isHealthy()).toBe(false);
+    expect(resyncsOfC).toEqual([]);
+    late.restore();
+    await waitFor(async () => c.isHealthy() && resyncsOfC.length === 1, 'C live, and its sockets asked', 15_000);
+  } finally {
+    await c.close();
+    await late.close();
+  }
+}, 30_000);

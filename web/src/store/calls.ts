@@ -209,15 +209,17 @@ function finish(notice?: string) {
 }
 
 /**
- * The socket came back (a new socket: the server no longer knows the old one), or the server
- * says frames may have been lost between its nodes (`resync`). Frames of the call sent
- * meanwhile are lost, so the call on screen is checked against the server's record. A ringing call that is still ringing goes on (the server offers it to the
- * new socket again, which changes nothing here); one that ended meanwhile ends here as its
- * frame would have ended it; a call this device was placing, or was in, that the server ended
- * because this device's socket went away ("Call dropped") ends here too. A call the server
- * never heard of (its offer went with the old socket) cannot go on either.
+ * The socket came back (a new socket: the server no longer knows the old one), or, on the same
+ * socket, the server says frames may have been lost between its nodes (`resync`). Frames of
+ * the call sent meanwhile are lost, so the call on screen is checked against the server's
+ * record. A ringing call that is still ringing goes on (after a reconnect the server offers it
+ * to the new socket again, which changes nothing here); one that ended meanwhile ends here as
+ * its frame would have ended it; a call this device was placing, or was in, that the server
+ * ended because this device's socket went away ("Call dropped") ends here too. A call the
+ * server never heard of cannot go on either if its offer went with the old socket; on the
+ * same socket the offer is still on its way, and the call goes on.
  */
-async function recheckAfterReconnect() {
+async function recheckAfterReconnect(sameSocket: boolean) {
   const c = call.get();
   if (!c || c.phase === 'ended') return;
   const { calls } = await api.get<{ calls: Call[] }>('/api/calls');
@@ -236,9 +238,12 @@ async function recheckAfterReconnect() {
   if (c.direction === 'incoming' && c.phase === 'ringing') {
     return finish(saved?.state === 'missed' ? NOTICES.call_missed : undefined);
   }
-  // An offer the server had not stored when it was asked may still be on its way (sent on the
-  // new socket): the cancel follows it there, so the callee does not ring for nobody.
-  if (!saved && c.direction === 'outgoing') socket.send('call_cancel', { call_id: c.callId });
+  if (!saved && c.direction === 'outgoing') {
+    if (sameSocket) return; // the offer went before the question, on this socket: it is being stored
+    // An offer the server had not stored when it was asked may still be on its way (sent on the
+    // new socket): the cancel follows it there, so the callee does not ring for nobody.
+    socket.send('call_cancel', { call_id: c.callId });
+  }
   const notice =
     saved?.state === 'declined'
       ? NOTICES.call_decline
@@ -290,7 +295,9 @@ const SAVED_CHANGES = new Set<ServerFrame['type']>([
 
 async function onCallFrame(f: ServerFrame) {
   if (SAVED_CHANGES.has(f.type)) callEvents.set((n) => n + 1);
-  if (f.type === 'ready' || f.type === 'resync') return void recheckAfterReconnect().catch(() => {});
+  if (f.type === 'ready') return void recheckAfterReconnect(false).catch(() => {});
+  // Before `ready`, the check at `ready` covers it.
+  if (f.type === 'resync' && socket.isOnline) return void recheckAfterReconnect(true).catch(() => {});
   const c = call.get();
   if (f.type === 'call_offer') {
     if (c && c.phase !== 'ended') return; // the server already sends busy for a second call

@@ -71,15 +71,31 @@ function addLive(m: Message) {
   if (last > 0 && m.seq > last + 1) void fetchAfter(m.conversation_id, last).catch(() => {});
 }
 
+/** The catch-up running now, and whether a `resync` asked for another meanwhile. */
+let catchingUp: Promise<unknown> | null = null;
+let catchUpAgain = false;
+
 /**
  * Whatever happened while this device was away, or while events could not reach it: a fresh
  * list, missing messages and changes, then the queued sends.
  */
 function catchUp(me: string) {
+  const run: Promise<unknown> = Promise.allSettled(catchUpParts(me)).then(() => {
+    if (catchingUp !== run) return; // a `ready` started a newer one
+    catchingUp = null;
+    if (catchUpAgain) {
+      catchUpAgain = false;
+      catchUp(api.user?.id ?? '');
+    }
+  });
+  catchingUp = run;
+}
+
+function catchUpParts(me: string): Promise<unknown>[] {
   // The account may have changed while this device was away (`self_updated` reaches only
   // the devices connected at the time): a new name, an email confirmed elsewhere.
-  void api.refreshSelf().catch(() => {});
-  void loadConversations()
+  const self = api.refreshSelf().catch(() => {});
+  const list = loadConversations()
     .then((list) => {
       // Nothing of an unopened conversation is held but its list entry, just fetched fresh.
       const threads = messages.get().threads;
@@ -93,9 +109,10 @@ function catchUp(me: string) {
       );
     })
     .catch(() => {});
-  void resyncThreads(socket)
+  const threads = resyncThreads(socket)
     .catch(() => {})
     .then(() => flushOutbox());
+  return [self, list, threads];
 }
 
 socket.onFrame((frame) => {
@@ -103,11 +120,17 @@ socket.onFrame((frame) => {
   switch (frame.type) {
     case 'ready':
       setServerLimits(frame.payload.limits);
+      catchUpAgain = false; // a new socket: this catch-up covers everything before it
       catchUp(me);
       break;
     case 'resync':
       // The socket stayed open, but events meant for it may have been lost between server nodes.
-      catchUp(me);
+      // Before `ready` the catch-up at `ready` covers it; during one, one more follows it (what
+      // the running one read may be older than the loss). After a whole Redis restart two
+      // nodes may ask: at most two catch-ups, not one per asking.
+      if (!socket.isOnline) break;
+      if (catchingUp) catchUpAgain = true;
+      else catchUp(me);
       break;
     case 'new_message':
       addLive(frame.payload);
