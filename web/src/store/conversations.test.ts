@@ -16,7 +16,7 @@ vi.mock('../api/rest', () => ({
       super(message);
     }
   },
-  api: { get, user: null },
+  api: { get, del: async () => undefined, user: null },
 }));
 
 const { ApiError } = await import('../api/rest');
@@ -25,6 +25,7 @@ const {
   applyReceipt,
   conversations,
   inHeldOrder,
+  leaveGroup,
   loadConversations,
   refreshConversation,
   resetConversations,
@@ -257,5 +258,58 @@ describe('a fresh list that was read before a live event already here', () => {
     const c = conversations.get().byId.c1!;
     expect(c.members.map((m) => [m.id, m.read_seq])).toEqual([['fay', 3]]);
     expect(c).toMatchObject({ last_seq: 5, last_message: { content: 'Bye' } });
+  });
+});
+
+describe('a list still on its way while a conversation changed here', () => {
+  let answer!: (v: { conversations: Conversation[] }) => void;
+  const members = (...ids: string[]) =>
+    ids.map((id) => ({
+      id,
+      username: id,
+      display_name: id,
+      role: 'member' as const,
+      online: false,
+      last_seen_at: null,
+      delivered_seq: 0,
+      read_seq: 0,
+    }));
+  beforeEach(() => {
+    get.mockReset();
+    get.mockReturnValueOnce(new Promise((r) => (answer = r)));
+    conversations.set(() => ({ byId: {}, loaded: true }));
+    upsertConversation({ ...conversation('g', 'Crew'), members: members('fay', 'gus') });
+    upsertConversation(conversation('old', 'Old'));
+  });
+
+  it('keeps a copy fetched alone meanwhile (a member removed stays removed), and a new conversation', async () => {
+    const listed = loadConversations();
+    upsertConversation({ ...conversation('g', 'Crew, renamed'), members: members('fay') });
+    upsertConversation(conversation('new', 'Just made'));
+    answer({
+      conversations: [{ ...conversation('g', 'Crew'), members: members('fay', 'gus') }, conversation('old', 'Old')],
+    });
+    await listed;
+    const { byId } = conversations.get();
+    expect(Object.keys(byId).sort()).toEqual(['g', 'new', 'old']);
+    expect(byId.g).toMatchObject({ title: 'Crew, renamed', members: [{ id: 'fay' }] });
+  });
+
+  it('does not bring back a group left meanwhile', async () => {
+    const listed = loadConversations();
+    await leaveGroup('g');
+    answer({
+      conversations: [{ ...conversation('g', 'Crew'), members: members('fay', 'gus') }, conversation('old', 'Old')],
+    });
+    await listed;
+    expect(Object.keys(conversations.get().byId)).toEqual(['old']);
+  });
+
+  it('drops the list of an account signed out meanwhile', async () => {
+    const listed = loadConversations();
+    resetConversations();
+    answer({ conversations: [conversation('old', 'Old')] });
+    await listed;
+    expect(conversations.get()).toEqual({ byId: {}, loaded: false });
   });
 });

@@ -28,11 +28,34 @@ export function paintFromCache(userId: string) {
   }
 }
 
+/**
+ * Whole-conversation changes made here (a copy fetched alone, a conversation dropped), counted;
+ * by conversation, the count at its last. A list asked for before such a change is older than it.
+ */
+let copies = 0;
+const copiedAt = new Map<string, number>();
+const noteCopy = (id: string) => copiedAt.set(id, ++copies);
+
 export async function loadConversations() {
+  const gen = generation;
+  const askedAt = copies;
   const { conversations: list } = await api.get<{ conversations: Conversation[] }>('/api/conversations');
+  if (gen !== generation) return []; // signed out meanwhile: the previous account's list
   seedPresence(list.flatMap((c) => c.members));
   for (const c of list) seedCursor(c.id, c.last_change_seq);
-  conversations.set((s) => ({ byId: indexById(list.map((c) => keepNewer(c, s.byId[c.id]))), loaded: true }));
+  const newer = (id: string) => (copiedAt.get(id) ?? 0) > askedAt;
+  conversations.set((s) => {
+    const byId: Record<string, Conversation> = {};
+    // A conversation fetched alone, or dropped, while the list was on its way is as it was
+    // then (members, title); the list's copy of the others may still be behind a live event.
+    for (const c of list) {
+      const held = s.byId[c.id];
+      if (!newer(c.id)) byId[c.id] = keepNewer(c, held);
+      else if (held) byId[c.id] = held;
+    }
+    for (const [id, held] of Object.entries(s.byId)) if (!byId[id] && newer(id)) byId[id] = held;
+    return { byId, loaded: true };
+  });
   if (api.user) localStorage.setItem(CACHE_KEY, JSON.stringify({ userId: api.user.id, list: list.slice(0, 50) }));
   return list;
 }
@@ -52,6 +75,7 @@ export async function leaveGroup(id: string) {
 }
 
 function dropConversation(id: string) {
+  noteCopy(id);
   conversations.set((s) => {
     const byId = { ...s.byId };
     delete byId[id];
@@ -108,6 +132,7 @@ async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
 export function upsertConversation(c: Conversation) {
   seedPresence(c.members);
   seedCursor(c.id, c.last_change_seq);
+  noteCopy(c.id);
   conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: keepNewer(c, s.byId[c.id]) } }));
 }
 
@@ -203,12 +228,13 @@ export function inHeldOrder(sorted: Conversation[], held: readonly string[]): Co
   return [...kept, ...fresh];
 }
 
-const indexById = (list: Conversation[]) => Object.fromEntries(list.map((c) => [c.id, c]));
-
 export function resetConversations() {
   generation++;
   for (const timer of retries.values()) clearTimeout(timer);
   retries.clear();
+  copiedAt.clear();
   conversations.set(() => ({ byId: {}, loaded: false }));
   localStorage.removeItem(CACHE_KEY);
 }
+
+const indexById = (list: Conversation[]) => Object.fromEntries(list.map((c) => [c.id, c]));
