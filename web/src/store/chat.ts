@@ -109,9 +109,10 @@ function catchUpParts(me: string): Promise<unknown>[] {
       );
     })
     .catch(() => {});
+  // The queued sends go after (not as part of the catch-up: a long outbox holds up no other).
   const threads = resyncThreads(socket)
     .catch(() => {})
-    .then(() => flushOutbox());
+    .then(() => void flushOutbox());
   return [self, list, threads];
 }
 
