@@ -67,18 +67,21 @@ export function NewGroupDialog({ onClose, onCreated }: { onClose: () => void; on
             ))}
           </ul>
         </div>
-        {error && (
-          <p role="alert" className="text-sm text-red-600">
-            {error}
-          </p>
-        )}
-        <button
-          type="submit"
-          disabled={busy}
-          className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong disabled:opacity-60"
-        >
-          {busy ? 'Creating…' : 'Create group'}
-        </button>
+        {/* Kept in view at the dialog's foot while a long list of people scrolls above it (a phone). */}
+        <div className="sticky -bottom-4 -mx-4 -mb-4 space-y-3 bg-white px-4 pt-2 pb-4 dark:bg-neutral-900">
+          {error && (
+            <p role="alert" className="text-sm text-red-600">
+              {error}
+            </p>
+          )}
+          <button
+            type="submit"
+            disabled={busy}
+            className="w-full rounded-xl bg-accent py-2.5 font-semibold text-white hover:bg-accent-strong disabled:opacity-60"
+          >
+            {busy ? 'Creating…' : 'Create group'}
+          </button>
+        </div>
       </form>
     </Dialog>
   );

@@ -151,6 +151,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   // Read receipts: what is on screen at the bottom, while the page is visible.
   const myRead = me?.read_seq ?? 0;
   const connected = useStore(connection, (s) => s.status === 'online');
+  const offline = useStore(connection, (s) => s.status === 'offline');
   useEffect(() => {
     const mark = () => {
       if (connected && atBottom && !hasNewer && lastSeq > myRead && document.visibilityState === 'visible')
@@ -192,17 +193,26 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
         <Header c={c} myId={myId} onBack={onBack} onOpen={openPanel} menuButton={menuButton} />
       )}
       <div className="relative min-h-0 flex-1">
-        {error && (
-          <div
-            role="alert"
-            className="absolute inset-x-3 top-2 z-10 mx-auto w-fit rounded-2xl bg-red-600 px-4 py-1.5 text-center text-sm text-white shadow"
-          >
-            {error}{' '}
-            <button className="font-semibold underline" onClick={() => void retryLoad()}>
-              Retry
-            </button>
-          </div>
-        )}
+        {error &&
+          (offline ? (
+            // Offline is said once, by the banner; they load by themselves once it is back.
+            <div
+              role="status"
+              className="absolute inset-x-3 top-2 z-10 mx-auto w-fit rounded-2xl bg-neutral-700 px-4 py-1.5 text-center text-sm text-white shadow"
+            >
+              Messages will load when you are back online.
+            </div>
+          ) : (
+            <div
+              role="alert"
+              className="absolute inset-x-3 top-2 z-10 mx-auto w-fit rounded-2xl bg-red-600 px-4 py-1.5 text-center text-sm text-white shadow"
+            >
+              {error}{' '}
+              <button className="font-semibold underline" onClick={() => void retryLoad()}>
+                Retry
+              </button>
+            </div>
+          ))}
         {!thread?.loaded && rows.length === 0 ? (
           // Placeholders while loading; none once loading failed (the error says so).
           <div className={`space-y-3 p-6 ${error ? 'invisible' : ''}`} aria-hidden="true">
@@ -316,7 +326,7 @@ function Header({
 }) {
   const peer = peerOf(c, myId);
   const title = titleOf(c, myId);
-  const connected = useStore(connection, (s) => s.status === 'online');
+  const link = useStore(connection, (s) => s.status);
   // Two panes: room for the long "last seen today at 14:02".
   const wide = useMedia(WIDE);
   const presenceStatus = useStore(presence, (s) => {
@@ -329,7 +339,8 @@ function Header({
     const n = c.members.length;
     return `${n} ${n === 1 ? 'member' : 'members'}, ${online} online`;
   });
-  const status = connected ? presenceStatus : 'connecting…';
+  // The banner above says why; the header says it in a word, as phones do.
+  const status = link === 'online' ? presenceStatus : link === 'offline' ? 'waiting for network' : 'connecting…';
   const isTyping = status.endsWith('typing…');
   return (
     <header className="flex items-center gap-2 border-b border-neutral-200 bg-white px-2 py-2 dark:border-neutral-800 dark:bg-neutral-900">
