@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayLabel, humanSize, initials, lastSeenLabel, listTime } from './format';
+import { clockFormat, dayLabel, humanSize, initials, lastSeenLabel, listTime } from './format';
 
 const now = new Date(2026, 10, 23, 15, 0);
 
@@ -16,11 +16,18 @@ describe('format', () => {
     expect(listTime(new Date(2026, 5, 2).toISOString(), now)).toMatch(/2/);
   });
 
+  it('writes a time of day as the locale does, with no leading zero on a 12-hour clock', () => {
+    const nine = new Date(2026, 10, 23, 9, 5);
+    expect(clockFormat('en-US').format(nine)).toMatch(/^9:05\sAM$/);
+    expect(clockFormat('en-GB').format(nine)).toBe('09:05');
+    expect(clockFormat('de-DE').format(new Date(2026, 10, 23, 21, 5))).toBe('21:05');
+  });
+
   it('says last seen and makes initials', () => {
     expect(lastSeenLabel(new Date(2026, 10, 23, 14, 2).toISOString(), now)).toMatch(/^last seen today at \d/);
     expect(lastSeenLabel(new Date(2026, 10, 22, 21, 30).toISOString(), now)).toMatch(/^last seen yesterday at \d/);
     // Short, for a phone's header.
-    expect(lastSeenLabel(new Date(2026, 10, 23, 14, 2).toISOString(), now, true)).toMatch(/^last seen \d\d:02/);
+    expect(lastSeenLabel(new Date(2026, 10, 23, 14, 2).toISOString(), now, true)).toMatch(/^last seen \d{1,2}:02/);
     expect(lastSeenLabel(new Date(2026, 10, 22, 21, 30).toISOString(), now, true)).toBe('last seen yesterday');
     expect(lastSeenLabel(null, now)).toBe('offline');
     expect(initials('Alice Adams')).toBe('AA');

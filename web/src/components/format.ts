@@ -1,7 +1,17 @@
 import { graphemes } from '../../../protocol/text.js';
 const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
 
-export const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/**
+ * A time of day as the reader's locale writes it: "1:15 PM" where clocks have 12 hours (no
+ * leading zero: "01:15 PM" reads oddly), "09:05" where they have 24.
+ */
+export function clockFormat(locales?: string | string[]): Intl.DateTimeFormat {
+  const cycle = new Intl.DateTimeFormat(locales, { hour: 'numeric' }).resolvedOptions().hourCycle;
+  const twelve = cycle === 'h11' || cycle === 'h12';
+  return new Intl.DateTimeFormat(locales, { hour: twelve ? 'numeric' : '2-digit', minute: '2-digit' });
+}
+const CLOCK = clockFormat();
+export const clock = (iso: string) => CLOCK.format(new Date(iso));
 
 /** List time: HH:MM today, weekday this week, date before. */
 export function listTime(iso: string, now = new Date()): string {

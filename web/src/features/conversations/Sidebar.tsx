@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import type { SelfUser } from '../../../../protocol/users.js';
 import { api, ApiError } from '../../api/rest';
@@ -42,6 +42,14 @@ export function Sidebar({
   }, []);
   const newest = sortedConversations(list);
   const sorted = held ? inHeldOrder(newest, held) : newest;
+  // This person's own doing sorts a held list once: a message they wrote (the mouse resting on
+  // the list while they type), or a chat they opened that was not in it (from search, a new
+  // group). Their attention is on that chat, not on a row under the pointer (decision 027).
+  const mineOnTop = newest[0]?.last_message?.sender_id === me.id ? newest[0].last_message.id : null;
+  const openedNew = held !== null && activeId !== null && !held.includes(activeId);
+  useEffect(() => {
+    if (mineOnTop || openedNew) setHeld((h) => h && sortedConversations(conversations.get().byId).map((c) => c.id));
+  }, [mineOnTop, openedNew]);
 
   /** Opens a chat; a failure said before goes. */
   function open(id: string) {
