@@ -75,8 +75,10 @@ function flush() {
       return null;
     const lines = need(box, bubble, range);
     if (lines === null) return null;
+    // Whole px, and one to spare (a line that fits exactly may wrap). Any narrower than the
+    // bubble is set: "a px or more" left a bubble up to 3 px wider than its lines.
     const wanted = Math.ceil(lines + paddingX(box)) + 1;
-    return wanted < bubble.getBoundingClientRect().width - 1 ? wanted : null;
+    return wanted < bubble.getBoundingClientRect().width ? wanted : null;
   });
   boxes.forEach((_, i) => {
     const bubble = bubbles[i];
