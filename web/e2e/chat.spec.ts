@@ -123,7 +123,13 @@ test('a double click on "Create group" makes one group, even on a slow connectio
   });
   await hal.page.getByRole('button', { name: 'New group' }).click();
   const dialog = hal.page.getByRole('dialog', { name: 'New group' });
+  // Near the name's limit the field says how near (it takes no more past it).
+  await dialog.getByLabel('Group name').fill('B'.repeat(79));
+  await expect(dialog.getByTestId('length-hint')).toHaveCount(0);
+  await dialog.getByLabel('Group name').fill('B'.repeat(104));
+  await expect(dialog.getByTestId('length-hint')).toHaveText('100/100');
   await dialog.getByLabel('Group name').fill('Book club');
+  await expect(dialog.getByTestId('length-hint')).toHaveCount(0);
   await dialog.getByRole('searchbox', { name: 'Search people' }).fill(ivy.username);
   await dialog.getByRole('list', { name: 'People' }).getByRole('button', { name: ivy.name }).click();
   await dialog.getByRole('button', { name: 'Create group' }).dblclick();

@@ -4,6 +4,7 @@ import { LIMITS } from '../../../../protocol/limits.js';
 import { api, ApiError } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { Dialog } from '../../components/Dialog';
+import { LengthHint } from '../../components/LengthHint';
 import { refreshConversation, upsertConversation } from '../../store/conversations';
 import { PeopleSearch } from './PeoplePicker';
 
@@ -229,6 +230,7 @@ function RenameForm({
           Save
         </button>
       </div>
+      <LengthHint value={title} max={LIMITS.titleMax} />
     </form>
   );
 }

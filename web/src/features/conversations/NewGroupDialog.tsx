@@ -1,8 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
+import { LIMITS } from '../../../../protocol/limits.js';
 import type { PublicUser } from '../../../../protocol/users.js';
 import { api, ApiError } from '../../api/rest';
 import { Dialog } from '../../components/Dialog';
+import { LengthHint } from '../../components/LengthHint';
 import { upsertConversation } from '../../store/conversations';
 import { PeopleSearch } from './PeoplePicker';
 
@@ -40,11 +42,12 @@ export function NewGroupDialog({ onClose, onCreated }: { onClose: () => void; on
           <span className="mb-1 block text-sm font-medium">Group name</span>
           <input
             required
-            maxLength={100}
+            maxLength={LIMITS.titleMax}
             value={title}
             onChange={(e) => setTitle(e.target.value)}
             className="w-full rounded-xl border border-neutral-300 px-3 py-2 outline-none focus:border-accent dark:border-neutral-700 dark:bg-neutral-800"
           />
+          <LengthHint value={title} max={LIMITS.titleMax} />
         </label>
         <div>
           <span className="mb-1 block text-sm font-medium">Members</span>
