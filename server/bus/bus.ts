@@ -13,6 +13,11 @@ export const RESYNC_DATA = JSON.stringify({ type: 'resync', payload: {} } satisf
 /** How many users or sockets are asked to catch up at a time, and how often: a herd spread over seconds. */
 export const RESYNC_CHUNK = 1_000;
 export const RESYNC_EVERY_MS = 100;
+/**
+ * The least time between two passes of a node (all its sockets, or the users it could not
+ * publish to): a Redis that keeps failing makes each client catch up at most this often.
+ */
+export const RESYNC_MIN_GAP_MS = 10_000;
 
 /** Narrows a delivery to one device (`onlySocket`) or all but one (`exceptSocket`). */
 export interface DeliveryTarget {

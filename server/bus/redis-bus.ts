@@ -5,6 +5,7 @@ import {
   RESYNC_CHUNK,
   RESYNC_DATA,
   RESYNC_EVERY_MS,
+  RESYNC_MIN_GAP_MS,
   type Bus,
   type BusListener,
   type DeliveryTarget,
@@ -164,25 +165,33 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
       unsentChannels.clear();
     }
   }
+  // Passes start at least RESYNC_MIN_GAP_MS apart: a Redis that keeps failing does not make the
+  // same clients catch up every few seconds. What is left waits for a heartbeat past the gap.
+  let lastPassAt = -Infinity;
   function flushUnsent() {
     if (resyncTimer || pub.status !== 'ready') return;
+    if (!unsentOverflow && unsentChannels.size === 0) return;
+    if (Date.now() - lastPassAt < RESYNC_MIN_GAP_MS) return;
+    lastPassAt = Date.now();
     if (unsentOverflow) {
       unsentOverflow = false;
       log.info('redis publisher back: every socket on every node is asked to catch up');
       return control('resync_all', nodeId);
     }
-    if (unsentChannels.size === 0) return;
+    log.info({ users: unsentChannels.size }, 'redis publisher back: users it missed are asked to catch up');
+    flushChunk();
+  }
+  function flushChunk() {
     const chunk: string[] = [];
     for (const ch of unsentChannels) {
       unsentChannels.delete(ch);
       if (chunk.push(ch) === RESYNC_CHUNK) break;
     }
-    log.info({ users: chunk.length }, 'redis publisher back: users it missed are asked to catch up');
     publish(chunk, RESYNC_DATA);
     if (unsentChannels.size > 0) {
       resyncTimer = setTimeout(() => {
         resyncTimer = null;
-        flushUnsent();
+        if (pub.status === 'ready') flushChunk();
       }, RESYNC_EVERY_MS);
       resyncTimer.unref();
     }

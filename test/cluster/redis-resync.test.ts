@@ -94,3 +94,37 @@ it('a node cut off from Redis: the sockets that missed events, on it and on the 
   await sendText(http, alice, aliceBob, 'after');
   await bobOnB.waitForType('new_message', (m) => m.content === 'after');
 }, 60_000);
+
+it('a Redis that fails again soon after: the sockets are asked again, but not sooner than the gap between passes', async () => {
+  const http = httpClient(nodeA.url);
+  const [alice, bob, carol, dave] = await createUsers(http, 4);
+  const aliceBob = await createDirect(http, alice, bob);
+  const daveCarol = await createDirect(http, dave, carol);
+  const bobOnB = await WsClient.connect(nodeB.url, bob.token);
+  const carolOnA = await WsClient.connect(nodeA.url, carol.token);
+  clients.push(bobOnB, carolOnA);
+  const askedAt = new Map<WsClient, number[]>([
+    [bobOnB, []],
+    [carolOnA, []],
+  ]);
+  const cutAndHeal = async () => {
+    proxy.cut('reset');
+    await waitFor(async () => (await readiness(nodeB.url)) === 'degraded', 'B degraded', 10_000);
+    await sendText(http, alice, aliceBob, 'to Bob while cut off');
+    await sendText(httpClient(nodeB.url), dave, daveCarol, 'to Carol while cut off');
+    proxy.restore();
+    await Promise.all(
+      [...askedAt].map(async ([client, times]) => {
+        await client.waitForType('resync', () => true, 25_000);
+        times.push(Date.now());
+      }),
+    );
+  };
+  await cutAndHeal();
+  await cutAndHeal();
+  for (const [client, [first, second]] of askedAt) {
+    expect(client.ofType('resync')).toHaveLength(2);
+    // 10 s between passes (RESYNC_MIN_GAP_MS), less the test's own lag in noticing the first.
+    expect(second! - first!).toBeGreaterThan(9_000);
+  }
+}, 60_000);
