@@ -5,10 +5,10 @@ import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { CLOSE_CODES, WS_LIMITS } from '../../protocol/frames.js';
-import { RESYNC_CHUNK, RESYNC_DATA, RESYNC_EVERY_MS, RESYNC_MIN_GAP_MS } from '../bus/bus.js';
 import type { Ctx } from '../context.js';
 import type { App } from '../http/types.js';
 import { authenticate, isSessionLive } from '../auth/service.js';
+import { resyncPasses } from './resync.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
 import { deviceGone, ringNewDevice, sweepStaleRinging } from '../calls/service.js';
@@ -26,9 +26,6 @@ const MAX_PENDING_FRAMES = 256;
 /** The WebSocket gateway at /api/ws: upgrade checks, auth, heartbeat, dispatch, fan-out to local sockets. */
 export async function realtimeGateway(app: App, ctx: Ctx) {
   const registry = new Registry(ctx.bus);
-  let resyncTimer: NodeJS.Timeout | undefined;
-  let resyncLater: NodeJS.Timeout | undefined;
-  let lastResyncAt = -Infinity;
   const typing = new TypingTracker(ctx);
   // Work that must finish before the database closes: frame handlers and presence updates.
   const inFlight = new Set<Promise<unknown>>();
@@ -54,33 +51,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
 
   ctx.metrics.sources.sockets = () => registry.size;
   ctx.metrics.sources.users = () => registry.users;
-
-  /** Asks every socket here to catch up (events for them may have been lost between nodes). */
-  function resyncAll() {
-    // At most one pass every RESYNC_MIN_GAP_MS (a Redis that keeps failing): one asked for
-    // sooner starts once the gap has passed, and asks of the meantime make one pass.
-    const wait = lastResyncAt + RESYNC_MIN_GAP_MS - Date.now();
-    if (wait > 0) {
-      resyncLater ??= setTimeout(() => {
-        resyncLater = undefined;
-        resyncAll();
-      }, wait).unref();
-      return;
-    }
-    // A thousand sockets every 100 ms: their catch-ups spread over seconds, not all at once.
-    // A second pass starts again with every socket (the first ones may have caught up before
-    // the second loss); the rest of the first is dropped.
-    clearTimeout(resyncTimer);
-    const conns = [...registry.all()];
-    if (conns.length > 0) lastResyncAt = Date.now();
-    const step = (from: number) => {
-      for (const conn of conns.slice(from, from + RESYNC_CHUNK)) conn.sendRaw(RESYNC_DATA);
-      ctx.metrics.framesOut.inc({ type: 'resync' }, Math.min(RESYNC_CHUNK, conns.length - from));
-      if (from + RESYNC_CHUNK < conns.length)
-        (resyncTimer = setTimeout(step, RESYNC_EVERY_MS, from + RESYNC_CHUNK)).unref();
-    };
-    if (conns.length > 0) step(0);
-  }
+  const resync = resyncPasses(registry, (n) => ctx.metrics.framesOut.inc({ type: 'resync' }, n));
 
   ctx.bus.listen({
     deliver(userIds, data, target) {
@@ -104,7 +75,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
     userDisabled(userId) {
       for (const conn of [...registry.ofUser(userId)]) conn.close(CLOSE_CODES.forbidden, 'account disabled');
     },
-    resyncAll,
+    resyncAll: resync.resyncAll,
   });
 
   await app.register(websocket, {
@@ -154,8 +125,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
     clearInterval(ringSweep);
-    clearTimeout(resyncTimer);
-    clearTimeout(resyncLater);
+    resync.stop();
     typing.clear();
   });
 

@@ -4,7 +4,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import { httpClient } from '../helpers/http.js';
 import { createDirect, createUser } from '../helpers/factories.js';
 import { settle, WsClient } from '../helpers/ws.js';
-import { spawnNode, spawnRedis, waitFor } from '../helpers/processes.js';
+import { readiness, spawnNode, spawnRedis, waitFor } from '../helpers/processes.js';
 
 // Two nodes on one PostgreSQL database and a private Redis: every realtime rule must hold
 // across them, and losing a node or Redis must cost no acknowledged message.
@@ -43,7 +43,6 @@ afterAll(async () => {
 });
 
 const http1 = () => httpClient(node1.url);
-const readiness = async (url: string) => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status;
 
 describe('two nodes', () => {
   it('users on different nodes chat with acks, fan-out to every device once, typing, receipts and presence', async () => {

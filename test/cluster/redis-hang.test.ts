@@ -4,7 +4,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import { httpClient } from '../helpers/http.js';
 import { createDirect, createUser } from '../helpers/factories.js';
 import { WsClient } from '../helpers/ws.js';
-import { spawnNode, spawnRedis, waitFor } from '../helpers/processes.js';
+import { readiness, spawnNode, spawnRedis, waitFor } from '../helpers/processes.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 // A Redis that stops answering but keeps its connections open (a hung process, a partition):
@@ -30,7 +30,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const readiness = async () => ((await (await fetch(`${node.url}/readyz`)).json()) as { status: string }).status;
 /** The `chatify_bus_healthy` gauge, as Prometheus would read it. */
 const busHealthy = async () =>
   /^chatify_bus_healthy (\d)$/m.exec(await (await fetch(`${node.url}/metrics`)).text())?.[1];
@@ -45,13 +44,13 @@ it('a Redis that hangs: sign-in, sends and new sockets go on without it, readine
   const http = httpClient(node.url);
   const [alice, bob] = [await createUser(http), await createUser(http)];
   const conversationId = await createDirect(http, alice, bob);
-  await waitFor(async () => (await readiness()) === 'ready', 'ready with Redis');
+  await waitFor(async () => (await readiness(node.url)) === 'ready', 'ready with Redis');
   expect(await busHealthy()).toBe('1');
 
   proxy.cut('blackhole');
   // The rate limiter's count and presence wait at most their command timeout (1 s), then go
   // on without Redis; the bus notices within its heartbeat (2 s) and the timeout.
-  await waitFor(async () => (await readiness()) === 'degraded', 'degraded readiness', 10_000);
+  await waitFor(async () => (await readiness(node.url)) === 'degraded', 'degraded readiness', 10_000);
   expect(await busHealthy()).toBe('0');
   let login: { status: number } = { status: 0 };
   expect(await timed(async () => (login = await http.post('/api/auth/login', alice)))).toBeLessThan(3_000);
@@ -65,6 +64,6 @@ it('a Redis that hangs: sign-in, sends and new sockets go on without it, readine
   expect(await timed(async () => clients.push(await WsClient.connect(node.url, bob.token)))).toBeLessThan(5_000);
 
   proxy.restore();
-  await waitFor(async () => (await readiness()) === 'ready', 'ready again', 20_000);
+  await waitFor(async () => (await readiness(node.url)) === 'ready', 'ready again', 20_000);
   expect(await busHealthy()).toBe('1');
 }, 60_000);

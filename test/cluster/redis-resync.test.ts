@@ -3,7 +3,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import { httpClient } from '../helpers/http.js';
 import { createDirect, createUsers, sendText } from '../helpers/factories.js';
 import { settle, WsClient } from '../helpers/ws.js';
-import { spawnNode, spawnRedis, waitFor } from '../helpers/processes.js';
+import { readiness, spawnNode, spawnRedis, waitFor } from '../helpers/processes.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 // Two nodes on one Redis; node B reaches it through a proxy the test cuts. Sockets stay open
@@ -33,8 +33,6 @@ afterAll(async () => {
   await redis?.kill('SIGKILL');
   await db?.drop();
 });
-
-const readiness = async (url: string) => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status;
 
 it('a node cut off from Redis: the sockets that missed events, on it and on the other node, are told to catch up, and find what they missed', async () => {
   const http = httpClient(nodeA.url);

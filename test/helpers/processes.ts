@@ -24,6 +24,10 @@ export async function waitFor(check: () => Promise<boolean>, what: string, timeo
 }
 
 /** A child process that can be killed (any signal) and started again with the same arguments. */
+/** A node's `/readyz` status: ready, degraded (no Redis), not_ready, stopping. */
+export const readiness = async (url: string) =>
+  ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status;
+
 export interface Managed {
   start(): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;

@@ -1,6 +1,6 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { createTestDatabase } from '../../test/helpers/db.js';
-import { spawnNode, spawnRedis, waitFor } from '../../test/helpers/processes.js';
+import { readiness, spawnNode, spawnRedis, waitFor } from '../../test/helpers/processes.js';
 import { startTcpProxy } from '../../test/helpers/tcp-proxy.js';
 import { actions, bubbles, openChatWith, openFromList, own, send, signUp, type Person } from './helpers.js';
 
@@ -28,7 +28,6 @@ test.afterAll(async () => {
 
 const theirs = (p: Person, text: string) => p.page.getByTestId('their-message').filter({ hasText: text });
 const chip = (scope: Locator, emoji: string) => scope.getByTestId('reaction-chip').filter({ hasText: emoji });
-const readiness = async (url: string) => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status;
 
 test('what was sent, edited and reacted to while the nodes could not reach each other shows without a reload', async ({
   browser,

@@ -150,8 +150,8 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   // Read receipts: what is on screen at the bottom, while the page is visible.
   const myRead = me?.read_seq ?? 0;
-  const connected = useStore(connection, (s) => s.status === 'online');
-  const offline = useStore(connection, (s) => s.status === 'offline');
+  const link = useStore(connection, (s) => s.status);
+  const [connected, offline] = [link === 'online', link === 'offline'];
   useEffect(() => {
     const mark = () => {
       if (connected && atBottom && !hasNewer && lastSeq > myRead && document.visibilityState === 'visible')
