@@ -33,10 +33,15 @@ test('what was sent, edited and reacted to while the nodes could not reach each 
   browser,
 }, info) => {
   const [nodeA, nodeB] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
-  await waitFor(
-    async () => (await readiness(nodeA.url)) === 'ready' && (await readiness(nodeB.url)) === 'ready',
-    'both ready',
-  );
+  // One after the other, each with its log if it never gets there (beside other specs, on two
+  // busy cores, a node took more than 15 s once).
+  for (const node of [nodeA, nodeB])
+    await waitFor(
+      async () => (await readiness(node.url)) === 'ready',
+      `${node.url} ready`,
+      30_000,
+      () => node.output().slice(-3000),
+    );
   const eve = await signUp(browser, nodeA.url, 'Eve On A', info.project.use);
   const fay = await signUp(browser, nodeB.url, 'Fay On B', info.project.use);
   await openChatWith(eve, fay);
