@@ -97,9 +97,18 @@ export function createRedisBus(url: string, nodeId: string, log: Logger): Bus {
   // A connection Redis no longer answers on looks ready to ioredis: both are asked every few
   // seconds, and when one does not answer in time both are dropped and made again (a loss, as
   // above: the bus is not healthy until Redis answers the control subscription again).
+  // A missed answer is asked again at once, and only a second miss drops them: after the event
+  // loop stalls for longer than the command timeout (a long collection, a CPU the process did not
+  // get), the timeout's timer runs before the answer already waiting in the socket is read, and a
+  // Redis that answered at once would look silent.
+  const answers = () => Promise.all([pub.ping(), sub.ping()]);
+  let asking = false;
   const heartbeat = setInterval(() => {
-    if (pub.status !== 'ready' || sub.status !== 'ready') return;
-    Promise.all([pub.ping(), sub.ping()])
+    if (asking || pub.status !== 'ready' || sub.status !== 'ready') return;
+    asking = true;
+    answers()
+      .catch(answers)
+      .finally(() => (asking = false))
       .then(
         () => flushUnsent(),
         (err: Error) => {

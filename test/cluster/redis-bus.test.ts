@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
+import { Redis } from 'ioredis';
 import { createRedisBus } from '../../server/bus/redis-bus.js';
 import type { Bus } from '../../server/bus/bus.js';
 import { spawnRedis, waitFor } from '../helpers/processes.js';
@@ -129,5 +130,35 @@ it('a node that started while Redis was away asks its sockets to catch up once R
   } finally {
     await c.close();
     await late.close();
+  }
+}, 30_000);
+
+it('a stall of the event loop longer than the command timeout does not make a Redis that answered look gone', async () => {
+  await waitFor(async () => a.isHealthy() && b.isHealthy(), 'both buses healthy');
+  const generations = [a.generation(), b.generation()];
+  const ping = Redis.prototype.ping as (this: Redis) => Promise<'PONG'>;
+  let stalled = false;
+  // The next heartbeat's first ping goes out, Redis answers at once, and the event loop stalls
+  // for 1.5 s before it reads the answer (a long collection, a long frame, a CPU the process did
+  // not get). A stall outside the timers' phase: the next turn runs the command's 1 s timer
+  // before it reads sockets.
+  const spy = vi.spyOn(Redis.prototype, 'ping').mockImplementationOnce(function (this: Redis) {
+    return new Promise<'PONG'>((resolve, reject) =>
+      setImmediate(() => {
+        ping.call(this).then(resolve, reject);
+        const until = Date.now() + 1_500;
+        while (Date.now() < until);
+        stalled = true;
+      }),
+    );
+  });
+  try {
+    await waitFor(async () => stalled, 'a heartbeat during the stall', 5_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Neither bus dropped its connections: their sockets were not told they missed anything.
+    expect([a.generation(), b.generation()]).toEqual(generations);
+    expect(a.isHealthy() && b.isHealthy()).toBe(true);
+  } finally {
+    spy.mockRestore();
   }
 }, 30_000);
