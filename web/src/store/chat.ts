@@ -15,6 +15,7 @@ import { CLOSE_CODES } from '../../../protocol/frames.js';
 import { addMessages, fetchAfter, lastSeqOf, messages, resetMessages } from './messages';
 import { createOutboxSender } from './outbox';
 import { drip } from './drip';
+import { oneAtATime } from './one-at-a-time';
 import { receiveUpdate, resyncThreads } from './changes';
 import { raiseCursor } from './cursors';
 import { setServerLimits } from './limits';
@@ -71,25 +72,12 @@ function addLive(m: Message) {
   if (last > 0 && m.seq > last + 1) void fetchAfter(m.conversation_id, last).catch(() => {});
 }
 
-/** The catch-up running now, and whether a `resync` asked for another meanwhile. */
-let catchingUp: Promise<unknown> | null = null;
-let catchUpAgain = false;
-
 /**
  * Whatever happened while this device was away, or while events could not reach it: a fresh
- * list, missing messages and changes, then the queued sends.
+ * list, missing messages and changes, then the queued sends. One at a time (see `ready` and
+ * `resync` below).
  */
-function catchUp(me: string) {
-  const run: Promise<unknown> = Promise.allSettled(catchUpParts(me)).then(() => {
-    if (catchingUp !== run) return; // a `ready` started a newer one
-    catchingUp = null;
-    if (catchUpAgain) {
-      catchUpAgain = false;
-      catchUp(api.user?.id ?? '');
-    }
-  });
-  catchingUp = run;
-}
+const catchUp = oneAtATime(() => Promise.allSettled(catchUpParts(api.user?.id ?? '')));
 
 function catchUpParts(me: string): Promise<unknown>[] {
   // The account may have changed while this device was away (`self_updated` reaches only
@@ -121,8 +109,7 @@ socket.onFrame((frame) => {
   switch (frame.type) {
     case 'ready':
       setServerLimits(frame.payload.limits);
-      catchUpAgain = false; // a new socket: this catch-up covers everything before it
-      catchUp(me);
+      catchUp.restart(); // a new socket: this catch-up covers everything before it
       break;
     case 'resync':
       // The socket stayed open, but events meant for it may have been lost between server nodes.
@@ -130,8 +117,7 @@ socket.onFrame((frame) => {
       // the running one read may be older than the loss). After a whole Redis restart two
       // nodes may ask: at most two catch-ups, not one per asking.
       if (!socket.isOnline) break;
-      if (catchingUp) catchUpAgain = true;
-      else catchUp(me);
+      catchUp.ask();
       break;
     case 'new_message':
       addLive(frame.payload);
