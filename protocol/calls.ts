@@ -40,6 +40,7 @@ export const CallPayloads = {
   call_decline: z.object({ call_id: CallId }),
   call_cancel: z.object({ call_id: CallId }),
   call_end: z.object({ call_id: CallId }),
+  ringing_calls: z.object({}),
 } as const;
 
 const Ref = z.object({ call_id: z.string() });

@@ -22,6 +22,8 @@ export const CLIENT_FRAME_DOCS: Record<ClientFrameType, string> = {
   call_decline: 'The callee declines; the caller hears `call_declined`.',
   call_cancel: 'The caller gives up before an answer.',
   call_end: 'Either side hangs up an active call.',
+  ringing_calls:
+    'Asks for the calls ringing for you now: each comes as `call_offer` on this socket with this frame’s `id` (then `call_cancel` or the like if it ended meanwhile; nothing if none rings). Send it after `resync`: an offer may have been lost between nodes (`ready` does this by itself).',
 };
 
 export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
@@ -39,7 +41,7 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
   conversation_updated: 'A conversation you are in changed (title, members, a member’s name); fetch it over REST.',
   pong: 'The answer to `ping`.',
   resync:
-    'Events meant for you may have been lost on the way between server nodes (their link was down for a while); the socket stays open: catch up as after `ready` (conversation list, `sync`).',
+    'Events meant for you may have been lost on the way between server nodes (their link was down for a while); the socket stays open: catch up as after `ready` (conversation list, `sync`, and `ringing_calls` if no call is on screen).',
   self_updated:
     'Your own account changed (display name, relay-only calls, email confirmed), here or on another device: its whole current state, as `GET /api/users/me` gives it.',
   call_offer:

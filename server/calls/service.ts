@@ -257,7 +257,8 @@ const ENDED_WHILE_OPENING: Partial<Record<CallState, 'call_answered_elsewhere' |
 
 /**
  * A device of the user's has just opened its socket (registered, so it hears every frame sent
- * to the user from now on): the calls ringing for the user ring on it too, as on the devices
+ * to the user from now on), or asks after a `resync` (`ringing_calls`: an offer may have been
+ * lost between nodes): the calls ringing for the user ring on it too, as on the devices
  * that were online when the call was placed. A call that ends between the read and the offer
  * reaching this device would ring on it for ever, because its end was published before the
  * offer was sent; so the calls offered are read once more after the offers are sent, and the

@@ -4,7 +4,7 @@ import { sendMessage, advanceWatermark } from '../messages/service.js';
 import { locateMessage, syncConversations } from '../messages/sync.js';
 import { addReaction, deleteMessage, editMessage, removeReaction } from '../messages/changes.js';
 import { AppError } from '../errors.js';
-import { answerCall, endCall, markMissed, placeCall, relayIce } from '../calls/service.js';
+import { answerCall, endCall, markMissed, placeCall, relayIce, ringNewDevice } from '../calls/service.js';
 import type { Connection } from './connection.js';
 import type { TypingTracker } from './typing.js';
 
@@ -129,5 +129,10 @@ export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } =
 
   async call_end({ ctx, conn }, p) {
     await endCall(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, 'end');
+  },
+
+  async ringing_calls({ ctx, conn, reply }) {
+    // As at the socket's open: after a `resync`, an offer may have been lost between nodes.
+    await ringNewDevice(ctx, conn.userId, reply);
   },
 };

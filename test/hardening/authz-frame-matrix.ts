@@ -104,4 +104,10 @@ export const FRAMES = {
   call_decline: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
   call_cancel: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
   call_end: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
+  ringing_calls: {
+    scope: 'user',
+    why: 'about the calls ringing for the sender only: anonymous + disabled only',
+    payloads: () => [{}],
+    reply: 'call_offer',
+  },
 } satisfies Record<ClientFrameType, FrameRow>;

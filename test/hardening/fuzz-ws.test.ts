@@ -101,6 +101,8 @@ function checkReplies(frames: Planned[], byUid: Map<string, Reply[]>, anonErrors
       ok = got.length === 1 && (others[0]?.type === 'message_ack' || errors.length === 1);
     else if (e.type === 'sync')
       ok = got.length >= 1 && errors.length <= 1 && others.every((o) => o.type === 'sync_result') && others.length <= 1;
+    // The calls ringing for the fuzzing user (its frames place calls): offers, and ends of any that ended meanwhile.
+    else if (e.type === 'ringing_calls') ok = errors.length === 0 && others.every((o) => o.type.startsWith('call_'));
     else ok = others.length === 0 && errors.length <= 1;
     if (!ok) finding(`ws: a valid ${e.type} frame got an unexpected set of replies`, summary());
   }

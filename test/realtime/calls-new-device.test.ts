@@ -68,6 +68,25 @@ describe('a device that opens while a call to it rings', () => {
     expect(d.ofType('call_offer')).toHaveLength(0);
   });
 
+  it('a socket that asks (`ringing_calls`, after a `resync`) is offered what rings for it now, with its frame id, and nothing else', async () => {
+    const { alice, a, b1, callId } = await ring();
+    // An offer lost between nodes: this socket never heard it, and asks.
+    b1.send('ringing_calls', {}, 'r1');
+    const got = await b1.waitFor((f) => f.id === 'r1' && f.type === 'call_offer');
+    expect(got.payload).toMatchObject({ call_id: callId, caller_id: alice.id, media: 'audio', offer });
+    // Frames of a socket run in order: a pong comes after whatever an ask before it sends.
+    const nothingFor = async (c: typeof a, id: string) => {
+      c.send('ringing_calls', {}, id);
+      await c.request('ping', {});
+      expect(c.frames.filter((f) => f.id === id)).toEqual([]);
+    };
+    // The caller asking is offered nothing (nothing rings for her); once cancelled, nothing rings for him.
+    await nothingFor(a, 'r2');
+    a.send('call_cancel', { call_id: callId });
+    await b1.waitForType('call_cancel', offerOf(callId));
+    await nothingFor(b1, 'r3');
+  });
+
   it('a call answered between reading the ringing calls and offering them is ended on the new device at once', async () => {
     const { bob, a, b1, callId } = await ring();
     const { ringNewDevice } = await import('../../server/calls/service.js');

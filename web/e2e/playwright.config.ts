@@ -44,7 +44,7 @@ export default defineConfig({
       // need the machine's two cores, and beside another spec the relayed ICE checks sometimes
       // did not finish in time (a CI failure on a quiet tree).
       name: 'calls',
-      // calls.spec.ts and ringing-calls.spec.ts, one at a time.
+      // calls.spec.ts, ringing-calls.spec.ts and cluster-calls.spec.ts, one at a time.
       testMatch: /calls\.spec\.ts/,
       workers: 1,
       dependencies: ['desktop', 'phone'],

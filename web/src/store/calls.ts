@@ -296,8 +296,13 @@ const SAVED_CHANGES = new Set<ServerFrame['type']>([
 async function onCallFrame(f: ServerFrame) {
   if (SAVED_CHANGES.has(f.type)) callEvents.set((n) => n + 1);
   if (f.type === 'ready') return void recheckAfterReconnect(false).catch(() => {});
-  // Before `ready`, the check at `ready` covers it.
-  if (f.type === 'resync' && socket.isOnline) return void recheckAfterReconnect(true).catch(() => {});
+  // Before `ready`, the check at `ready` covers it (and the server offers a new socket what rings).
+  if (f.type === 'resync' && socket.isOnline) {
+    // An offer lost between nodes never rang here: the server offers again what rings now.
+    const c = call.get();
+    if (!c || c.phase === 'ended') socket.send('ringing_calls', {});
+    return void recheckAfterReconnect(true).catch(() => {});
+  }
   const c = call.get();
   if (f.type === 'call_offer') {
     if (c && c.phase !== 'ended') return; // the server already sends busy for a second call
