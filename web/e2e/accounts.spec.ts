@@ -353,6 +353,16 @@ test('a new display name reaches the open apps of the people one chats with', as
     await expect(ownName).toContainText('Eve Before');
 
     await rename(eve.page, 'Eve After');
+    // Near the limit the field says how near (it takes no more past it).
+    const settings = eve.page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Display name').fill('E'.repeat(51));
+    await expect(settings.getByText('Saved.')).toHaveCount(0); // it was about the name before the edit
+    await expect(settings.getByTestId('length-hint')).toHaveCount(0);
+    await settings.getByLabel('Display name').fill('E'.repeat(70));
+    await expect(settings.getByTestId('length-hint')).toHaveText('64/64');
+    await eve.page.screenshot({ path: `test-results/screens/${test.info().project.name}-settings-name-hint.png` });
+    await settings.getByLabel('Display name').fill('Eve After');
+    await expect(settings.getByTestId('length-hint')).toHaveCount(0);
 
     // Fay's open chat and her list follow, without a reload.
     await expect(fay.page.getByRole('heading', { name: 'Eve After' })).toBeVisible();

@@ -5,6 +5,7 @@ import type { IceServers } from '../../../../protocol/calls.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { api, ApiError, type AuthNotice } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
+import { LengthHint } from '../../components/LengthHint';
 import { SkeletonRow } from '../../components/Skeleton';
 import { useReloadOnReturn } from '../../components/useReloadOnReturn';
 import { dateLabel, deviceName, whenLabel } from './device';
@@ -43,6 +44,8 @@ export function SettingsView({ me, onBack }: { me: SelfUser; onBack: () => void 
 function ProfileCard({ me }: { me: SelfUser }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<AuthNotice | null>(null);
+  // What the field holds now, for its length hint (the field itself stays uncontrolled).
+  const [typed, setTyped] = useState(me.display_name);
 
   async function save(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -85,12 +88,17 @@ function ProfileCard({ me }: { me: SelfUser }) {
               defaultValue={me.display_name}
               autoComplete="name"
               maxLength={LIMITS.displayNameMax}
+              onChange={(e) => {
+                setTyped(e.target.value);
+                setResult(null); // "Saved." was about the name before this edit
+              }}
               required
             />
             <button type="submit" disabled={busy} className={`shrink-0 ${secondaryButton}`}>
               Save
             </button>
           </div>
+          <LengthHint value={typed} max={LIMITS.displayNameMax} />
         </div>
         {result && <Notice tone={result.tone}>{result.text}</Notice>}
       </form>
