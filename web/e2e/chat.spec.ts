@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { startAppServer } from './app-server.js';
-import { bubbles, createGroupInUi, openChatWith, openFromList, send, signUp, uniq } from './helpers.js';
+import { bubbles, createGroupInUi, openChatWith, openFromList, own, send, signUp, theirs, uniq } from './helpers.js';
 import { restApi } from './xss-kit.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
@@ -220,6 +220,27 @@ test('messages that came while a person was away get two ticks once their device
   await expect(fay.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'read');
   await fay.page.context().close();
   await away.close();
+});
+
+test('a reply written offline marks what came meanwhile as read: its sender sees blue ticks without a reload', async ({
+  browser,
+}, info) => {
+  const device = info.project.use;
+  const hana = await signUp(browser, server.url, 'Hana Asks', device);
+  const ivo = await signUp(browser, server.url, 'Ivo Offline', device);
+  await openChatWith(ivo, hana);
+  await openChatWith(hana, ivo);
+  // Ivo loses the network with the chat open and answers anyway; Hana writes meanwhile.
+  await ivo.page.context().setOffline(true);
+  await expect(ivo.page.getByTestId('connection')).not.toHaveAttribute('data-state', 'online');
+  await send(ivo, 'on my way');
+  await send(hana, 'where are you?');
+  await expect(hana.page.getByTestId('ticks').last()).toHaveAttribute('data-state', 'sent');
+  await ivo.page.context().setOffline(false);
+  // His reply is stored after her question: the server takes him as having read it, and so does her screen.
+  await expect(theirs(hana, 'on my way')).toBeVisible({ timeout: 20_000 });
+  await expect(own(hana, 'where are you?').getByTestId('ticks')).toHaveAttribute('data-state', 'read');
+  for (const p of [hana, ivo]) await p.page.context().close();
 });
 
 test('signing out returns to the sign-in screen, stays signed out after a reload and leaves no draft behind', async ({

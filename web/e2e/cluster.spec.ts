@@ -1,10 +1,9 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { twoNodes } from './two-nodes.js';
-import { actions, bubbles, openChatWith, openFromList, own, send, signUp, type Person } from './helpers.js';
+import { actions, bubbles, openChatWith, openFromList, own, send, signUp, theirs } from './helpers.js';
 
 const cluster = twoNodes();
 
-const theirs = (p: Person, text: string) => p.page.getByTestId('their-message').filter({ hasText: text });
 const chip = (scope: Locator, emoji: string) => scope.getByTestId('reaction-chip').filter({ hasText: emoji });
 
 test('what was sent, edited and reacted to while the nodes could not reach each other shows without a reload', async ({

@@ -78,6 +78,7 @@ export async function chatMenu(me: Person | { page: Page }, item: string) {
 }
 
 export const own = (p: Person, text: string) => p.page.getByTestId('own-message').filter({ hasText: text });
+export const theirs = (p: Person, text: string) => p.page.getByTestId('their-message').filter({ hasText: text });
 
 /** A message's actions: a tap on the bubble on phones, the "⋯" button beside it on desktop. */
 export async function actions(p: Person, bubble: Locator) {

@@ -121,7 +121,7 @@ socket.onFrame((frame) => {
       break;
     case 'new_message':
       addLive(frame.payload);
-      applyMessage(frame.payload, me);
+      applyMessage(frame.payload);
       clearTyping(frame.payload.conversation_id, frame.payload.sender_id);
       if (frame.payload.sender_id !== me) ackDelivered(frame.payload.conversation_id, frame.payload.seq);
       break;

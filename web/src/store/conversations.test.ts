@@ -239,7 +239,7 @@ describe('a fresh list that was read before a live event already here', () => {
   });
 
   it('does not undo a message, or an edit of the last one, that came meanwhile', async () => {
-    applyMessage(message(4, 'Hello?'), 'fay');
+    applyMessage(message(4, 'Hello?'));
     get.mockResolvedValueOnce({ conversations: [stale()] });
     await loadConversations();
     expect(conversations.get().byId.c1).toMatchObject({ last_seq: 4, last_message: { content: 'Hello?' } });
@@ -248,6 +248,18 @@ describe('a fresh list that was read before a live event already here', () => {
     upsertConversation({ ...stale(), last_seq: 4, last_message: message(4, 'Hello, edited', 7) });
     upsertConversation({ ...stale(), last_seq: 4, last_message: message(4, 'Hello?') });
     expect(conversations.get().byId.c1?.last_message?.content).toBe('Hello, edited');
+  });
+
+  it('a member’s message moves their watermarks to it, as the server records them: what came before it is read', () => {
+    // Fay read 2 of 3, then replied from a device that was offline: no read receipt comes.
+    applyMessage({ ...message(4, 'On my way'), sender_id: 'fay' });
+    const c = conversations.get().byId.c1!;
+    expect(c.members.find((m) => m.id === 'fay')).toMatchObject({ delivered_seq: 4, read_seq: 4 });
+    expect(c.members.find((m) => m.id === 'eve')).toMatchObject({ read_seq: 3 });
+    expect(unreadCount(c, 'eve')).toBe(1);
+    // Never backwards.
+    applyMessage(message(3, 'Still there?'));
+    expect(conversations.get().byId.c1!.members.find((m) => m.id === 'fay')).toMatchObject({ read_seq: 4 });
   });
 
   it('takes what is newer in the fresh copy, and its members', async () => {

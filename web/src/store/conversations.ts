@@ -164,12 +164,13 @@ export function keepNewer(fresh: Conversation, held: Conversation | undefined): 
 }
 
 /** A new message moves the conversation's last message, seq and activity. */
-export function applyMessage(m: Message, myId: string) {
+export function applyMessage(m: Message) {
   const c = conversations.get().byId[m.conversation_id];
   if (!c) return void refreshConversation(m.conversation_id);
   if (m.seq <= c.last_seq && c.last_message && c.last_message.seq >= m.seq) return;
-  const members =
-    m.sender_id === myId ? c.members.map((x) => (x.id === myId ? advance(x, m.seq, m.seq) : x)) : c.members;
+  // The server records a sender as having received and read everything up to their message
+  // (a reply read offline sends no read receipt): the ticks of what came before it move too.
+  const members = c.members.map((x) => (x.id === m.sender_id ? advance(x, m.seq, m.seq) : x));
   replaceConversation({
     ...c,
     members,
