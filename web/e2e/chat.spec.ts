@@ -243,6 +243,45 @@ test('a reply written offline marks what came meanwhile as read: its sender sees
   for (const p of [hana, ivo]) await p.page.context().close();
 });
 
+test('a message whose answer was lost shows once after a reload, even while its new answer is on its way', async ({
+  browser,
+}, info) => {
+  const device = info.project.use;
+  const jo = await signUp(browser, server.url, 'Jo Reloads', device);
+  const kim = await signUp(browser, server.url, 'Kim Waits', device);
+  await openChatWith(jo, kim);
+  await openChatWith(kim, jo);
+  // Answers stop reaching Jo's page (the ack, and the message's copy for her other devices):
+  // the message is stored, the app never hears it was.
+  let holdAcks = true;
+  await jo.page.context().routeWebSocket(/\/api\/ws/, (ws) => {
+    const upstream = ws.connectToServer();
+    ws.onMessage((m) => upstream.send(m));
+    upstream.onMessage((m) => {
+      if (holdAcks && typeof m === 'string' && (m.includes('"message_ack"') || m.includes('on my way'))) return;
+      ws.send(m);
+    });
+  });
+  // After a reload the chat is open again where the app keeps it open (phones), or is opened.
+  const reload = async () => {
+    await jo.page.reload();
+    await expect(jo.page.getByTestId('connection')).toHaveAttribute('data-state', 'online');
+    if (!(await jo.page.getByRole('heading', { name: 'Kim Waits' }).isVisible())) await openFromList(jo, 'Kim Waits');
+  };
+  await reload();
+  await send(jo, 'on my way');
+  await expect(theirs(kim, 'on my way')).toBeVisible();
+  await expect(own(jo, 'on my way').getByTestId('ticks')).toHaveAttribute('data-state', 'sending');
+  // Jo reloads: the page of history holds the message, and the resend's answer is still held.
+  await reload();
+  await expect(own(jo, 'on my way').getByTestId('ticks')).not.toHaveAttribute('data-state', 'sending');
+  await expect(own(jo, 'on my way')).toHaveCount(1);
+  holdAcks = false;
+  await jo.page.waitForTimeout(500);
+  await expect(own(jo, 'on my way')).toHaveCount(1);
+  for (const p of [jo, kim]) await p.page.context().close();
+});
+
 test('signing out returns to the sign-in screen, stays signed out after a reload and leaves no draft behind', async ({
   browser,
 }, info) => {

@@ -75,6 +75,18 @@ function loadOutbox(): Pending[] {
   }
 }
 
+/**
+ * The outbox without the sends that these stored messages are (same sender and client_id):
+ * a page fetched while a send's answer is on its way may already hold it.
+ */
+function settle(outbox: Pending[], stored: Message[]): Pending[] {
+  if (outbox.length === 0 || stored.length === 0) return outbox;
+  const keys = new Set(stored.map((m) => `${m.sender_id}:${m.client_id}`));
+  return outbox.some((p) => keys.has(`${p.user_id}:${p.client_id}`))
+    ? outbox.filter((p) => !keys.has(`${p.user_id}:${p.client_id}`))
+    : outbox;
+}
+
 /** Merges by seq; of two states of one message the one with the higher change_seq wins. */
 const mergeBySeq = (a: Message[], b: Message[]) => {
   const bySeq = new Map(a.map((m) => [m.seq, m]));
@@ -147,10 +159,7 @@ export function addMessages(conversationId: string, incoming: Message[]) {
   if (incoming.length === 0) return;
   messages.set((s) => {
     const thread = s.threads[conversationId];
-    const settled = new Set(incoming.map((m) => `${m.sender_id}:${m.client_id}`));
-    const outbox = s.outbox.some((p) => settled.has(`${p.user_id}:${p.client_id}`))
-      ? s.outbox.filter((p) => !settled.has(`${p.user_id}:${p.client_id}`))
-      : s.outbox;
+    const outbox = settle(s.outbox, incoming);
     if (!thread?.loaded) return outbox === s.outbox ? s : { ...s, outbox };
     // A window in the middle keeps only what joins it; the rest is paged in by `loadNewer`.
     const last = thread.items.at(-1)?.seq ?? 0;
@@ -214,6 +223,7 @@ export async function loadLatest(conversationId: string) {
     const merged = old?.hasNewer ? items : mergeBySeq(old?.items ?? [], items);
     return {
       ...s,
+      outbox: settle(s.outbox, items),
       threads: {
         ...s.threads,
         [conversationId]: {
@@ -248,6 +258,7 @@ export async function loadOlder(conversationId: string): Promise<void> {
       const items = mergeBySeq(t.items, page);
       return {
         ...s,
+        outbox: settle(s.outbox, page),
         threads: { ...s.threads, [conversationId]: { ...t, items, hasOlder: (items[0]?.seq ?? 1) > 1 } },
       };
     });
@@ -272,6 +283,7 @@ export async function loadNewer(conversationId: string): Promise<void> {
       const t = s.threads[conversationId]!;
       return {
         ...s,
+        outbox: settle(s.outbox, page),
         threads: {
           ...s.threads,
           [conversationId]: { ...t, items: mergeBySeq(t.items, page), hasNewer: page.length === PAGE },
@@ -308,6 +320,7 @@ export async function focusMessage(conversationId: string, seq: number): Promise
       const old = s.threads[conversationId];
       return {
         ...s,
+        outbox: settle(s.outbox, page),
         threads: {
           ...s.threads,
           [conversationId]: {

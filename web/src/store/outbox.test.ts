@@ -100,3 +100,41 @@ describe('the outbox sender', () => {
     expect(sent).toHaveLength(6);
   });
 });
+
+describe('a page of history that already holds a queued send', () => {
+  beforeEach(() => resetMessages());
+
+  it('settles the send: the message shows once, and is not sent again', async () => {
+    const { api } = await import('../api/rest');
+    const { loadLatest } = await import('./messages');
+    const { seedCursor } = await import('./cursors');
+    queueMessage(ME, C, 'on my way'); // no sender running: it waits, as while offline
+    const clientId = pending()!.client_id;
+    // The send was stored (by another tab, or before a reload lost its answer), and the
+    // chat's newest page comes back before any answer to it.
+    seedCursor(C, 0);
+    vi.mocked(api.get).mockResolvedValueOnce({
+      messages: [
+        {
+          id: 'm1',
+          conversation_id: C,
+          seq: 1,
+          sender_id: ME,
+          client_id: clientId,
+          content: 'on my way',
+          message_type: 'text',
+          created_at: '2026-12-03T10:00:00Z',
+          edited_at: null,
+          deleted_at: null,
+          reply_to: null,
+          reactions: [],
+          attachment: null,
+          change_seq: 0,
+        },
+      ],
+    });
+    await loadLatest(C);
+    expect(messages.get().threads[C]?.items.map((m) => m.client_id)).toEqual([clientId]);
+    expect(messages.get().outbox).toEqual([]);
+  });
+});

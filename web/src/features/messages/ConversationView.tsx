@@ -93,8 +93,10 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   const rows: Row[] = useMemo(() => {
     const stored: Row[] = (thread?.items ?? []).map((m) => ({ kind: 'message', m }));
+    // A send whose stored copy is here already shows once (the list's keys stay unique).
+    const held = new Set(thread?.items.map((m) => `${m.sender_id}:${m.client_id}`));
     const pending: Row[] = outbox
-      .filter((p) => p.conversation_id === c.id && p.user_id === myId)
+      .filter((p) => p.conversation_id === c.id && p.user_id === myId && !held.has(`${p.user_id}:${p.client_id}`))
       .map((p) => ({ kind: 'pending', p }));
     return [...stored, ...pending];
   }, [thread, outbox, c.id]);
