@@ -203,6 +203,22 @@ test('a long file name and a long caption stay within their attachment', async (
   expect(photo.width).toBe(160);
   expect(bubble.width).toBeLessThanOrEqual(photo.width + 10);
   await ben.page.screenshot({ path: shot('long-name-and-caption') });
+
+  // A very narrow photo without a caption: its time and ticks stay on one line, in the bubble.
+  await ada.page
+    .getByTestId('file-input')
+    .setInputFiles({ name: 'narrow.png', mimeType: 'image/png', buffer: await png(30, 600) });
+  await expect(ada.page.getByTestId('staged-file')).toHaveAttribute('data-status', 'ready');
+  await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+  const narrow = ada.page
+    .getByTestId('own-message')
+    .filter({ has: ada.page.getByRole('button', { name: 'Open photo narrow.png' }) });
+  await expect(narrow.getByTestId('ticks')).toHaveAttribute('data-state', /sent|delivered|read/);
+  const overlay = (await narrow.getByTestId('ticks').locator('xpath=..').boundingBox())!;
+  const narrowBubble = (await narrow.boundingBox())!;
+  expect(overlay.height).toBeLessThan(24);
+  expect(overlay.x).toBeGreaterThanOrEqual(narrowBubble.x);
+  await ada.page.screenshot({ path: shot('narrow-photo') });
 });
 
 test('a message of only emoji is drawn large, on both sides; emoji within text stay text-sized', async ({

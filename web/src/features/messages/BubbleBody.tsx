@@ -94,10 +94,12 @@ export function BubbleBody({
     <div className={image ? 'max-w-full p-1' : 'p-1.5'} style={width ? { width } : undefined}>
       {quote}
       {image ? (
-        <div className="relative flex justify-center">
+        // A photo narrower than its time and ticks sits in the middle of a bubble wide enough
+        // for them (they stay on one line).
+        <div className={`relative flex justify-center ${text ? '' : 'min-w-28'}`}>
           <ImagePreview a={attachment} label={content || attachment.filename} />
           {!text && (
-            <span className="pointer-events-none absolute right-1.5 bottom-1.5 inline-flex items-center gap-1 rounded-full bg-black/50 px-1.5 py-1 text-[11px] leading-none text-white">
+            <span className="pointer-events-none absolute right-1.5 bottom-1.5 inline-flex items-center gap-1 rounded-full bg-black/50 px-1.5 py-1 text-[11px] leading-none whitespace-nowrap text-white">
               {meta}
             </span>
           )}
