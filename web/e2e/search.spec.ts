@@ -110,6 +110,38 @@ test('a message found by search opens in place, highlighted; jump to latest and 
   await reader.page.context().close();
 });
 
+test('a group is found by its name, whatever its case and accents, and opens; groups one is not in are not', async ({
+  browser,
+}, info) => {
+  const reader = await signUp(browser, server.url, 'Rae Reader', info.project.use);
+  const [owner, other] = [await apiUser('Oona Owner'), await apiUser('Otto Other')];
+  const tag = word('hik');
+  const group = async (token: string, title: string, memberIds: string[]) => {
+    const res = await fetch(`${server.url}/api/conversations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ type: 'group', title, member_ids: memberIds }),
+    });
+    expect(res.status).toBe(201);
+  };
+  await group(owner.token, `Café ${tag} club`, [await myId(reader.page), other.id]);
+  await group(other.token, `Café ${tag} secret`, [owner.id]);
+  const row = reader.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /club/ });
+  await expect(row).toBeVisible();
+
+  await searchBox(reader.page).fill(`CAFE ${tag.toUpperCase()}`);
+  const groups = reader.page.getByRole('list', { name: 'Groups' }).getByRole('button');
+  await expect(groups).toHaveCount(1);
+  await expect(groups).toContainText(`Café ${tag} club`);
+  await expect(groups).toContainText('3 members');
+  await reader.page.screenshot({ path: shot('group-by-name') });
+  await groups.click();
+  await expect(reader.page.getByRole('heading', { name: `Café ${tag} club` })).toBeVisible();
+  if (info.project.name === 'phone') await reader.page.getByRole('button', { name: 'Back' }).click();
+  await expect(searchBox(reader.page)).toHaveValue('');
+  await reader.page.context().close();
+});
+
 test('search finds nothing in other people’s conversations, and hostile queries render as text', async ({
   browser,
 }, info) => {

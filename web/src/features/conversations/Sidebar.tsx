@@ -114,6 +114,7 @@ export function Sidebar({
       <SidebarSearch
         myId={me.id}
         activeId={activeId}
+        onPickGroup={open}
         onPickPerson={(u) => void openDirect(u.id)}
         onPickMessage={async (conversationId, seq) => {
           setFailure(null);

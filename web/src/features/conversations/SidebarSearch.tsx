@@ -37,23 +37,29 @@ function usePeopleSearch(query: string) {
   return results;
 }
 
+/** Text to compare, without case or accents ("Café" finds "cafe"). */
+const folded = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
+
 const heading = 'px-4 pt-3 pb-1 text-xs font-semibold tracking-wide text-neutral-500 uppercase';
 const resultButton =
   'flex w-full items-center gap-3 px-3 py-2 text-left hover:bg-neutral-100 focus-visible:bg-neutral-100 dark:hover:bg-neutral-800 dark:focus-visible:bg-neutral-800';
 
 /**
- * The sidebar's search box: people and messages. While it holds text, the results take the
- * place of the chat list (`children`); Escape clears it, arrows move between results.
+ * The sidebar's search box: the groups one is in (by name, from the list held here), people
+ * and messages. While it holds text, the results take the place of the chat list (`children`);
+ * Escape clears it, arrows move between results.
  */
 export function SidebarSearch({
   myId,
   activeId,
+  onPickGroup,
   onPickPerson,
   onPickMessage,
   children,
 }: {
   myId: string;
   activeId: string | null;
+  onPickGroup: (conversationId: string) => void;
   onPickPerson: (u: PublicUser) => void;
   onPickMessage: (conversationId: string, seq: number) => Promise<void>;
   children: ReactNode;
@@ -91,6 +97,12 @@ export function SidebarSearch({
   }
 
   const q = query.trim();
+  const groups = q
+    ? Object.values(byId)
+        .filter((c) => c.type === 'group' && folded(titleOf(c, myId)).includes(folded(q)))
+        .sort((a, b) => (a.last_activity_at < b.last_activity_at ? 1 : -1))
+        .slice(0, 20)
+    : [];
   const messageHits = found.results ?? [];
   const stale = found.loading || found.q !== q;
 
@@ -112,6 +124,33 @@ export function SidebarSearch({
         children
       ) : (
         <div ref={results} className="min-h-0 flex-1 overflow-y-auto pb-3" aria-label="Search results" role="region">
+          {groups.length > 0 && (
+            <>
+              <h3 className={heading}>Groups</h3>
+              <ul aria-label="Groups">
+                {groups.map((c) => (
+                  <li key={c.id}>
+                    <button
+                      data-result
+                      className={resultButton}
+                      onClick={() => {
+                        onPickGroup(c.id);
+                        setQuery('');
+                      }}
+                    >
+                      <Avatar id={c.id} name={titleOf(c, myId)} size={36} />
+                      <span className="min-w-0">
+                        <span className="block truncate font-medium">{titleOf(c, myId)}</span>
+                        <span className="block truncate text-sm text-neutral-500">
+                          {c.members.length} {c.members.length === 1 ? 'member' : 'members'}
+                        </span>
+                      </span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           <h3 className={heading}>People</h3>
           <ul aria-label="People">
             {people?.length === 0 && <li className="px-4 py-2 text-sm text-neutral-500">No one found</li>}
