@@ -242,7 +242,14 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
             initialTopMostItemIndex={
               jumpIndex >= 0 ? { index: jumpIndex, align: 'center' } : { index: 'LAST', align: 'end' }
             }
-            followOutput={(isAtBottom) => (isAtBottom && !hasNewer ? 'smooth' : false)}
+            // One's own message always brings the view to it, at once: a smooth scroll still
+            // running when the next arrives (sending fast) would leave the bottom behind.
+            followOutput={(isAtBottom) => {
+              if (hasNewer) return false;
+              const last = rows.at(-1);
+              if (last && (last.kind === 'pending' || last.m.sender_id === myId)) return 'auto';
+              return isAtBottom ? 'smooth' : false;
+            }}
             atBottomStateChange={(bottom) => {
               atBottomRef.current = bottom;
               setAtBottom(bottom);
