@@ -67,6 +67,12 @@ test('a long conversation opens at the latest message and loads older pages when
   }
   await expect(reader.page.getByText('line 1', { exact: true })).toBeVisible();
   await expect(item.getByTestId('unread')).toHaveCount(0);
+
+  // Writing from up there brings the chat to the bottom, to what was just written.
+  await expect(reader.page.getByRole('button', { name: /Jump to latest/ })).toBeVisible();
+  await send(reader, 'back at the bottom');
+  await expect(own(reader, 'back at the bottom')).toBeInViewport();
+  await expect(reader.page.getByRole('button', { name: /Jump to latest/ })).toHaveCount(0);
   await reader.page.context().close();
 });
 
