@@ -53,7 +53,7 @@ async function post(token: string, conversationId: string, content: string) {
 const myId = (page: Page) =>
   page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).user.id as string);
 
-const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search people and messages' });
+const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search people, groups and messages' });
 const messageResults = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByTestId('message-result');
 
 test('a message found by search opens in place, highlighted; jump to latest and live messages still work', async ({

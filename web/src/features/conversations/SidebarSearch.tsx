@@ -110,7 +110,7 @@ export function SidebarSearch({
     <div className="flex min-h-0 flex-1 flex-col" onKeyDown={onKeyDown}>
       <div className="px-3 pb-2">
         <SearchBox
-          label="Search people and messages"
+          label="Search people, groups and messages"
           value={query}
           onChange={(value) => {
             setQuery(value);
