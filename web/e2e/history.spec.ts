@@ -68,7 +68,33 @@ test('a long conversation opens at the latest message and loads older pages when
   await expect(reader.page.getByText('line 1', { exact: true })).toBeVisible();
   await expect(item.getByTestId('unread')).toHaveCount(0);
 
+  // New messages while up there, taller than the lines before: "Jump to latest" goes all the way.
+  for (let i = 1; i <= 3; i++) {
+    const res = await fetch(`${server.url}/api/conversations/${conv.id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
+      body: JSON.stringify({
+        content: `news ${i}: ${'a longer message that takes a few lines on a phone and two on a desktop, '.repeat(3)}`,
+        message_type: 'text',
+        client_id: randomUUID(),
+      }),
+    });
+    expect(res.status).toBe(201);
+  }
+  const jump = reader.page.getByRole('button', { name: /Jump to latest/ });
+  await expect(jump).toHaveAccessibleName('Jump to latest, 3 new');
+  await jump.click();
+  await expect(bubbles(reader).last()).toContainText('news 3:');
+  await expect(bubbles(reader).last()).toBeInViewport({ ratio: 1 });
+  await expect(jump).toHaveCount(0);
+  await expect(item.getByTestId('unread')).toHaveCount(0);
+
   // Writing from up there brings the chat to the bottom, to what was just written.
+  for (let i = 0; i < 30 && (await reader.page.getByText('line 1', { exact: true }).count()) === 0; i++) {
+    await reader.page.getByTestId('message-row').first().hover();
+    await reader.page.mouse.wheel(0, -5000);
+    await reader.page.waitForTimeout(150);
+  }
   await expect(reader.page.getByRole('button', { name: /Jump to latest/ })).toBeVisible();
   await send(reader, 'back at the bottom');
   await expect(own(reader, 'back at the bottom')).toBeInViewport();

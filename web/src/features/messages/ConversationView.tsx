@@ -146,7 +146,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
       setJump(null);
       await loadLatest(c.id).catch(() => setError('Could not load messages. Check your connection.'));
     } else {
-      list.current?.scrollToIndex({ index: 'LAST', behavior: 'smooth' });
+      // At once, and to the last row's end: a smooth scroll aims at heights still estimated for
+      // the rows it has not drawn, and could stop a row short of the bottom.
+      list.current?.scrollToIndex({ index: 'LAST', align: 'end' });
     }
   }
 
