@@ -60,11 +60,14 @@ test('a long conversation opens at the latest message and loads older pages when
   await expect(reader.page.getByText('line 1', { exact: true })).toHaveCount(0);
 
   // Scroll to the top until the very first message is there.
-  for (let i = 0; i < 30 && (await reader.page.getByText('line 1', { exact: true }).count()) === 0; i++) {
-    await reader.page.getByTestId('message-row').first().hover();
-    await reader.page.mouse.wheel(0, -5000);
-    await reader.page.waitForTimeout(150);
-  }
+  const scrollToTop = async () => {
+    for (let i = 0; i < 30 && (await reader.page.getByText('line 1', { exact: true }).count()) === 0; i++) {
+      await reader.page.getByTestId('message-row').first().hover();
+      await reader.page.mouse.wheel(0, -5000);
+      await reader.page.waitForTimeout(150);
+    }
+  };
+  await scrollToTop();
   await expect(reader.page.getByText('line 1', { exact: true })).toBeVisible();
   await expect(item.getByTestId('unread')).toHaveCount(0);
 
@@ -90,11 +93,7 @@ test('a long conversation opens at the latest message and loads older pages when
   await expect(item.getByTestId('unread')).toHaveCount(0);
 
   // Writing from up there brings the chat to the bottom, to what was just written.
-  for (let i = 0; i < 30 && (await reader.page.getByText('line 1', { exact: true }).count()) === 0; i++) {
-    await reader.page.getByTestId('message-row').first().hover();
-    await reader.page.mouse.wheel(0, -5000);
-    await reader.page.waitForTimeout(150);
-  }
+  await scrollToTop();
   await expect(reader.page.getByRole('button', { name: /Jump to latest/ })).toBeVisible();
   await send(reader, 'back at the bottom');
   await expect(own(reader, 'back at the bottom')).toBeInViewport();
