@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startAppServer } from './app-server.js';
-import { actions, bubbles, chatMenu, createGroupInUi, openFromList, own, send, signUp, uniq } from './helpers.js';
+import { actions, bubbles, chatMenu, createGroupInUi, openFromList, own, send, signUp } from './helpers.js';
+import { myId, restOf } from './rest.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -12,44 +12,15 @@ test.afterAll(async () => {
   await server?.close();
 });
 
-async function apiUser(name: string) {
-  const username = uniq('hist');
-  const res = await fetch(`${server.url}/api/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      username,
-      email: `${username}@example.test`,
-      password: 'correct horse',
-      display_name: name,
-    }),
-  });
-  const body = (await res.json()) as { token: string; user: { id: string } };
-  return { token: body.token, id: body.user.id };
-}
+const { apiUser, directChat, post } = restOf(() => server.url);
 
 test('a long conversation opens at the latest message and loads older pages when scrolled up', async ({
   browser,
 }, info) => {
   const reader = await signUp(browser, server.url, 'Rita Reader', info.project.use);
   const writer = await apiUser('Walt Writer');
-  const readerId = await reader.page.evaluate(() => {
-    const storage = (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage;
-    return JSON.parse(storage.getItem('chatify.session')!).user.id as string;
-  });
-  const conv = await fetch(`${server.url}/api/conversations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
-    body: JSON.stringify({ type: 'one_to_one', member_ids: [readerId] }),
-  }).then((r) => r.json() as Promise<{ id: string }>);
-  for (let i = 1; i <= 150; i++) {
-    const res = await fetch(`${server.url}/api/conversations/${conv.id}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
-      body: JSON.stringify({ content: `line ${i}`, message_type: 'text', client_id: randomUUID() }),
-    });
-    expect(res.status).toBe(201);
-  }
+  const conv = await directChat(writer.token, await myId(reader.page));
+  for (let i = 1; i <= 150; i++) await post(writer.token, conv.id, `line ${i}`);
 
   const item = reader.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Walt Writer/ });
   await expect(item.getByTestId('unread')).toHaveText('99+');
@@ -73,16 +44,8 @@ test('a long conversation opens at the latest message and loads older pages when
 
   // New messages while up there, taller than the lines before: "Jump to latest" goes all the way.
   for (let i = 1; i <= 3; i++) {
-    const res = await fetch(`${server.url}/api/conversations/${conv.id}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
-      body: JSON.stringify({
-        content: `news ${i}: ${'a longer message that takes a few lines on a phone and two on a desktop, '.repeat(3)}`,
-        message_type: 'text',
-        client_id: randomUUID(),
-      }),
-    });
-    expect(res.status).toBe(201);
+    const news = `news ${i}: ${'a longer message that takes a few lines on a phone and two on a desktop, '.repeat(3)}`;
+    await post(writer.token, conv.id, news);
   }
   const jump = reader.page.getByRole('button', { name: /Jump to latest/ });
   await expect(jump).toHaveAccessibleName('Jump to latest, 3 new');
@@ -373,14 +336,8 @@ test('a conversation of 10,000 messages opens at the latest and keeps only a sma
 }, info) => {
   const reader = await signUp(browser, server.url, 'Tess Tenk', info.project.use);
   const writer = await apiUser('Will Tenk');
-  const readerId = await reader.page.evaluate(
-    () => JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).user.id as string,
-  );
-  const conv = await fetch(`${server.url}/api/conversations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` },
-    body: JSON.stringify({ type: 'one_to_one', member_ids: [readerId] }),
-  }).then((r) => r.json() as Promise<{ id: string }>);
+  const readerId = await myId(reader.page);
+  const conv = await directChat(writer.token, readerId);
   // Seed in one statement, as a long-lived chat would have accumulated them.
   const client = new pg.Client({ connectionString: server.databaseUrl });
   await client.connect();

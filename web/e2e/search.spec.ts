@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { randomUUID } from 'node:crypto';
 import { startAppServer } from './app-server.js';
-import { bubbles, chatMenu, signUp, uniq } from './helpers.js';
+import { bubbles, chatMenu, signUp } from './helpers.js';
+import { myId, restOf } from './rest.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -16,42 +16,7 @@ const shot = (name: string) => `test-results/screens/${test.info().project.name}
 const word = (prefix: string) =>
   prefix + Array.from({ length: 6 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('');
 
-async function apiUser(name: string) {
-  const username = uniq('srch');
-  const res = await fetch(`${server.url}/api/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      username,
-      email: `${username}@example.test`,
-      password: 'correct horse',
-      display_name: name,
-    }),
-  });
-  const body = (await res.json()) as { token: string; user: { id: string } };
-  return { token: body.token, id: body.user.id };
-}
-
-async function directChat(token: string, otherId: string) {
-  const res = await fetch(`${server.url}/api/conversations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ type: 'one_to_one', member_ids: [otherId] }),
-  });
-  return (await res.json()) as { id: string };
-}
-
-async function post(token: string, conversationId: string, content: string) {
-  const res = await fetch(`${server.url}/api/conversations/${conversationId}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ content, message_type: 'text', client_id: randomUUID() }),
-  });
-  expect(res.status).toBe(201);
-}
-
-const myId = (page: Page) =>
-  page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('chatify.session')).user.id as string);
+const { apiUser, directChat, post } = restOf(() => server.url);
 
 const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search people, groups and messages' });
 const messageResults = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByTestId('message-result');

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import './memory-storage.test-helper';
+import { messageOf } from './message.test-helper';
 import type { Message } from '../../../protocol/messages.js';
 
 // The REST client is replaced by a fake.
@@ -11,23 +12,7 @@ const { cursorOf, resetCursors, seedCursor } = await import('./cursors');
 const { messages } = await import('./messages');
 
 const C = 'c1';
-const msg = (seq: number, patch: Partial<Message> = {}): Message => ({
-  id: `m${seq}`,
-  conversation_id: C,
-  seq,
-  sender_id: 'u1',
-  content: `text ${seq}`,
-  message_type: 'text',
-  client_id: null,
-  created_at: '2026-11-23T10:00:00Z',
-  edited_at: null,
-  deleted_at: null,
-  reply_to: null,
-  reactions: [],
-  attachment: null,
-  change_seq: 0,
-  ...patch,
-});
+const msg = (seq: number, patch: Partial<Message> = {}) => messageOf(C, seq, patch);
 const held = () => messages.get().threads[C]!.items;
 const settle = () => new Promise((r) => setTimeout(r, 0));
 

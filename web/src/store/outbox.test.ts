@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import './memory-storage.test-helper';
+import { messageOf } from './message.test-helper';
 import type { ServerFrame } from '../../../protocol/frames.js';
 
 // The REST client is replaced by a fake.
@@ -115,22 +116,12 @@ describe('a page of history that already holds a queued send', () => {
     seedCursor(C, 0);
     vi.mocked(api.get).mockResolvedValueOnce({
       messages: [
-        {
-          id: 'm1',
-          conversation_id: C,
-          seq: 1,
+        messageOf(C, 1, {
           sender_id: ME,
           client_id: clientId,
           content: 'on my way',
-          message_type: 'text',
           created_at: '2026-12-03T10:00:00Z',
-          edited_at: null,
-          deleted_at: null,
-          reply_to: null,
-          reactions: [],
-          attachment: null,
-          change_seq: 0,
-        },
+        }),
       ],
     });
     await loadLatest(C);

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type DragEvent, type RefObject } from 'react';
+import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { Avatar } from '../../components/Avatar';
@@ -18,7 +18,7 @@ import { ChatSearch } from '../search/ChatSearch';
 import { Composer } from './Composer';
 import { MessageRow, type Row } from './MessageRow';
 import { MessageOverlays } from './MessageOverlays';
-import { stageFiles } from '../../store/compose';
+import { useFileDrop } from './useFileDrop';
 import { snippetOf } from './snippet';
 
 type Panel = 'members' | 'leave' | 'search';
@@ -112,34 +112,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   });
 
   // Files dragged over the conversation: an overlay says where to drop them.
-  const [dragging, setDragging] = useState(false);
-  const dragDepth = useRef(0);
-  const hasFiles = (e: DragEvent) => e.dataTransfer.types.includes('Files');
-  const drop = {
-    onDragEnter(e: DragEvent) {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      dragDepth.current++;
-      setDragging(true);
-    },
-    onDragOver(e: DragEvent) {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      e.dataTransfer.dropEffect = 'copy';
-    },
-    onDragLeave(e: DragEvent) {
-      if (!hasFiles(e)) return;
-      dragDepth.current = Math.max(0, dragDepth.current - 1);
-      if (dragDepth.current === 0) setDragging(false);
-    },
-    onDrop(e: DragEvent) {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      dragDepth.current = 0;
-      setDragging(false);
-      stageFiles(c.id, [...e.dataTransfer.files]);
-    },
-  };
+  const { dragging, handlers: drop } = useFileDrop(c.id);
 
   async function toLatest() {
     if (hasNewer) {
