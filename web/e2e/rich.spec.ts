@@ -119,6 +119,27 @@ test('photos, edits, deletes, replies and reactions reach the other side live', 
   await reply.getByTestId('reply-quote').click();
   await expect(own(ada, 'Meet at 7')).toHaveAttribute('data-highlighted', 'true');
 
+  // The menu by keyboard: ←/→ along the emoji, ↓ to the actions and down them, ↑ back up.
+  const menu = await actions(ben, theirs(ben, 'Meet at 7'));
+  const entry = (name: string) => menu.getByRole('menuitem', { name });
+  await expect(entry('React with 👍')).toBeFocused();
+  for (const [key, name] of [
+    ['ArrowLeft', 'React with 🙏'],
+    ['ArrowRight', 'React with 👍'],
+    ['ArrowRight', 'React with ❤️'],
+    ['ArrowDown', 'Reply'],
+    ['ArrowDown', 'Copy text'],
+    ['ArrowRight', 'Copy text'],
+    ['ArrowUp', 'Reply'],
+    ['ArrowUp', 'React with 👍'],
+    ['ArrowUp', 'Copy text'],
+  ] as const) {
+    await ben.page.keyboard.press(key);
+    await expect(entry(name), `${key} to ${name}`).toBeFocused();
+  }
+  await ben.page.keyboard.press('Escape');
+  await expect(menu).toHaveCount(0);
+
   // Reactions: Ben's 👍 shows on Ada's side; Ada adds hers by clicking the chip.
   await (await actions(ben, theirs(ben, 'Meet at 7'))).getByRole('menuitem', { name: 'React with 👍' }).click();
   const adaRow = own(ada, 'Meet at 7').locator('xpath=..');

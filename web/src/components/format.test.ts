@@ -36,6 +36,11 @@ describe('format', () => {
     // Emoji whole, not half a surrogate pair (a lone one renders as �); a flag is two code points.
     expect(initials('Hiking 🥾')).toBe('H🥾');
     expect(initials('🇫🇷 club')).toBe('🇫🇷C');
+    // Quotes, brackets and dashes are not initials.
+    expect(initials('David "Dave" Davis')).toBe('DD');
+    expect(initials('(Team) -Ops')).toBe('TO');
+    expect(initials('«Élise» Ünal')).toBe('ÉÜ');
+    expect(initials('!!! ...')).toBe('?');
   });
 
   it('writes file sizes as people read them', () => {

@@ -59,6 +59,8 @@ export function lastSeenLabel(iso: string | null | undefined, now = new Date(), 
 export const initials = (name: string) =>
   name
     .split(/[\s_.]+/)
+    // A word's first letter, digit or emoji: not the quote or bracket before it ("Dave" → D).
+    .map((w) => w.replace(/^[^\p{L}\p{N}\p{Extended_Pictographic}\p{Regional_Indicator}]+/u, ''))
     .filter(Boolean)
     .slice(0, 2)
     .map((w) => graphemes.segment(w)[Symbol.iterator]().next().value!.segment.toUpperCase())

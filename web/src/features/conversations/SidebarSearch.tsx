@@ -111,6 +111,8 @@ export function SidebarSearch({
       <div className="px-3 pb-2">
         <SearchBox
           label="Search people, groups and messages"
+          // The whole label was cut at a desktop's sidebar width ("…and messag").
+          placeholder="Search"
           value={query}
           onChange={(value) => {
             setQuery(value);

@@ -81,13 +81,29 @@ function MessageMenu({ o, c, myId }: { o: Extract<Overlay, { kind: 'menu' }>; c:
     };
   }, [place]);
 
+  /**
+   * The emoji are a row and the actions a column: ←/→ move along the row, ↓/↑ down and up the
+   * column, from the row to the first action and from the first action back up to the row.
+   */
   function onKeyDown(e: ReactKeyboardEvent) {
-    const items = [...(ref.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const i = items.indexOf(document.activeElement as HTMLElement);
-    const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
-    if (step) {
+    const all = (selector: string) => [...(ref.current?.querySelectorAll<HTMLElement>(selector) ?? [])];
+    const items = all('[role="menuitem"]');
+    const emojis = all('[role="group"] [role="menuitem"]');
+    const actions = items.filter((x) => !emojis.includes(x));
+    const active = document.activeElement as HTMLElement;
+    const inRow = emojis.indexOf(active);
+    const inColumn = actions.indexOf(active);
+    const wrap = <T,>(list: T[], i: number) => list[(i + list.length) % list.length];
+    const across = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    const down = { ArrowDown: 1, ArrowUp: -1 }[e.key];
+    let next: HTMLElement | undefined;
+    if (across && inRow >= 0) next = wrap(emojis, inRow + across);
+    else if (down && inRow >= 0) next = down > 0 ? actions[0] : actions.at(-1);
+    else if (down && inColumn >= 0) next = actions[inColumn + down] ?? emojis[0];
+    else if (inRow < 0 && inColumn < 0) next = items[0];
+    if (across || down) {
       e.preventDefault();
-      items[(i + step + items.length) % items.length]?.focus();
+      next?.focus();
     } else if (e.key === 'Home' || e.key === 'End') {
       e.preventDefault();
       items[e.key === 'Home' ? 0 : items.length - 1]?.focus();

@@ -199,9 +199,13 @@ export const resultButtons = (results: HTMLElement | null) => [
   ...(results?.querySelectorAll<HTMLButtonElement>('button[data-result]') ?? []),
 ];
 
-/** A rounded search box with a magnifier; Enter opens the first result. */
+/**
+ * A rounded search box with a magnifier; Enter opens the first result. `placeholder`: shorter
+ * than the label where the box is narrow (the label is what screen readers say).
+ */
 export function SearchBox({
   label,
+  placeholder = label,
   value,
   onChange,
   onEnter,
@@ -210,6 +214,7 @@ export function SearchBox({
   className = '',
 }: {
   label: string;
+  placeholder?: string;
   value: string;
   onChange: (value: string) => void;
   onEnter: () => void;
@@ -225,7 +230,7 @@ export function SearchBox({
       <input
         ref={inputRef}
         type="search"
-        placeholder={label}
+        placeholder={placeholder}
         aria-label={label}
         maxLength={200}
         value={value}
