@@ -3,9 +3,31 @@ import { LIMITS } from './limits.js';
 import { EntityId } from './ids.js';
 import { hasText, NO_TEXT, NOT_WELL_FORMED, oneGrapheme, wellFormed } from './text.js';
 
-/** What a client may send. `call` messages are written by the server (call history). */
+/** What a client may send. `call` and `event` messages are written by the server (SYSTEM_MESSAGE_TYPES). */
 export const MESSAGE_TYPES = ['text', 'image', 'file'] as const;
 export const MessageType = z.enum(MESSAGE_TYPES);
+
+/**
+ * Messages the server writes into a conversation, shown as centred lines, not bubbles: `call`
+ * (a finished call: `{call_id, media, state, duration_seconds}`) and `event` (a change to a
+ * group, by its sender: GroupEvent). Nobody edits, deletes, reacts to or searches them.
+ */
+export const SYSTEM_MESSAGE_TYPES = ['call', 'event'] as const;
+export const isSystemMessage = (messageType: string) =>
+  (SYSTEM_MESSAGE_TYPES as readonly string[]).includes(messageType);
+
+/**
+ * The content of an `event` message (JSON), done by its sender: `added` and `removed` name the
+ * members in `user_ids`; `left` is the sender leaving; `renamed` gives the new `title`.
+ * Clients show an event they do not know as a plain "group changed" line.
+ */
+export const GroupEvent = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('added'), user_ids: z.array(z.string()) }),
+  z.object({ event: z.literal('removed'), user_ids: z.array(z.string()) }),
+  z.object({ event: z.literal('left') }),
+  z.object({ event: z.literal('renamed'), title: z.string() }),
+]);
+export type GroupEvent = z.infer<typeof GroupEvent>;
 
 export const Content = z
   .string()

@@ -59,7 +59,7 @@ describe('group management', () => {
     expect(res.body.error.code).toBe('validation_failed');
   });
 
-  it('owner and admin add members, who start with nothing unread; a member gets 403', async () => {
+  it('owner and admin add members, who start with nothing unread but the line that added them; a member gets 403', async () => {
     const [x, y, z] = await users(3);
     const g = await createGroup(s.http, owner, [admin, member], 'Adding');
     await s.http.patch(`/api/conversations/${g}/members/${admin.id}`, { role: 'admin' }, owner.token);
@@ -69,20 +69,24 @@ describe('group management', () => {
     const byOwner = await s.http.post(`/api/conversations/${g}/members`, { user_ids: [x.id] }, owner.token);
     expect(byOwner.status).toBe(200);
     expect(roleOf(byOwner.body, x.id)).toBe('member');
+    const addedX = { message_type: 'event', sender_id: owner.id, content: `{"event":"added","user_ids":["${x.id}"]}` };
+    expect(await listEntry(s.http, x, g)).toMatchObject({ last_seq: 3, unread_count: 1, last_message: addedX });
     const byAdmin = await s.http.post(`/api/conversations/${g}/members`, { user_ids: [y.id] }, admin.token);
     expect(byAdmin.status).toBe(200);
     expect(roleOf(byAdmin.body, y.id)).toBe('member');
+    const addedY = { message_type: 'event', sender_id: admin.id, content: `{"event":"added","user_ids":["${y.id}"]}` };
+    expect(await listEntry(s.http, y, g)).toMatchObject({ last_seq: 4, unread_count: 1, last_message: addedY });
     const byMember = await s.http.post(`/api/conversations/${g}/members`, { user_ids: [z.id] }, member.token);
     expect(byMember.status).toBe(403);
     expect((await s.http.get(`/api/conversations/${g}`, z.token)).status).toBe(404);
+    // Whoever adds has read their own line (and so everything before it); the owner not the admin's.
+    expect((await listEntry(s.http, owner, g)).unread_count).toBe(1);
+    expect((await listEntry(s.http, admin, g)).unread_count).toBe(0);
 
-    for (const u of [x, y]) {
-      const entry = await listEntry(s.http, u, g);
-      expect(entry).toMatchObject({ last_seq: 2, unread_count: 0 });
-    }
-    // A message after they joined is unread for them.
+    // A message after they joined is unread for them too.
     await sendText(s.http, member, g, 'three');
-    expect((await listEntry(s.http, x, g)).unread_count).toBe(1);
+    expect((await listEntry(s.http, x, g)).unread_count).toBe(3);
+    expect((await listEntry(s.http, y, g)).unread_count).toBe(2);
   });
 
   it('adding rejects unknown user ids (400) and bad bodies (400)', async () => {
@@ -249,7 +253,8 @@ describe('outsiders', () => {
       expect(res.body.error.code, `${method} ${path}`).toBe('not_found');
     }
     const conv = (await s.http.get(`/api/conversations/${group}`, owner.token)).body;
-    expect(conv).toMatchObject({ title: 'Private', last_seq: 1 });
+    // The message and the line saying the removed member was removed.
+    expect(conv).toMatchObject({ title: 'Private', last_seq: 2 });
     expect(conv.members.map((m: any) => m.id).sort()).toEqual([owner.id, member.id].sort());
     expect(roleOf(conv, member.id)).toBe('member');
   });

@@ -96,10 +96,13 @@ it('a message from a member removed while it was being sent is refused and not s
     const sent = await sendDuringRemoval({ group, owner: owner.token, removed: bob.id, sender: bob.token });
     expect(sent.status, sent.text).toBe(404);
     expect(sent.body.error.code).toBe('not_found');
+    // Only the line saying Bob was removed.
     const history = await s.http.get(`/api/conversations/${group}/messages`, owner.token);
-    expect(history.body.messages).toEqual([]);
+    expect(history.body.messages.map((m: any) => [m.message_type, m.content])).toEqual([
+      ['event', `{"event":"removed","user_ids":["${bob.id}"]}`],
+    ]);
     await settle(300);
-    expect(ownerSocket.ofType('new_message')).toEqual([]);
+    expect(ownerSocket.ofType('new_message').map((f) => f.payload.message_type)).toEqual(['event']);
   } finally {
     await ownerSocket.close();
   }
@@ -116,7 +119,11 @@ it('after each change of members, by anyone, the next message reaches exactly th
     const ack = await sockets[1]!.request('chat_message', { conversation_id: group, content, client_id: content });
     expect(ack.type).toBe('message_ack');
   };
-  const got = (socket: WsClient) => socket.ofType('new_message').map((f) => f.payload.content);
+  // Texts, and the lines of the changes made through the API (`added`, `removed`).
+  const got = (socket: WsClient) =>
+    socket
+      .ofType('new_message')
+      .map((f) => (f.payload.message_type === 'event' ? JSON.parse(f.payload.content).event : f.payload.content));
   try {
     await send('m1');
     await send('m2');
@@ -147,9 +154,9 @@ it('after each change of members, by anyone, the next message reaches exactly th
     await carolSocket!.waitForType('new_message', (p) => p.content === 'm7');
     await sockets[0]!.waitForType('new_message', (p) => p.content === 'm7');
     await settle(300);
-    expect(got(carolSocket!)).toEqual(['m3', 'm4', 'm7']);
-    expect(got(bobSocket!)).toEqual(['m1', 'm2', 'm3', 'm6']);
-    expect(got(sockets[0]!)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+    expect(got(carolSocket!)).toEqual(['added', 'm3', 'removed', 'm4', 'm7']);
+    expect(got(bobSocket!)).toEqual(['m1', 'm2', 'added', 'm3', 'm6']);
+    expect(got(sockets[0]!)).toEqual(['m1', 'm2', 'added', 'm3', 'removed', 'm4', 'm5', 'm6', 'm7']);
   } finally {
     await Promise.all(sockets.map((x) => x.close()));
   }

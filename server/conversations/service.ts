@@ -6,6 +6,7 @@ import { AppError, badRequest, forbidden, notFound } from '../errors.js';
 import { iso, isoNow, isUuid } from '../ids.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { canManage, memberIds, requireMember } from './access.js';
+import { postGroupEvent } from './events.js';
 
 /** The room key of a one-to-one chat: the same for (a, b) and (b, a). */
 export const directKey = (a: string, b: string) => createHash('sha256').update([a, b].sort().join(':')).digest('hex');
@@ -191,12 +192,21 @@ async function announceUpdate(ctx: Ctx, conversationId: string, extraUserIds: st
 export async function renameGroup(ctx: Ctx, userId: string, conversationId: string, title: string) {
   const m = await requireMember(ctx.db, conversationId, userId);
   if (!canManage(m)) throw forbidden('Only group owners and admins can rename a group');
-  await ctx.db.query('UPDATE conversations SET title = $2 WHERE id = $1', [conversationId, title]);
-  await announceUpdate(ctx, conversationId);
+  const { rowCount } = await ctx.db.query(
+    'UPDATE conversations SET title = $2 WHERE id = $1 AND title IS DISTINCT FROM $2',
+    [conversationId, title],
+  );
+  if (rowCount !== 0) {
+    await announceUpdate(ctx, conversationId);
+    await postGroupEvent(ctx, userId, conversationId, { event: 'renamed', title });
+  }
   return getConversation(ctx, userId, conversationId);
 }
 
-/** Adds members; new members start with nothing unread. Existing members are left as they are. */
+/**
+ * Adds members; new members start with nothing unread but the event that added them.
+ * Existing members are left as they are.
+ */
 export async function addMembers(ctx: Ctx, userId: string, conversationId: string, userIds: string[]) {
   const m = await requireMember(ctx.db, conversationId, userId);
   if (!canManage(m)) throw forbidden('Only group owners and admins can add members');
@@ -204,14 +214,19 @@ export async function addMembers(ctx: Ctx, userId: string, conversationId: strin
   await requireUsers(ctx.db, ids);
   // The conversation's lock first (see removeMember), which also gives the last seq as of that
   // lock; the trigger on conversation_members bumps members_version (decision 029).
-  await ctx.db.query(
+  const { rows } = await ctx.db.query<{ user_id: string }>(
     `WITH c AS (SELECT id, last_seq FROM conversations WHERE id = $1 FOR UPDATE)
      INSERT INTO conversation_members (conversation_id, user_id, role, last_delivered_seq, last_read_seq)
-     SELECT c.id, u, 'member', c.last_seq, c.last_seq FROM c, unnest($2::uuid[]) AS u
-     ON CONFLICT (conversation_id, user_id) DO NOTHING`,
+     SELECT c.id, u, 'member', c.last_seq, c.last_seq FROM c, unnest($2::uuid[]) WITH ORDINALITY AS a(u, n)
+      ORDER BY n
+     ON CONFLICT (conversation_id, user_id) DO NOTHING
+     RETURNING user_id`,
     [conversationId, ids],
   );
   await announceUpdate(ctx, conversationId);
+  // In the order asked for (RETURNING gives the inserted rows in the SELECT's order).
+  const added = rows.map((r) => r.user_id);
+  if (added.length > 0) await postGroupEvent(ctx, userId, conversationId, { event: 'added', user_ids: added });
   return getConversation(ctx, userId, conversationId);
 }
 
@@ -227,6 +242,9 @@ export async function removeMember(ctx: Ctx, userId: string, conversationId: str
     if (!canManage(me)) throw forbidden('Only group owners and admins can remove members');
     if (!isUuid(targetId)) throw notFound('Member not found');
   }
+  // One who leaves says so while still a member (a member's event is stored only while they
+  // are one); their other devices get it too.
+  if (leaving) await postGroupEvent(ctx, userId, conversationId, { event: 'left' });
   await ctx.db.transaction(async (tx) => {
     // The conversation first, then its members' rows, as sends and receipts take them: two
     // members' rows are moved here, and out of that order a receipt batch could hold one of
@@ -254,6 +272,7 @@ export async function removeMember(ctx: Ctx, userId: string, conversationId: str
     }
   });
   await announceUpdate(ctx, conversationId, [targetId]);
+  if (!leaving) await postGroupEvent(ctx, userId, conversationId, { event: 'removed', user_ids: [targetId] });
 }
 
 /** Owner only: make a member an admin, or an admin a member again. */

@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
 import type { Queryable } from '../db/client.js';
-import type { ChangeList, Message } from '../../protocol/messages.js';
+import { isSystemMessage, type ChangeList, type Message } from '../../protocol/messages.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { AppError, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
@@ -89,6 +89,11 @@ const requireLive = (t: Target) => {
   if (t.deleted_at) throw new AppError('conflict', 'This message was deleted');
 };
 
+/** A call or a group event is the conversation's record: nobody deletes or reacts to it. */
+const requireWritten = (t: Target) => {
+  if (isSystemMessage(t.kind)) throw new AppError('forbidden', 'Calls and group events cannot be changed');
+};
+
 /** Replaces the text of the caller's own text message, within the edit window. */
 export function editMessage(ctx: Ctx, userId: string, messageId: string, content: string) {
   return changeMessage(ctx, userId, messageId, async (tx, t) => {
@@ -113,6 +118,7 @@ export function editMessage(ctx: Ctx, userId: string, messageId: string, content
 export function deleteMessage(ctx: Ctx, userId: string, messageId: string) {
   return changeMessage(ctx, userId, messageId, async (tx, t) => {
     if (t.deleted_at) return false;
+    requireWritten(t);
     const isModerator = t.conversation_kind === 'group' && (t.role === 'owner' || t.role === 'admin');
     if (t.sender_id !== userId && !isModerator) {
       throw new AppError('forbidden', 'You can only delete your own messages');
@@ -144,6 +150,7 @@ export async function dropUploadIfUnused(tx: Queryable, uploadId: string) {
 export function addReaction(ctx: Ctx, userId: string, messageId: string, emoji: string) {
   return changeMessage(ctx, userId, messageId, async (tx, t) => {
     requireLive(t);
+    requireWritten(t);
     const { rows } = await tx.query<{ mine: number; distinct_emojis: number; has: boolean; exists: boolean }>(
       `SELECT count(*) FILTER (WHERE user_id = $2)::int AS mine, count(DISTINCT emoji)::int AS distinct_emojis,
               bool_or(user_id = $2 AND emoji = $3) AS has, bool_or(emoji = $3) AS exists
@@ -172,6 +179,7 @@ export function addReaction(ctx: Ctx, userId: string, messageId: string, emoji: 
 export function removeReaction(ctx: Ctx, userId: string, messageId: string, emoji: string) {
   return changeMessage(ctx, userId, messageId, async (tx, t) => {
     requireLive(t);
+    requireWritten(t);
     const { rowCount } = await tx.query(
       'DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3',
       [t.id, userId, emoji],

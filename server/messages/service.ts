@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import type { HistoryQuery, Receipt } from '../../protocol/messages.js';
+import { isSystemMessage, type HistoryQuery, type Receipt } from '../../protocol/messages.js';
 import { isUuid } from '../ids.js';
 import { AppError } from '../errors.js';
 import { conversationNotFound, requireMember } from '../conversations/access.js';
@@ -34,7 +34,8 @@ export const warmSends = (ctx: Ctx) => batcherOf(ctx).warm();
  */
 export async function sendMessage(ctx: Ctx, input: SendInput, queued?: () => void): Promise<SendResult> {
   if (!isUuid(input.conversationId)) throw conversationNotFound();
-  if (ctx.config.REQUIRE_EMAIL_VERIFICATION) {
+  // (Calls and group events are the server's record of what a member did, not their words.)
+  if (ctx.config.REQUIRE_EMAIL_VERIFICATION && !isSystemMessage(input.messageType)) {
     const { rowCount } = await ctx.db.query('SELECT 1 FROM users WHERE id = $1 AND email_verified_at IS NOT NULL', [
       input.senderId,
     ]);

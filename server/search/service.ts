@@ -2,6 +2,7 @@ import type { Ctx } from '../context.js';
 import type { Queryable } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { SearchQuery, SearchResult } from '../../protocol/search.js';
+import { SYSTEM_MESSAGE_TYPES } from '../../protocol/messages.js';
 import { requireMember } from '../conversations/access.js';
 import { MESSAGE_FIELDS, MESSAGE_JOINS, presentMessage, type MessageRow } from '../messages/presenter.js';
 import { searchUsers } from '../users/service.js';
@@ -19,6 +20,9 @@ const words = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).sl
 /** The caller ($1) is a member of the message's conversation. */
 const MEMBER =
   'EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id AND cm.user_id = $1)';
+
+/** What members wrote (text, and the captions of photos and files): not calls or group events. */
+const WRITTEN = `m.kind NOT IN (${SYSTEM_MESSAGE_TYPES.map((k) => `'${k}'`).join(', ')})`;
 
 /**
  * How many of the newest messages a search reads first. Most searches are for words people
@@ -56,7 +60,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
       if (after === null) return page([]);
       const { rows } = await tx.query<{ id: string }>(
         `SELECT m.id FROM messages m
-          WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
+          WHERE m.body ILIKE $2 AND m.deleted_at IS NULL AND ${WRITTEN} AND ($3::uuid IS NULL OR m.conversation_id = $3::uuid)
             AND ${MEMBER} AND ${after('m')}
           ORDER BY ${orderOf(scope, 'm')} LIMIT $4`,
         p.values,
@@ -75,8 +79,8 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     ? { fn: 'websearch_to_tsquery', text: q.q }
     : { fn: 'to_tsquery', text: lexemes.map((w) => `${w}:*`).join(' & ') };
   const query = `${tsquery.fn}('simple', $2) AS query`;
-  // A live message of the caller's that the query matches; `inScope`: in the asked conversation, if any.
-  const live = `m.deleted_at IS NULL AND ${MEMBER}`;
+  // A live message written in a conversation of the caller's that the query matches; `inScope`: in the asked conversation, if any.
+  const live = `m.deleted_at IS NULL AND ${WRITTEN} AND ${MEMBER}`;
   const matches = `m.search_vector @@ query AND ${live}`;
   const inScope = '($4::uuid IS NULL OR m.conversation_id = $4::uuid)';
   const order = orderOf(scope, 'm');
@@ -165,7 +169,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
           : ['', ''];
         const all = await tx.query<Found>(
           `WITH recent AS MATERIALIZED (
-             SELECT id, created_at, seq, conversation_id, deleted_at, search_vector FROM messages
+             SELECT id, created_at, seq, conversation_id, deleted_at, kind, search_vector FROM messages
               WHERE (created_at >= ${through} OR edited_at >= ${through}) AND ${inHalf(half, 'messages')})
            ${newestWanted(`${covered}SELECT m.id, m.created_at, m.seq FROM ${query}, recent m
                             WHERE ${matches} ${notCovered} AND ${within}`)}`,

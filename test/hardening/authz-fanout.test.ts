@@ -59,7 +59,8 @@ describe('fan-out audit', () => {
     const texts: string[] = [];
 
     // The timeline: each phase has the members of that moment; a membership change also
-    // tells the person it concerns (the notice itself), and nothing else.
+    // tells the person it concerns (the notice itself) and, to one who leaves, their own
+    // "left" line (stored while they were still a member), and nothing else.
     interface Phase {
       name: string;
       members: Set<string>;
@@ -184,6 +185,11 @@ describe('fan-out audit', () => {
     await enter('end', [owner, a]);
 
     // The audit.
+    const ownLeaving = (f: { type: string; payload: any }, me: string) =>
+      f.type === 'new_message' &&
+      f.payload.message_type === 'event' &&
+      f.payload.sender_id === me &&
+      JSON.parse(f.payload.content).event === 'left';
     const violations: string[] = [];
     const seenTypes = new Set<string>();
     sockets.forEach((sock, i) => {
@@ -214,7 +220,7 @@ describe('fan-out audit', () => {
             for (const id of ids) {
               if (id !== group) bad('a conversation this user was never in');
               else if (phase.members.has(me)) continue;
-              else if (phase.notice === me && f.type === 'conversation_updated') continue;
+              else if (phase.notice === me && (f.type === 'conversation_updated' || ownLeaving(f, me))) continue;
               else bad('not a member at that moment');
             }
           }
@@ -237,11 +243,22 @@ describe('fan-out audit', () => {
     ]) {
       expect(seenTypes, type).toContain(type);
     }
-    const newMessages = (sock: WsClient) => sock.ofType('new_message').map((f) => f.payload.content as string);
-    expect(newMessages(so)).toEqual(texts);
-    expect(newMessages(sa)).toEqual(texts);
-    expect(newMessages(sb)).toEqual(['m1 from owner', 'm2 from A', 'm3 from D']);
-    expect(newMessages(sd)).toEqual(['m3 from D', 'm4 from owner', 'm5 from A']);
+    const newMessages = (sock: WsClient) =>
+      sock
+        .ofType('new_message')
+        .map((f) =>
+          f.payload.message_type === 'event'
+            ? `${who.get(f.payload.sender_id)}: ${f.payload.content}`
+            : (f.payload.content as string),
+        );
+    const added = `owner: {"event":"added","user_ids":["${d.id}"]}`;
+    const removed = `owner: {"event":"removed","user_ids":["${b.id}"]}`;
+    const left = 'D: {"event":"left"}';
+    const all = [...texts.slice(0, 2), added, texts[2], removed, ...texts.slice(3, 5), left, ...texts.slice(5)];
+    expect(newMessages(so)).toEqual(all);
+    expect(newMessages(sa)).toEqual(all);
+    expect(newMessages(sb)).toEqual(['m1 from owner', 'm2 from A', added, 'm3 from D']);
+    expect(newMessages(sd)).toEqual([added, 'm3 from D', removed, 'm4 from owner', 'm5 from A', left]);
     expect(newMessages(sc)).toEqual([]);
     // The outsider got only its own refusals (and an empty sync).
     expect(

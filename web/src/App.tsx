@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { SelfUser } from '../../protocol/users.js';
 import { api } from './api/rest';
 import { AuthScreen } from './features/auth/AuthScreen';
@@ -10,6 +10,7 @@ import { CallLayer } from './features/calls/CallView';
 import { useStore } from './store/store';
 import { conversations } from './store/conversations';
 import { people } from './store/people';
+import { showToast } from './store/toast';
 import { startChat, stopChat } from './store/chat';
 import { VerifyEmailPage } from './features/account/VerifyEmailPage';
 import { ResetPasswordPage } from './features/account/ResetPasswordPage';
@@ -83,8 +84,14 @@ function Chat({ me }: { me: SelfUser }) {
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   // The open conversation vanished (we left or were removed): back to the list, in its place.
+  // One that was never there (a link to a chat one has left, or someone else's) says so, rather
+  // than land on the list without a word.
+  const shown = useRef<string | null>(null);
+  if (active) shown.current = active.id;
   useEffect(() => {
-    if (loaded && activeId && !active) goBack('/');
+    if (!loaded || !activeId || active) return;
+    if (shown.current !== activeId) showToast('That chat is not available: you may have left it or been removed.');
+    goBack('/');
   }, [loaded, activeId, active]);
 
   // Each entry this app pushes says where it came from (`from`) and, if not to the list, where

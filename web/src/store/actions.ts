@@ -1,5 +1,5 @@
 import type { Conversation } from '../../../protocol/conversations.js';
-import type { Message } from '../../../protocol/messages.js';
+import { isSystemMessage, type Message } from '../../../protocol/messages.js';
 import { api } from '../api/rest';
 import { socket } from './chat';
 import { receiveUpdate } from './changes';
@@ -19,7 +19,7 @@ export function canEdit(m: Message, myId: string, now = Date.now()) {
 
 /** Authors delete their own messages; group owners and admins anyone's. */
 export function canDelete(m: Message, c: Conversation, myId: string) {
-  if (m.deleted_at || m.message_type === 'call') return false;
+  if (m.deleted_at || isSystemMessage(m.message_type)) return false;
   if (m.sender_id === myId) return true;
   const role = c.members.find((x) => x.id === myId)?.role;
   return c.type === 'group' && (role === 'owner' || role === 'admin');

@@ -7,6 +7,7 @@ import { unreadCount } from '../../store/conversations';
 import { drafts } from '../../store/drafts';
 import { nameOf, peerOf, titleOf } from './names';
 import { snippetOf } from '../messages/snippet';
+import { eventText } from './groupEvents';
 
 export function ConversationItem({
   c,
@@ -70,11 +71,13 @@ export function ConversationItem({
                 {last
                   ? last.message_type === 'call'
                     ? snippetOf({ ...last, mine: last.sender_id === myId })
-                    : last.deleted_at
-                      ? last.sender_id === myId
-                        ? 'You deleted this message'
-                        : 'This message was deleted'
-                      : prefix + snippetOf(last)
+                    : last.message_type === 'event'
+                      ? eventText(last.content, last.sender_id, myId, (id) => nameOf(c, id))
+                      : last.deleted_at
+                        ? last.sender_id === myId
+                          ? 'You deleted this message'
+                          : 'This message was deleted'
+                        : prefix + snippetOf(last)
                   : c.type === 'group'
                     ? 'Group created'
                     : 'Say hello 👋'}

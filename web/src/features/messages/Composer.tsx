@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { hasText, toWellFormed } from '../../../../protocol/text.js';
+import { isSystemMessage } from '../../../../protocol/messages.js';
 import { CheckIcon, PaperclipIcon, SendIcon } from '../../components/Icons';
 import { messages, previewOf } from '../../store/messages';
 import { queueMessage } from '../../store/outbox';
@@ -115,7 +116,7 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
     } else if (e.key === 'ArrowUp' && !text && !intent && staged.length === 0) {
       // ↑ in an empty composer edits my last message, as in the desktop messengers.
       const items = messages.get().threads[conversationId]?.items ?? [];
-      const last = [...items].reverse().find((m) => m.sender_id === myId && m.message_type !== 'call');
+      const last = [...items].reverse().find((m) => m.sender_id === myId && !isSystemMessage(m.message_type));
       if (last && canEdit(last, myId)) {
         e.preventDefault();
         setIntent(conversationId, { kind: 'edit', message: last });

@@ -12,6 +12,7 @@ import { presence, typingUsers } from '../../store/presence';
 import { clearFocus, loadLatest, loadNewer, loadOlder, messages, openThread } from '../../store/messages';
 import { connection, sendRead } from '../../store/chat';
 import { nameOf, peerOf, titleOf } from '../conversations/names';
+import { eventText } from '../conversations/groupEvents';
 import { MembersDialog } from '../conversations/MembersDialog';
 import { LeaveGroupDialog } from '../conversations/LeaveGroupDialog';
 import { ChatSearch } from '../search/ChatSearch';
@@ -19,6 +20,7 @@ import { Composer } from './Composer';
 import { MessageRow, type Row } from './MessageRow';
 import { MessageOverlays } from './MessageOverlays';
 import { useFileDrop } from './useFileDrop';
+import { useBottomOnResize } from './useBottomOnResize';
 import { snippetOf } from './snippet';
 
 type Panel = 'members' | 'leave' | 'search';
@@ -113,6 +115,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
 
   // Files dragged over the conversation: an overlay says where to drop them.
   const { dragging, handlers: drop } = useFileDrop(c.id);
+  const scrollerRef = useBottomOnResize(!hasNewer);
 
   async function toLatest() {
     if (hasNewer) {
@@ -209,6 +212,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
           <Virtuoso
             key={`${c.id}:${thread?.version ?? 0}:${jumpIndex >= 0 ? activeJump!.nonce : 0}`}
             ref={list}
+            scrollerRef={scrollerRef}
             className="h-full"
             data={rows}
             firstItemIndex={BASE_INDEX + firstSeq}
@@ -272,7 +276,9 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
       </div>
       <div className="sr-only" aria-live="polite">
         {latestIncoming
-          ? `${nameOf(c, latestIncoming.sender_id)}: ${snippetOf({ ...latestIncoming, deleted: !!latestIncoming.deleted_at })}`
+          ? latestIncoming.message_type === 'event'
+            ? eventText(latestIncoming.content, latestIncoming.sender_id, myId, (id) => nameOf(c, id))
+            : `${nameOf(c, latestIncoming.sender_id)}: ${snippetOf({ ...latestIncoming, deleted: !!latestIncoming.deleted_at })}`
           : ''}
       </div>
       <Composer c={c} myId={myId} />

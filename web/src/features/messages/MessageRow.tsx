@@ -1,6 +1,6 @@
 import type { MouseEvent } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
-import type { Message } from '../../../../protocol/messages.js';
+import { isSystemMessage, type Message } from '../../../../protocol/messages.js';
 import type { Pending } from '../../store/messages';
 import { discardMessage, retryMessage } from '../../store/outbox';
 import { Avatar } from '../../components/Avatar';
@@ -9,6 +9,7 @@ import { clock, dayLabel } from '../../components/format';
 import { nameOf } from '../conversations/names';
 import { Ticks, tickState } from './Ticks';
 import { callText } from '../calls/callText';
+import { eventText } from '../conversations/groupEvents';
 import { BubbleBody } from './BubbleBody';
 import { Reactions } from './Reactions';
 import { openOverlay } from './overlays';
@@ -17,6 +18,7 @@ export type Row = { kind: 'message'; m: Message } | { kind: 'pending'; p: Pendin
 
 const senderOf = (r: Row, myId: string) => (r.kind === 'message' ? r.m.sender_id : myId);
 const timeOf = (r: Row) => (r.kind === 'message' ? r.m.created_at : r.p.created_at);
+const isSystemRow = (r: Row) => r.kind === 'message' && isSystemMessage(r.m.message_type);
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
 
 export function MessageRow({
@@ -39,14 +41,16 @@ export function MessageRow({
   const own = sender === myId;
   const time = timeOf(row);
   const newDay = !prev || dayLabel(timeOf(prev)) !== dayLabel(time);
-  const grouped = !newDay && prev && senderOf(prev, myId) === sender;
+  // After a centred line (a call, a group event) the sender's name and avatar show again.
+  const grouped = !newDay && prev && !isSystemRow(prev) && senderOf(prev, myId) === sender;
   const isGroup = c.type === 'group';
   const showUnreadDivider = row.kind === 'message' && row.m.seq === firstUnreadSeq && !own;
   const m = row.kind === 'message' ? row.m : null;
   const isCall = m?.message_type === 'call';
+  const isEvent = m?.message_type === 'event';
   const deleted = !!m?.deleted_at;
-  // Stored, live messages have actions; tombstones, calls and unsent ones do not.
-  const actionable = m !== null && !deleted && !isCall;
+  // Stored, live messages have actions; tombstones, calls, group events and unsent ones do not.
+  const actionable = m !== null && !deleted && !isSystemRow(row);
 
   function openMenu(anchor: HTMLElement) {
     if (m)
@@ -97,6 +101,15 @@ export function MessageRow({
             className="rounded-full bg-white/90 px-3 py-1 text-[13px] text-neutral-700 shadow-sm dark:bg-neutral-800 dark:text-neutral-200"
           >
             {callText(m.content, own)} · {clock(time)}
+          </span>
+        </div>
+      ) : isEvent ? (
+        <div className="my-2 flex justify-center">
+          <span
+            data-testid="group-event"
+            className="max-w-[85%] rounded-full bg-white/90 px-3 py-1 text-center text-[13px] text-neutral-700 shadow-sm dark:bg-neutral-800 dark:text-neutral-200"
+          >
+            {eventText(m.content, m.sender_id, myId, (id) => nameOf(c, id))}
           </span>
         </div>
       ) : (

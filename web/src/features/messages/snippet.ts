@@ -14,6 +14,8 @@ export function snippetOf(m: {
 }): string {
   if (m.deleted) return 'Message deleted';
   if (m.message_type === 'call') return callText(m.content, m.mine ?? false);
+  // Who did what needs the conversation's names: eventText. (Never quoted, never found.)
+  if (m.message_type === 'event') return 'The group was changed';
   const text = m.content.replace(/\s+/g, ' ').trim();
   if (m.message_type === 'image') return `📷 ${text || 'Photo'}`;
   if (m.message_type === 'file') return `📎 ${m.attachment?.filename ?? m.filename ?? (text || 'File')}`;
