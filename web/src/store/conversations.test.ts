@@ -60,6 +60,27 @@ describe('refreshing one conversation of the list', () => {
     expect(conversations.get().byId.c1?.title).toBe('Launch crew, renamed');
   });
 
+  it('brings a new display name to the people known from chats they left (their old messages there)', async () => {
+    const { people } = await import('./people');
+    people.set(() => ({ dave: 'Dave Davis', erin: 'Erin' }));
+    const member = (id: string, display_name: string): Member => ({
+      id,
+      username: id,
+      display_name,
+      role: 'member',
+      online: false,
+      last_seen_at: null,
+      delivered_seq: 0,
+      read_seq: 0,
+    });
+    get.mockResolvedValueOnce({
+      ...conversation('c1', 'Launch crew'),
+      members: [member('dave', 'David "Dave" Davis'), member('frank', 'Frank')],
+    });
+    await refreshConversation('c1');
+    expect(people.get()).toEqual({ dave: 'David "Dave" Davis', erin: 'Erin' });
+  });
+
   it('drops it when the server says it is not ours any more (404: removed, or left)', async () => {
     get.mockRejectedValueOnce(new ApiError(404, 'not_found', 'Conversation not found'));
     await refreshConversation('c1');

@@ -3,6 +3,7 @@ import type { Message, Receipt } from '../../../protocol/messages.js';
 import { api, ApiError } from '../api/rest';
 import { createStore } from './store';
 import { seedPresence } from './presence';
+import { notePeople } from './people';
 import { seedCursor } from './cursors';
 import { showToast } from './toast';
 
@@ -42,6 +43,7 @@ export async function loadConversations() {
   const { conversations: list } = await api.get<{ conversations: Conversation[] }>('/api/conversations');
   if (gen !== generation) return []; // signed out meanwhile: the previous account's list
   seedPresence(list.flatMap((c) => c.members));
+  notePeople(list.flatMap((c) => c.members));
   for (const c of list) seedCursor(c.id, c.last_change_seq);
   const newer = (id: string) => (copiedAt.get(id) ?? 0) > askedAt;
   conversations.set((s) => {
@@ -131,6 +133,7 @@ async function attemptRefresh(id: string, retriesLeft: number): Promise<void> {
 
 export function upsertConversation(c: Conversation) {
   seedPresence(c.members);
+  notePeople(c.members);
   seedCursor(c.id, c.last_change_seq);
   noteCopy(c.id);
   conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: keepNewer(c, s.byId[c.id]) } }));

@@ -26,3 +26,14 @@ export function personName(id: string): string | undefined {
   );
   return undefined;
 }
+
+/**
+ * Names seen in a chat's members: a person known here (from another chat they have left) keeps
+ * up with a new display name, rather than show the old one there until a reload.
+ */
+export function notePeople(members: readonly { id: string; display_name: string }[]) {
+  const known = people.get();
+  const changed = members.filter((m) => known[m.id] !== undefined && known[m.id] !== m.display_name);
+  if (changed.length > 0)
+    people.set((p) => ({ ...p, ...Object.fromEntries(changed.map((m) => [m.id, m.display_name])) }));
+}
