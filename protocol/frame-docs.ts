@@ -19,6 +19,8 @@ export const CLIENT_FRAME_DOCS: Record<ClientFrameType, string> = {
   call_offer: 'Starts a call in a one-to-one conversation: every device of the callee rings.',
   call_answer: 'The callee accepts on this device, which becomes the active one; the other devices stop ringing.',
   ice_candidate: 'An ICE candidate for the other side’s active device.',
+  call_media:
+    'Your microphone and camera as the other side should show them (muted, camera off), for its active device; send it when either changes and, if either is off, once the call is answered.',
   call_decline: 'The callee declines; the caller hears `call_declined`.',
   call_cancel: 'The caller gives up before an answer.',
   call_end: 'Either side hangs up an active call.',
@@ -52,6 +54,8 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
   call_answer: 'The callee answered; carries the SDP answer to the caller’s device.',
   call_answered_elsewhere: 'You answered on another device: stop ringing here.',
   ice_candidate: 'An ICE candidate from the other side.',
+  call_media:
+    'The other side muted or unmuted, or turned their camera off or on: show their picture, not a black video.',
   call_decline: 'The callee declined.',
   call_cancel: 'The caller gave up before an answer.',
   call_end: 'The call ended, with a reason (hang-up, a device dropped…).',

@@ -173,8 +173,18 @@ export async function answerCall(ctx: Ctx, from: Device, callId: string, answer:
   );
 }
 
-/** ICE from a participant's active device goes to the other party's active device only. */
-export async function relayIce(ctx: Ctx, from: Device, callId: string, candidate: unknown): Promise<void> {
+/**
+ * ICE, and the state of the microphone and camera (`call_media`), from a participant's active
+ * device go to the other party's active device only.
+ */
+export async function relayToPeer(
+  ctx: Ctx,
+  from: Device,
+  frame:
+    | { type: 'ice_candidate'; payload: { call_id: string; candidate: unknown } }
+    | { type: 'call_media'; payload: { call_id: string; muted: boolean; camera_off: boolean } },
+): Promise<void> {
+  const callId = frame.payload.call_id;
   const { rows } = await ctx.db.query<Participant & { state: CallState }>(
     `SELECT p.user_id, p.role, p.socket_id, c.state FROM call_participants p JOIN calls c ON c.id = p.call_id
       WHERE p.call_id = $1`,
@@ -184,7 +194,7 @@ export async function relayIce(ctx: Ctx, from: Device, callId: string, candidate
   if (!me || (me.state !== 'ringing' && me.state !== 'accepted')) throw callNotFound();
   const others = rows.filter((p) => p.user_id !== from.userId && p.socket_id);
   if (others.length === 0) throw badRequest('The other side has not answered yet');
-  for (const p of others) notify(ctx, p, { type: 'ice_candidate', payload: { call_id: callId, candidate } });
+  for (const p of others) notify(ctx, p, frame);
 }
 
 /**

@@ -4,7 +4,7 @@ import { sendMessage, advanceWatermark } from '../messages/service.js';
 import { locateMessage, syncConversations } from '../messages/sync.js';
 import { addReaction, deleteMessage, editMessage, removeReaction } from '../messages/changes.js';
 import { AppError } from '../errors.js';
-import { answerCall, endCall, markMissed, placeCall, relayIce, ringNewDevice } from '../calls/service.js';
+import { answerCall, endCall, markMissed, placeCall, relayToPeer, ringNewDevice } from '../calls/service.js';
 import type { Connection } from './connection.js';
 import type { TypingTracker } from './typing.js';
 
@@ -116,7 +116,13 @@ export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } =
   },
 
   async ice_candidate({ ctx, conn }, p) {
-    await relayIce(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, p.candidate);
+    const payload = { call_id: p.call_id, candidate: p.candidate };
+    await relayToPeer(ctx, { userId: conn.userId, socketId: conn.id }, { type: 'ice_candidate', payload });
+  },
+
+  async call_media({ ctx, conn }, p) {
+    const payload = { call_id: p.call_id, muted: p.muted, camera_off: p.camera_off };
+    await relayToPeer(ctx, { userId: conn.userId, socketId: conn.id }, { type: 'call_media', payload });
   },
 
   async call_decline({ ctx, conn }, p) {

@@ -39,6 +39,7 @@ const SERVER_FRAMES = {
   call_answer: 'call',
   call_answered_elsewhere: 'call',
   ice_candidate: 'call',
+  call_media: 'call',
   call_decline: 'call',
   call_cancel: 'call',
   call_end: 'call',

@@ -101,6 +101,7 @@ export const FRAMES = {
     scope: 'call',
     payloads: (t) => [{ call_id: t.callId, candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host' }],
   },
+  call_media: { scope: 'call', payloads: (t) => [{ call_id: t.callId, muted: true, camera_off: false }] },
   call_decline: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
   call_cancel: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
   call_end: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },

@@ -107,6 +107,8 @@ function validPayload(type: string, r: Rng, p: Pools): Record<string, unknown> |
       return { call_id: callId, answer: { type: 'answer', sdp: 'v=0\r\n' } };
     case 'ice_candidate':
       return { call_id: callId, candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0' } };
+    case 'call_media':
+      return { call_id: callId, muted: r.chance(0.5), camera_off: r.chance(0.5) };
     case 'call_decline':
     case 'call_cancel':
     case 'call_end':

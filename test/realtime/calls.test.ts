@@ -62,8 +62,14 @@ describe('calls', () => {
     expect((await b1.waitForType('ice_candidate')).payload).toEqual({ call_id: callId, candidate });
     b1.send('ice_candidate', { call_id: callId, candidate: 'from-bob' });
     expect((await a.waitForType('ice_candidate')).payload.candidate).toBe('from-bob');
+    // So does the state of the microphone and camera, as sent (extra fields left behind).
+    a.send('call_media', { call_id: callId, muted: false, camera_off: true, extra: 'dropped' });
+    expect((await b1.waitForType('call_media')).payload).toEqual({ call_id: callId, muted: false, camera_off: true });
+    b1.send('call_media', { call_id: callId, muted: true, camera_off: false });
+    expect((await a.waitForType('call_media')).payload).toEqual({ call_id: callId, muted: true, camera_off: false });
     await settle();
     expect(b2.ofType('ice_candidate')).toHaveLength(0);
+    expect(b2.ofType('call_media')).toHaveLength(0);
 
     a.send('call_end', { call_id: callId });
     expect((await b1.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'hangup' });
@@ -222,6 +228,7 @@ describe('call authorization', () => {
     for (const [type, payload] of [
       ['call_answer', { call_id: callId, answer }],
       ['ice_candidate', { call_id: callId, candidate: 'evil' }],
+      ['call_media', { call_id: callId, muted: true, camera_off: true }],
       ['call_end', { call_id: callId }],
       ['call_decline', { call_id: callId }],
     ] as const) {
@@ -235,6 +242,7 @@ describe('call authorization', () => {
     expect((await a.waitFor((f) => f.id === 'self')).payload.code).toBe('not_found');
     await settle();
     expect(b1.ofType('ice_candidate')).toHaveLength(0);
+    expect(b1.ofType('call_media')).toHaveLength(0);
     expect(a.ofType('call_end')).toHaveLength(0);
   });
 

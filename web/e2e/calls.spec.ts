@@ -68,10 +68,20 @@ test('a video call through the UI: media flows both ways, toggles change the tra
       );
     await alice.page.getByRole('button', { name: 'Mute' }).click();
     expect(await senderEnabled('audio')).toBe(false);
+    // Bob is told, and sees Alice's picture rather than the black frames of a camera turned off.
+    await expect(bob.page.getByTestId('peer-muted')).toHaveText('Alice Caller is muted');
     await alice.page.getByRole('button', { name: 'Camera off' }).click();
     expect(await senderEnabled('video')).toBe(false);
+    await expect(bob.page.getByTestId('peer-camera-off')).toContainText('Camera off');
+    await expect(bob.page.getByLabel('Remote video')).toBeHidden();
     await alice.page.getByRole('button', { name: 'Unmute' }).click();
     expect(await senderEnabled('audio')).toBe(true);
+    await expect(bob.page.getByTestId('peer-muted')).toHaveCount(0);
+    await bob.page.screenshot({ path: 'test-results/screens/desktop-video-call-peer-camera-off.png' });
+    await alice.page.screenshot({ path: 'test-results/screens/desktop-video-call-controls.png' });
+    await alice.page.getByRole('button', { name: 'Camera on' }).click();
+    await expect(bob.page.getByTestId('peer-camera-off')).toHaveCount(0);
+    await expect(bob.page.getByLabel('Remote video')).toBeVisible();
 
     await alice.page.getByRole('button', { name: 'Hang up' }).click();
     await expect(bob.page.getByTestId('call-status')).toHaveText('Call ended');

@@ -134,3 +134,22 @@ export const ChevronDownIcon = () => (
     <path d="M6 9l6 6 6-6" />
   </svg>
 );
+export const MicIcon = ({ off }: { off?: boolean }) => (
+  <svg {...base} width={24} height={24} aria-hidden="true">
+    <rect x="9" y="2" width="6" height="12" rx="3" />
+    <path d="M5 10v1a7 7 0 0014 0v-1M12 18v4" />
+    {off && <path d="M3 3l18 18" />}
+  </svg>
+);
+export const CameraIcon = ({ off }: { off?: boolean }) => (
+  <svg {...base} width={24} height={24} aria-hidden="true">
+    <path d="M23 7l-7 5 7 5V7z" />
+    <rect x="1" y="5" width="15" height="14" rx="2" />
+    {off && <path d="M1 1l22 22" />}
+  </svg>
+);
+export const HangUpIcon = () => (
+  <svg {...base} width={26} height={26} aria-hidden="true" className="rotate-[135deg]">
+    <path d="M22 16.9v3a2 2 0 01-2.2 2 19.8 19.8 0 01-8.6-3.1 19.5 19.5 0 01-6-6A19.8 19.8 0 012.1 4.2 2 2 0 014.1 2h3a2 2 0 012 1.7c.1.9.4 1.8.7 2.7a2 2 0 01-.5 2.1L8 9.8a16 16 0 006 6l1.3-1.3a2 2 0 012.1-.4c.9.3 1.8.6 2.7.7a2 2 0 011.7 2z" />
+  </svg>
+);

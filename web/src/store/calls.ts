@@ -19,6 +19,9 @@ export interface CallState {
   connectedAt?: number;
   muted: boolean;
   cameraOff: boolean;
+  /** The other side's microphone and camera, as they last told us (`call_media`). */
+  peerMuted: boolean;
+  peerCameraOff: boolean;
   localStream?: MediaStream;
   remoteStream?: MediaStream;
   offer?: RTCSessionDescriptionInit;
@@ -106,6 +109,8 @@ export async function startCall(conversationId: string, peerId: string, kind: 'a
     phase: 'ringing',
     muted: false,
     cameraOff: false,
+    peerMuted: false,
+    peerCameraOff: false,
   }));
   // Hung up meanwhile (finish() has run): what this call started since is stopped here, and
   // nothing is sent.
@@ -186,6 +191,7 @@ export function toggleMute() {
   const muted = !c.muted;
   for (const t of c.localStream.getAudioTracks()) t.enabled = !muted;
   update({ muted });
+  tellMedia();
 }
 
 export function toggleCamera() {
@@ -194,6 +200,17 @@ export function toggleCamera() {
   const cameraOff = !c.cameraOff;
   for (const t of c.localStream.getVideoTracks()) t.enabled = !cameraOff;
   update({ cameraOff });
+  tellMedia();
+}
+
+/**
+ * Tells the other side whether this device's microphone and camera are on, so that it shows
+ * "camera off" rather than the black frames a disabled camera sends. Only once they have
+ * answered (there is no device to tell before); then once, if either was turned off meanwhile.
+ */
+function tellMedia() {
+  const c = call.get();
+  if (c && answered) socket.send('call_media', { call_id: c.callId, muted: c.muted, camera_off: c.cameraOff });
 }
 
 /** Ends locally: stops media, closes the connection, shows `notice` for a moment. */
@@ -318,6 +335,8 @@ async function onCallFrame(f: ServerFrame) {
       phase: 'ringing',
       muted: false,
       cameraOff: false,
+      peerMuted: false,
+      peerCameraOff: false,
       offer: f.payload.offer as RTCSessionDescriptionInit,
     }));
     return;
@@ -328,12 +347,16 @@ async function onCallFrame(f: ServerFrame) {
       answered = true;
       update({ phase: 'connecting' });
       for (const cand of outgoingIce.splice(0)) socket.send('ice_candidate', { call_id: c.callId, candidate: cand });
+      if (c.muted || c.cameraOff) tellMedia();
       if (pc) {
         await applyRemote(pc, f.payload.answer as RTCSessionDescriptionInit).catch(() => {
           socket.send('call_end', { call_id: c.callId });
           finish('The call could not be connected');
         });
       }
+      break;
+    case 'call_media':
+      update({ peerMuted: f.payload.muted, peerCameraOff: f.payload.camera_off });
       break;
     case 'ice_candidate':
       if (pc?.remoteDescription) await pc.addIceCandidate(f.payload.candidate as RTCIceCandidateInit).catch(() => {});

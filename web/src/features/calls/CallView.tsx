@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Conversation } from '../../../../protocol/conversations.js';
 import { Avatar } from '../../components/Avatar';
+import { CameraIcon, HangUpIcon, MicIcon } from '../../components/Icons';
 import { useStore } from '../../store/store';
 import { conversations } from '../../store/conversations';
 import { presence } from '../../store/presence';
@@ -39,7 +40,35 @@ function useTimer(since?: number) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-const button = 'flex h-14 w-14 items-center justify-center rounded-full text-sm font-semibold shadow-lg';
+/** A round call control with its name under it (the name is the button's accessible name). */
+function Control({
+  label,
+  onClick,
+  pressed,
+  tone,
+  children,
+}: {
+  label: string;
+  onClick: () => void;
+  pressed?: boolean;
+  tone: string;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      onClick={onClick}
+      aria-pressed={pressed}
+      className="group flex w-20 flex-col items-center gap-1.5 text-xs font-medium text-neutral-200 outline-none"
+    >
+      <span
+        className={`flex h-14 w-14 items-center justify-center rounded-full shadow-lg group-focus-visible:ring-2 group-focus-visible:ring-white ${tone}`}
+      >
+        {children}
+      </span>
+      {label}
+    </button>
+  );
+}
 
 /** The incoming-call dialog and the full-screen in-call view. */
 export function CallLayer() {
@@ -103,7 +132,20 @@ export function CallLayer() {
     >
       <div className="relative min-h-0 flex-1">
         {showVideo && c.remoteStream && c.phase !== 'ended' ? (
-          <Video stream={c.remoteStream} label="Remote video" className="h-full w-full bg-black object-contain" />
+          <>
+            {/* Kept playing while their camera is off: it carries their voice. */}
+            <Video
+              stream={c.remoteStream}
+              label="Remote video"
+              className={c.peerCameraOff ? 'hidden' : 'h-full w-full bg-black object-contain'}
+            />
+            {c.peerCameraOff && (
+              <div className="flex h-full flex-col items-center justify-center gap-4" data-testid="peer-camera-off">
+                <Avatar id={c.peerId} name={name} size={112} />
+                <p className="text-sm text-neutral-300">Camera off</p>
+              </div>
+            )}
+          </>
         ) : (
           <div className="flex h-full flex-col items-center justify-center gap-4">
             <Avatar id={c.peerId} name={name} size={112} />
@@ -115,6 +157,11 @@ export function CallLayer() {
           <p data-testid="call-status" className="text-sm text-neutral-200" aria-live="polite">
             {status}
           </p>
+          {c.peerMuted && c.phase !== 'ended' && (
+            <p data-testid="peer-muted" role="status" className="mt-1 text-sm text-neutral-300">
+              {name} is muted
+            </p>
+          )}
           {/* No device of theirs will ring: say so, rather than ring out for half a minute. */}
           {c.direction === 'outgoing' && c.phase === 'ringing' && !peerOnline && (
             <p data-testid="call-hint" role="status" className="mx-auto mt-2 max-w-xs text-sm text-neutral-300">
@@ -123,36 +170,40 @@ export function CallLayer() {
           )}
         </div>
         {showVideo && c.localStream && (
-          <Video
-            stream={c.localStream}
-            muted
-            label="Your camera"
-            className="absolute right-4 bottom-4 w-28 rounded-xl border border-white/30 bg-black shadow-lg sm:w-44"
-          />
+          <div className="absolute right-4 bottom-4 w-28 overflow-hidden rounded-xl border border-white/30 bg-black shadow-lg sm:w-44">
+            <Video stream={c.localStream} muted label="Your camera" className="block w-full" />
+            {c.cameraOff && (
+              <p className="absolute inset-0 flex items-center justify-center bg-neutral-900 text-xs text-neutral-300">
+                Your camera is off
+              </p>
+            )}
+          </div>
         )}
       </div>
-      <div className="flex items-center justify-center gap-5 p-6 pb-[max(1.5rem,env(safe-area-inset-bottom))]">
+      <div className="flex items-start justify-center gap-4 p-5 pb-[max(1.25rem,env(safe-area-inset-bottom))]">
         {c.phase !== 'ended' && (
           <>
-            <button
+            <Control
+              label={c.muted ? 'Unmute' : 'Mute'}
               onClick={toggleMute}
-              aria-pressed={c.muted}
-              className={`${button} ${c.muted ? 'bg-white text-neutral-900' : 'bg-white/15'}`}
+              pressed={c.muted}
+              tone={c.muted ? 'bg-white text-neutral-900' : 'bg-white/15'}
             >
-              {c.muted ? 'Unmute' : 'Mute'}
-            </button>
+              <MicIcon off={c.muted} />
+            </Control>
             {showVideo && (
-              <button
+              <Control
+                label={c.cameraOff ? 'Camera on' : 'Camera off'}
                 onClick={toggleCamera}
-                aria-pressed={c.cameraOff}
-                className={`${button} px-2 text-xs ${c.cameraOff ? 'bg-white text-neutral-900' : 'bg-white/15'}`}
+                pressed={c.cameraOff}
+                tone={c.cameraOff ? 'bg-white text-neutral-900' : 'bg-white/15'}
               >
-                {c.cameraOff ? 'Camera on' : 'Camera off'}
-              </button>
+                <CameraIcon off={c.cameraOff} />
+              </Control>
             )}
-            <button onClick={hangUp} className={`${button} bg-red-600 px-2 text-xs`}>
-              Hang up
-            </button>
+            <Control label="Hang up" onClick={hangUp} tone="bg-red-600">
+              <HangUpIcon />
+            </Control>
           </>
         )}
       </div>
