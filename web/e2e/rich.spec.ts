@@ -58,6 +58,7 @@ test('photos, edits, deletes, replies and reactions reach the other side live', 
     )
     .toBe(320);
   await expect(lightbox.getByRole('link', { name: 'Download' })).toHaveAttribute('download', 'gradient.png');
+  await ben.page.screenshot({ path: shot('photo-viewer') });
   await ben.page.keyboard.press('Escape');
   await expect(lightbox).toBeHidden();
 

@@ -54,7 +54,7 @@ export function Lightbox({ a, label, onClose }: { a: Attachment; label: string; 
       aria-label={`Photo: ${a.filename}`}
       onClose={onClose}
       onClick={(e) => e.target === e.currentTarget && ref.current?.close()}
-      className="m-0 h-full max-h-none w-full max-w-none bg-black/95 p-0 text-white backdrop:bg-black/70"
+      className="m-0 h-full max-h-none w-full max-w-none bg-neutral-950 p-0 text-white backdrop:bg-black"
     >
       <div className="flex h-full flex-col" onClick={(e) => e.target === e.currentTarget && ref.current?.close()}>
         <div className="flex items-center gap-2 px-3 py-2">
