@@ -40,6 +40,8 @@ export const Member = z.object({
   id: z.string(),
   username: z.string(),
   display_name: z.string(),
+  /** Their photo (see PublicUser); null: initials. */
+  avatar_id: z.string().nullable(),
   role: Role,
   /** Online right now (any device on any node); live changes arrive as presence_update. */
   online: z.boolean(),

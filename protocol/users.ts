@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EntityId } from './ids.js';
 import { LIMITS } from './limits.js';
 import { hasText, NO_TEXT, NOT_WELL_FORMED, wellFormed } from './text.js';
 
@@ -15,6 +16,8 @@ export const PublicUser = z.object({
   id: z.string(),
   username: z.string(),
   display_name: z.string(),
+  /** Their photo, at `GET /api/users/{id}/avatar/{avatar_id}` (a new photo, a new id); null: initials. */
+  avatar_id: z.string().nullable(),
   last_seen_at: z.string().nullable(),
 });
 export type PublicUser = z.infer<typeof PublicUser>;
@@ -25,6 +28,8 @@ export const SelfUser = z.object({
   username: z.string(),
   email: z.string(),
   display_name: z.string(),
+  /** Set with `PUT /api/users/me/avatar` (multipart, one image in a part named `file`), removed with DELETE. */
+  avatar_id: z.string().nullable(),
   email_verified: z.boolean(),
   /** Calls use TURN relays only, so peers never learn this user's address. */
   relay_only: z.boolean(),
@@ -41,6 +46,8 @@ export const UpdateMeBody = z
     path: ['display_name'],
   });
 export type UpdateMeBody = z.infer<typeof UpdateMeBody>;
+
+export const AvatarParams = z.object({ id: EntityId, avatar_id: EntityId });
 
 export const UserSearchQuery = z.object({
   query: z

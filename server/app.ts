@@ -22,6 +22,7 @@ import { docsRoutes, openApi } from './http/docs.js';
 import { authRoutes } from './auth/routes.js';
 import { SessionCache } from './auth/session-cache.js';
 import { userRoutes } from './users/routes.js';
+import { avatarRoutes } from './users/avatar.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { messageRoutes } from './messages/routes.js';
 import { warmSends } from './messages/service.js';
@@ -170,6 +171,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register(docsRoutes);
   await app.register((a) => authRoutes(a, ctx));
   await app.register((a) => userRoutes(a, ctx));
+  await app.register((a) => avatarRoutes(a, ctx));
   await app.register((a) => conversationRoutes(a, ctx));
   await app.register((a) => messageRoutes(a, ctx));
   await app.register((a) => callRoutes(a, ctx));

@@ -228,6 +228,7 @@ interface AdminUserRow {
   username: string;
   email: string;
   display_name: string;
+  avatar_id: string | null;
   role: 'user' | 'admin';
   email_verified_at: Date | null;
   disabled_at: Date | null;
@@ -244,7 +245,7 @@ export async function adminListUsers(
 ): Promise<{ users: AdminUser[]; total: number }> {
   const pattern = `%${escapeLike(q.query.toLowerCase())}%`;
   const { rows } = await ctx.db.query<AdminUserRow>(
-    `SELECT id, username, email, display_name, role, email_verified_at, disabled_at, last_seen_at, created_at,
+    `SELECT id, username, email, display_name, avatar_id, role, email_verified_at, disabled_at, last_seen_at, created_at,
             count(*) OVER () AS total
        FROM users
       WHERE $1 = '%%' OR lower(username) LIKE $1 OR lower(email) LIKE $1 OR lower(display_name) LIKE $1
@@ -259,6 +260,7 @@ export async function adminListUsers(
       username: u.username,
       email: u.email,
       display_name: u.display_name,
+      avatar_id: u.avatar_id,
       role: u.role,
       email_verified: u.email_verified_at != null,
       disabled: u.disabled_at != null,

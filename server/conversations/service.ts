@@ -27,6 +27,7 @@ interface MemberRow {
   id: string;
   username: string;
   display_name: string;
+  avatar_id: string | null;
   last_seen_at: Date | null;
   role: Role;
   last_delivered_seq: number;
@@ -51,7 +52,7 @@ async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Pro
   const ids = convs.map((c) => c.id);
   const [{ rows: members }, { rows: lastMessages }] = await Promise.all([
     q.query<MemberRow>(
-      `SELECT cm.conversation_id, u.id, u.username, u.display_name, u.last_seen_at, cm.role,
+      `SELECT cm.conversation_id, u.id, u.username, u.display_name, u.avatar_id, u.last_seen_at, cm.role,
               cm.last_delivered_seq, cm.last_read_seq
          FROM conversation_members cm JOIN users u ON u.id = cm.user_id
         WHERE cm.conversation_id = ANY($1::uuid[])
@@ -73,6 +74,7 @@ async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Pro
       id: m.id,
       username: m.username,
       display_name: m.display_name,
+      avatar_id: m.avatar_id,
       role: m.role,
       online: online.has(m.id),
       last_seen_at: iso(m.last_seen_at),

@@ -18,7 +18,7 @@ export interface Storage {
   delete(key: string): Promise<void>;
 }
 
-const KEY = /^[0-9a-f-]{36}(\.thumb)?$/;
+const KEY = /^[0-9a-f-]{36}(\.thumb|\.avatar)?$/;
 
 /** Refuses any key the server would not have made (and so any path trick). */
 export function checkKey(key: string): string {

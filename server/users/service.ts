@@ -28,7 +28,7 @@ export async function updateMe(
   if (!row) throw notFound('User not found');
   const self = presentSelf(row);
   announceSelf(ctx, self);
-  if (row.display_name !== row.old_display_name) await announceRename(ctx, userId);
+  if (row.display_name !== row.old_display_name) await announceProfile(ctx, userId);
   return self;
 }
 
@@ -38,10 +38,10 @@ export function announceSelf(ctx: Ctx, self: SelfUser) {
 }
 
 /**
- * A new display name reaches the open apps of everyone who shares a chat with the user (their
- * own other devices too): each of those chats is announced as changed, and they load it again.
+ * A new display name or photo reaches the open apps of everyone who shares a chat with the user
+ * (their own other devices too): each of those chats is announced as changed, and they load it again.
  */
-async function announceRename(ctx: Ctx, userId: string) {
+export async function announceProfile(ctx: Ctx, userId: string) {
   const { rows } = await ctx.db.query<{ conversation_id: string; members: string[] }>(
     `SELECT mine.conversation_id, array_agg(m.user_id) AS members
        FROM conversation_members mine JOIN conversation_members m ON m.conversation_id = mine.conversation_id
@@ -62,13 +62,13 @@ async function announceRename(ctx: Ctx, userId: string) {
  * conversation with, as presence itself goes to contacts only (a stranger could otherwise
  * poll anyone's comings and goings).
  */
-const PUBLIC_COLUMNS = `id, username, display_name,
+const PUBLIC_COLUMNS = `id, username, display_name, avatar_id,
   CASE WHEN EXISTS (SELECT 1 FROM conversation_members mine
                       JOIN conversation_members theirs ON theirs.conversation_id = mine.conversation_id
                      WHERE mine.user_id = $2 AND theirs.user_id = users.id)
        THEN last_seen_at END AS last_seen_at`;
 
-type PublicRow = Pick<UserRow, 'id' | 'username' | 'display_name' | 'last_seen_at'>;
+type PublicRow = Pick<UserRow, 'id' | 'username' | 'display_name' | 'avatar_id' | 'last_seen_at'>;
 
 export async function getUser(ctx: Ctx, callerId: string, userId: string): Promise<PublicUser> {
   if (!isUuid(userId)) throw notFound('User not found');

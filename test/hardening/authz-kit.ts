@@ -84,6 +84,8 @@ export interface Target {
   uploadId: string;
   /** A ringing call between two other people. */
   callId: string;
+  /** The owner's profile photo. */
+  avatarId: string;
   /** A client_id the actor used while still a member (a retry must not echo the stored message). */
   retryClientId?: string;
 }
@@ -164,6 +166,7 @@ async function buildFixture(): Promise<Fixture> {
   expect((await s.http.request('PUT', fire, { token: member.token })).status).toBe(200);
   const groupImage = await sendImage(owner, group);
   const controlImage = await sendImage(owner, controlId);
+  const avatarId = await setAvatar(owner);
 
   const [ownerSocket, memberSocket, removedSocket, outsiderSocket, disabledSocket, zombie] = await Promise.all([
     connect(owner.token),
@@ -205,6 +208,7 @@ async function buildFixture(): Promise<Fixture> {
     deleteFrame: last.id,
     uploadId: groupImage,
     callId,
+    avatarId,
   };
   const control: Target = {
     conversationId: controlId,
@@ -220,6 +224,7 @@ async function buildFixture(): Promise<Fixture> {
     deleteFrame: deleteFrame.id,
     uploadId: controlImage,
     callId,
+    avatarId,
   };
   const personas: Record<PersonaName, Persona> = {
     anonymous: { name: 'anonymous', user: null, me: outsider.id, target: { ...base, directId: direct } },
@@ -289,6 +294,22 @@ async function sendImage(user: TestUser, conversationId: string): Promise<string
   );
   expect(sent.status).toBe(201);
   return upload.id;
+}
+
+/** Sets a small PNG as `user`'s profile photo; its id. */
+async function setAvatar(user: TestUser): Promise<string> {
+  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f80' } })
+    .png()
+    .toBuffer();
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'me.png');
+  const res = await fetch(`${s.base}/api/users/me/avatar`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${user.token}` },
+    body: form,
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { avatar_id: string }).avatar_id;
 }
 
 /** Everything a refusal must leave as it was: conversations, members, watermarks, messages, calls, users. */

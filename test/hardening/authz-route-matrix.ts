@@ -79,6 +79,24 @@ export const ROUTES: Record<string, RouteRow> = {
     request: (t) => ({ method: 'GET', path: `/api/users/${t.ownerId}` }),
     ok: 200,
   },
+  'PUT /api/users/me/avatar': {
+    scope: 'user',
+    why: "the caller's own photo: anonymous + disabled only (the control reaches the handler: a JSON body is refused with 415, photos are multipart)",
+    request: () => ({ method: 'PUT', path: '/api/users/me/avatar', body: { file: 'not multipart' } }),
+    ok: 415,
+  },
+  'DELETE /api/users/me/avatar': {
+    scope: 'user',
+    why: "removes the caller's own photo (none here: no effect): anonymous + disabled only",
+    request: () => ({ method: 'DELETE', path: '/api/users/me/avatar' }),
+    ok: 200,
+  },
+  'GET /api/users/:id/avatar/:avatar_id': {
+    scope: 'user',
+    why: 'a public photo any signed-in user may see, as they may the name: anonymous + disabled only',
+    request: (t) => ({ method: 'GET', path: `/api/users/${t.ownerId}/avatar/${t.avatarId}` }),
+    ok: 200,
+  },
   'POST /api/conversations': {
     scope: 'user',
     why: 'creates a new conversation owned by the caller: anonymous + disabled only',

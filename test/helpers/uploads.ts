@@ -84,15 +84,24 @@ export async function postForm(
   user: TestUser | null,
   form: FormData | string | Buffer,
   contentType?: string,
+  to = { method: 'POST', path: '/api/uploads' },
 ) {
   const headers: Record<string, string> = {};
   if (user) headers.authorization = `Bearer ${user.token}`;
   if (contentType) headers['content-type'] = contentType;
   const body = Buffer.isBuffer(form) ? new Uint8Array(form) : form;
-  const res = await fetch(`${base}/api/uploads`, { method: 'POST', headers, body });
+  const res = await fetch(base + to.path, { method: to.method, headers, body });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined } as UploadResult;
 }
+
+/** `PUT /api/users/me/avatar` with `form` (a FormData, or a raw body and its type). */
+export const putAvatar = (
+  base: string,
+  user: TestUser | null,
+  form: FormData | string | Buffer,
+  contentType?: string,
+) => postForm(base, user, form, contentType, { method: 'PUT', path: '/api/users/me/avatar' });
 
 export const fileForm = (bytes: Buffer, filename = 'file.bin', type = 'application/octet-stream', field = 'file') => {
   const form = new FormData();

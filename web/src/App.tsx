@@ -9,7 +9,7 @@ import { Toast } from './components/Toast';
 import { CallLayer } from './features/calls/CallView';
 import { useStore } from './store/store';
 import { conversations } from './store/conversations';
-import { people } from './store/people';
+import { notePhotos, people } from './store/people';
 import { showToast } from './store/toast';
 import { startChat, stopChat } from './store/chat';
 import { VerifyEmailPage } from './features/account/VerifyEmailPage';
@@ -77,6 +77,8 @@ function Chat({ me }: { me: SelfUser }) {
   const loaded = useStore(conversations, (s) => s.loaded);
   // A name fetched for someone who has left a chat: everything showing it draws again.
   useStore(people, (s) => s);
+  // One's own photo, wherever one's avatar shows: set here, on another device, or read afresh.
+  useEffect(() => notePhotos([me]), [me]);
 
   useEffect(() => {
     const onPop = () => setRoute(routeFromPath());

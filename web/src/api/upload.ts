@@ -2,24 +2,29 @@ import type { Attachment } from '../../../protocol/messages.js';
 import type { ErrorBody } from '../../../protocol/errors.js';
 import { api, ApiError } from './rest';
 
-export interface UploadHandle {
-  done: Promise<Attachment>;
+export interface UploadHandle<T = Attachment> {
+  done: Promise<T>;
   /** Stops the transfer; `done` rejects with an AbortError. */
   abort: () => void;
 }
 
 /**
- * Sends one file to `POST /api/uploads` as multipart (one part named `file`). XMLHttpRequest
- * rather than fetch because only it reports upload progress. Renews the token once on a 401.
+ * Sends one file to `POST /api/uploads` (or `to`) as multipart (one part named `file`).
+ * XMLHttpRequest rather than fetch because only it reports upload progress. Renews the token
+ * once on a 401.
  */
-export function uploadFile(file: File, onProgress: (fraction: number) => void): UploadHandle {
+export function uploadFile<T = Attachment>(
+  file: File,
+  onProgress: (fraction: number) => void,
+  to: { method: 'POST' | 'PUT'; path: string } = { method: 'POST', path: '/api/uploads' },
+): UploadHandle<T> {
   let xhr: XMLHttpRequest | null = null;
   let aborted = false;
   const send = (token: string) =>
     new Promise<{ status: number; body: unknown }>((resolve, reject) => {
       const req = new XMLHttpRequest();
       xhr = req;
-      req.open('POST', '/api/uploads');
+      req.open(to.method, to.path);
       req.setRequestHeader('authorization', `Bearer ${token}`);
       req.responseType = 'json';
       req.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
@@ -41,7 +46,7 @@ export function uploadFile(file: File, onProgress: (fraction: number) => void): 
         api.expireToken();
         continue;
       }
-      if (status >= 200 && status < 300) return body as Attachment;
+      if (status >= 200 && status < 300) return body as T;
       throw uploadError(status, body as ErrorBody | null);
     }
   })();

@@ -1,14 +1,37 @@
+import { photos } from '../store/people';
+import { useBlobUrl } from '../store/media';
+import { useStore } from '../store/store';
 import { colourFor, initials } from './format';
 
+/** The path of user `id`'s photo, when the app knows of one (a group's id never has one). */
+const photoPath = (id: string, photoId: string | null | undefined) =>
+  photoId ? `/api/users/${encodeURIComponent(id)}/avatar/${encodeURIComponent(photoId)}` : null;
+
+/**
+ * A person's photo, or their initials on a colour of their own (while the photo loads, if it
+ * cannot be fetched, and for groups). Decorative: the name is always written beside it.
+ */
 export function Avatar({ id, name, online, size = 44 }: { id: string; name: string; online?: boolean; size?: number }) {
+  const photoId = useStore(photos, (p) => p[id]);
+  const { url } = useBlobUrl(photoPath(id, photoId));
   return (
     <span className="relative inline-flex shrink-0" style={{ width: size, height: size }} aria-hidden="true">
-      <span
-        className="flex h-full w-full items-center justify-center rounded-full font-semibold text-white select-none"
-        style={{ background: colourFor(id), fontSize: size * 0.38 }}
-      >
-        {initials(name)}
-      </span>
+      {url ? (
+        <img
+          data-testid="avatar-photo"
+          src={url}
+          alt=""
+          draggable={false}
+          className="h-full w-full rounded-full bg-neutral-200 object-cover dark:bg-neutral-700"
+        />
+      ) : (
+        <span
+          className="flex h-full w-full items-center justify-center rounded-full font-semibold text-white select-none"
+          style={{ background: colourFor(id), fontSize: size * 0.38 }}
+        >
+          {initials(name)}
+        </span>
+      )}
       {online && (
         <span
           data-testid="online-dot"

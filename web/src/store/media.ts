@@ -3,8 +3,8 @@ import type { Attachment } from '../../../protocol/messages.js';
 import { api } from '../api/rest';
 
 /**
- * Uploads are served only with the bearer token (no signed URLs), so an <img> cannot point at
- * them: each is fetched into a Blob and shown through an object URL. The URLs are cached for the
+ * Uploads and profile photos are served only with the bearer token (no signed URLs), so an
+ * <img> cannot point at them: each is fetched into a Blob and shown through an object URL. The URLs are cached for the
  * session (scrolling back must not download again); once more than `KEEP` are held, the least
  * recently used ones nobody shows are revoked.
  */
@@ -22,8 +22,7 @@ export type Variant = 'thumbnail' | 'full';
 const pathOf = (a: Attachment, variant: Variant) =>
   `/api/uploads/${a.id}${variant === 'thumbnail' && a.has_thumbnail ? '/thumbnail' : ''}`;
 
-function acquire(a: Attachment, variant: Variant): Entry {
-  const key = pathOf(a, variant);
+function acquire(key: string): Entry {
   let entry = cache.get(key);
   if (!entry) {
     entry = { url: api.blob(key).then((b) => URL.createObjectURL(b)), users: 0, usedAt: 0 };
@@ -47,17 +46,20 @@ function release(entry: Entry) {
 }
 
 /** An object URL for an upload (its thumbnail, or the whole file), or an error. */
-export function useUploadUrl(a: Attachment | null, variant: Variant): { url: string | null; failed: boolean } {
+export const useUploadUrl = (a: Attachment | null, variant: Variant) => useBlobUrl(a ? pathOf(a, variant) : null);
+
+/** An object URL for what `path` serves with the token (an upload, a profile photo), or an error. */
+export function useBlobUrl(path: string | null): { url: string | null; failed: boolean } {
   const [state, setState] = useState<{ key: string; url: string | null; failed: boolean }>({
     key: '',
     url: null,
     failed: false,
   });
-  const key = a ? pathOf(a, variant) : '';
+  const key = path ?? '';
   useEffect(() => {
-    if (!a) return;
+    if (!key) return;
     let live = true;
-    const entry = acquire(a, variant);
+    const entry = acquire(key);
     entry.url.then(
       (url) => live && setState({ key, url, failed: false }),
       () => live && setState({ key, url: null, failed: true }),
@@ -66,14 +68,13 @@ export function useUploadUrl(a: Attachment | null, variant: Variant): { url: str
       live = false;
       release(entry);
     };
-    // The upload's id (in `key`) is what matters, not the object's identity.
   }, [key]);
   return state.key === key ? { url: state.url, failed: state.failed } : { url: null, failed: false };
 }
 
 /** Saves an upload under its original name (fetched with the token, then handed to the browser). */
 export async function downloadUpload(a: Attachment) {
-  const entry = acquire(a, 'full');
+  const entry = acquire(pathOf(a, 'full'));
   try {
     const link = document.createElement('a');
     link.href = await entry.url;

@@ -5,6 +5,7 @@ import type { IceServers } from '../../../../protocol/calls.js';
 import { LIMITS } from '../../../../protocol/limits.js';
 import { api, ApiError, type AuthNotice } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
+import { PhotoPicker } from './PhotoPicker';
 import { LengthHint } from '../../components/LengthHint';
 import { SkeletonRow } from '../../components/Skeleton';
 import { useReloadOnReturn } from '../../components/useReloadOnReturn';
@@ -65,11 +66,12 @@ function ProfileCard({ me }: { me: SelfUser }) {
 
   return (
     <Card title="Profile">
-      <div className="mb-4 flex items-center gap-3">
-        <Avatar id={me.id} name={me.display_name} size={56} />
-        <div className="min-w-0">
+      <div className="mb-4 flex items-start gap-4">
+        <Avatar id={me.id} name={me.display_name} size={72} />
+        <div className="min-w-0 flex-1">
           <p className="truncate text-base font-semibold">{me.display_name}</p>
-          <p className="truncate text-sm text-neutral-500 dark:text-neutral-400">@{me.username}</p>
+          <p className="mb-2 truncate text-sm text-neutral-500 dark:text-neutral-400">@{me.username}</p>
+          <PhotoPicker me={me} />
         </div>
       </div>
       <form onSubmit={save} className="space-y-3">

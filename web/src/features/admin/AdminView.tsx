@@ -11,6 +11,7 @@ import { connection } from '../../store/chat';
 import { useStore } from '../../store/store';
 import { dateLabel } from '../account/device';
 import { Badge, Card, dangerSmall, Notice, Pane, RetryNotice, secondaryButton, secondarySmall } from '../account/ui';
+import { notePhotos } from '../../store/people';
 
 const PAGE_SIZE = 50;
 /** How often the numbers (users online now, above all) are loaded again while the page is in view. */
@@ -55,6 +56,7 @@ export function AdminView({ me, onBack }: { me: SelfUser; onBack: () => void }) 
       const params = new URLSearchParams({ query: search, limit: String(PAGE_SIZE), offset: String(offset) });
       const res = await api.get<{ users: AdminUser[]; total: number }>(`/api/admin/users?${params}`);
       if (mine !== request.current) return;
+      notePhotos(res.users);
       setPage(res);
       setError(null);
     } catch (err) {

@@ -3,6 +3,7 @@ import type { PublicUser } from '../../../../protocol/users.js';
 import { api } from '../../api/rest';
 import { Avatar } from '../../components/Avatar';
 import { SearchIcon } from '../../components/Icons';
+import { notePhotos } from '../../store/people';
 
 /** "Search people": a search box and its results; `onPick` gets the chosen person. */
 export function PeopleSearch({
@@ -22,7 +23,10 @@ export function PeopleSearch({
     const t = setTimeout(() => {
       api
         .get<{ users: PublicUser[] }>(`/api/users?query=${encodeURIComponent(q)}`)
-        .then((r) => setResults(r.users))
+        .then((r) => {
+          notePhotos(r.users);
+          setResults(r.users);
+        })
         .catch(() => setResults([]));
     }, 150);
     return () => clearTimeout(t);

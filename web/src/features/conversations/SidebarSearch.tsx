@@ -5,6 +5,7 @@ import { Avatar } from '../../components/Avatar';
 import { useStore } from '../../store/store';
 import { conversations } from '../../store/conversations';
 import { nameOf, peerOf, titleOf } from './names';
+import { notePhotos } from '../../store/people';
 import {
   MIN_MESSAGE_QUERY,
   moveAmongResults,
@@ -26,7 +27,10 @@ function usePeopleSearch(query: string) {
     const t = setTimeout(() => {
       api
         .get<{ users: PublicUser[] }>(`/api/users?query=${encodeURIComponent(q)}`)
-        .then((r) => live && setResults(r.users))
+        .then((r) => {
+          notePhotos(r.users);
+          if (live) setResults(r.users);
+        })
         .catch(() => live && setResults([]));
     }, 150);
     return () => {

@@ -7,6 +7,7 @@ const member = (id: string, delivered: number, read: number) => ({
   display_name: id.toUpperCase(),
   role: 'member' as const,
   online: false,
+  avatar_id: null,
   last_seen_at: null,
   delivered_seq: delivered,
   read_seq: read,
