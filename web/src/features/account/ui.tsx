@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { BackIcon } from '../../components/Icons';
 
 /** Small building blocks shared by the account, settings and admin screens. */
@@ -46,24 +46,42 @@ export function TextField({
   hint?: string;
 }) {
   const id = useId();
+  // A password can be shown, to check what was typed (on a phone above all).
+  const [shown, setShown] = useState(false);
+  const secret = type === 'password';
   return (
     <div>
       <label htmlFor={id} className="mb-1 block text-sm font-medium text-neutral-700 dark:text-neutral-300">
         {label}
       </label>
-      <input
-        id={id}
-        className={inputClass}
-        name={name}
-        type={type}
-        autoComplete={autoComplete}
-        minLength={minLength}
-        placeholder={placeholder}
-        defaultValue={defaultValue}
-        autoFocus={autoFocus}
-        aria-describedby={hint ? `${id}-hint` : undefined}
-        required
-      />
+      <div className="relative">
+        <input
+          id={id}
+          className={secret ? `${inputClass} pr-16` : inputClass}
+          name={name}
+          type={secret && shown ? 'text' : type}
+          autoComplete={autoComplete}
+          minLength={minLength}
+          placeholder={placeholder}
+          defaultValue={defaultValue}
+          autoFocus={autoFocus}
+          aria-describedby={hint ? `${id}-hint` : undefined}
+          spellCheck={secret ? false : undefined}
+          autoCapitalize={secret ? 'none' : undefined}
+          required
+        />
+        {secret && (
+          <button
+            type="button"
+            aria-controls={id}
+            aria-pressed={shown}
+            onClick={() => setShown((v) => !v)}
+            className="absolute inset-y-1 right-1 rounded-lg px-3 text-sm font-semibold text-accent hover:bg-neutral-100 focus-visible:ring-2 focus-visible:ring-accent/40 focus-visible:outline-none dark:text-teal-400 dark:hover:bg-neutral-800"
+          >
+            {shown ? 'Hide' : 'Show'}
+          </button>
+        )}
+      </div>
       {hint && (
         <p id={`${id}-hint`} className="mt-1 text-[13px] text-neutral-500 dark:text-neutral-400">
           {hint}

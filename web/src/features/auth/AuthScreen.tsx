@@ -1,26 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../../api/rest';
 import { ForgotPasswordForm } from '../account/ForgotPasswordForm';
-import { Notice } from '../account/ui';
-
-const input =
-  'w-full rounded-xl border border-neutral-300 bg-white px-3 py-2.5 text-[15px] outline-none focus:border-accent focus:ring-2 focus:ring-accent/30 dark:border-neutral-700 dark:bg-neutral-900';
-
-function Field(props: { label: string; name: string; type?: string; autoComplete?: string; minLength?: number }) {
-  return (
-    <label className="block">
-      <span className="mb-1 block text-sm font-medium text-neutral-700 dark:text-neutral-300">{props.label}</span>
-      <input
-        className={input}
-        name={props.name}
-        type={props.type ?? 'text'}
-        autoComplete={props.autoComplete}
-        minLength={props.minLength}
-        required
-      />
-    </label>
-  );
-}
+import { Notice, TextField } from '../account/ui';
 
 export function AuthScreen({ initialMode = 'signin' }: { initialMode?: 'signin' | 'signup' | 'forgot' }) {
   const [mode, setModeState] = useState(initialMode);
@@ -79,15 +60,17 @@ export function AuthScreen({ initialMode = 'signin' }: { initialMode?: 'signin' 
         ) : (
           <>
             <form onSubmit={submit} className="space-y-3" key={mode}>
-              {mode === 'signup' && <Field label="Username" name="username" autoComplete="username" minLength={3} />}
-              {mode === 'signup' && <Field label="Display name" name="display_name" autoComplete="name" />}
-              <Field
+              {mode === 'signup' && (
+                <TextField label="Username" name="username" autoComplete="username" minLength={3} />
+              )}
+              {mode === 'signup' && <TextField label="Display name" name="display_name" autoComplete="name" />}
+              <TextField
                 label={mode === 'signin' ? 'Email or username' : 'Email'}
                 name="email"
                 type={mode === 'signup' ? 'email' : 'text'}
                 autoComplete={mode === 'signup' ? 'email' : 'username'}
               />
-              <Field
+              <TextField
                 label="Password"
                 name="password"
                 type="password"
