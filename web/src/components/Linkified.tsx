@@ -27,7 +27,13 @@ export function Linkified({ text }: { text: string }) {
         typeof p === 'string' ? (
           <Fragment key={i}>{p}</Fragment>
         ) : (
-          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" className="break-all underline">
+          <a
+            key={i}
+            href={p.href}
+            target="_blank"
+            rel="noopener noreferrer"
+            className="underline [overflow-wrap:anywhere]"
+          >
             {p.url}
           </a>
         ),

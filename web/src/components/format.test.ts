@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockFormat, dayLabel, humanSize, initials, lastSeenLabel, listTime } from './format';
+import { clockFormat, dayLabel, humanSize, initials, lastSeenLabel, listTime, textDir } from './format';
 
 const now = new Date(2026, 10, 23, 15, 0);
 
@@ -48,5 +48,17 @@ describe('format', () => {
     expect(humanSize(14_200)).toBe('14 KB');
     expect(humanSize(2_400_000)).toBe('2.4 MB');
     expect(humanSize(25 * 1024 * 1024)).toBe('26 MB');
+  });
+});
+
+describe('textDir', () => {
+  it('follows the first letter, past digits, punctuation and emoji', () => {
+    expect(textDir('مرحبا بك في تطبيق الدردشة، كيف حالك اليوم؟')).toBe('rtl');
+    expect(textDir('שלום! מה שלומך? 123 ok')).toBe('rtl');
+    expect(textDir('123 — 👋 שלום')).toBe('rtl');
+    expect(textDir('ok שלום')).toBe('ltr');
+    expect(textDir('Привет, 世界')).toBe('ltr');
+    expect(textDir('123 !?')).toBe('ltr');
+    expect(textDir('')).toBe('ltr');
   });
 });

@@ -85,3 +85,16 @@ export function humanSize(bytes: number): string {
   }
   return `${n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
 }
+
+/** A letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko and the like. */
+const RTL =
+  /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}]/u;
+
+/**
+ * The direction of a text, from its first letter (the rule of `dir="auto"`): "rtl" for one
+ * written in Arabic, Hebrew and the like, so its lines start on the right.
+ */
+export function textDir(text: string): 'rtl' | 'ltr' {
+  const first = /\p{L}/u.exec(text)?.[0];
+  return first && RTL.test(first) ? 'rtl' : 'ltr';
+}

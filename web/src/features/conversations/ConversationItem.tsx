@@ -64,23 +64,32 @@ export function ConversationItem({
               <span className="truncate text-sm text-accent dark:text-teal-400">typing…</span>
             ) : draft ? (
               <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
-                <span className="font-medium text-red-600 dark:text-red-400">Draft:</span> {draft}
+                <span className="font-medium text-accent dark:text-teal-400">Draft:</span> <bdi>{draft}</bdi>
               </span>
             ) : (
               <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
-                {last
-                  ? last.message_type === 'call'
-                    ? snippetOf({ ...last, mine: last.sender_id === myId })
-                    : last.message_type === 'event'
-                      ? eventText(last.content, last.sender_id, myId, (id) => nameOf(c, id))
-                      : last.deleted_at
-                        ? last.sender_id === myId
-                          ? 'You deleted this message'
-                          : 'This message was deleted'
-                        : prefix + snippetOf(last)
-                  : c.type === 'group'
-                    ? 'Group created'
-                    : 'Say hello 👋'}
+                {last ? (
+                  last.message_type === 'call' ? (
+                    snippetOf({ ...last, mine: last.sender_id === myId })
+                  ) : last.message_type === 'event' ? (
+                    eventText(last.content, last.sender_id, myId, (id) => nameOf(c, id))
+                  ) : last.deleted_at ? (
+                    last.sender_id === myId ? (
+                      'You deleted this message'
+                    ) : (
+                      'This message was deleted'
+                    )
+                  ) : (
+                    <>
+                      {prefix}
+                      <bdi>{snippetOf(last)}</bdi>
+                    </>
+                  )
+                ) : c.type === 'group' ? (
+                  'Group created'
+                ) : (
+                  'Say hello 👋'
+                )}
               </span>
             )}
             {unread > 0 && (

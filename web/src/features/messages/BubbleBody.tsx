@@ -3,6 +3,7 @@ import type { Conversation } from '../../../../protocol/conversations.js';
 import type { Attachment, ReplyPreview } from '../../../../protocol/messages.js';
 import { isImageType } from '../../../../protocol/uploads.js';
 import { Linkified } from '../../components/Linkified';
+import { textDir } from '../../components/format';
 import { FileCard, fitImage, ImagePreview } from './Attachments';
 import { ReplyQuote } from './ReplyQuote';
 import { jumboEmoji } from './emoji';
@@ -48,11 +49,14 @@ export function BubbleBody({
 }) {
   const fit = useFitBubble();
   const metaClass = `inline-flex items-center gap-1 text-[11px] leading-none whitespace-nowrap ${own ? 'text-white/80' : 'text-neutral-500 dark:text-neutral-400'}`;
+  // Arabic or Hebrew: its letters in their order (dir="auto" isolates them from the bubble's
+  // left-to-right) and its lines from the right (the box's `align`, below).
   const text = content ? (
-    <span className="break-words whitespace-pre-wrap" data-testid="message-text">
+    <span className="break-words whitespace-pre-wrap" data-testid="message-text" dir="auto">
       <Linkified text={content} />
     </span>
   ) : null;
+  const align = content && textDir(content) === 'rtl' ? 'text-right' : '';
   const quote = replyTo && <ReplyQuote q={replyTo} c={c} myId={myId} own={own} />;
 
   const jumbo = attachment ? 0 : jumboEmoji(content);
@@ -76,7 +80,7 @@ export function BubbleBody({
   }
   if (!attachment) {
     return (
-      <div ref={fit} className={`px-3 pb-1.5 ${hasName ? 'pt-0.5' : 'pt-1.5'}`}>
+      <div ref={fit} className={`px-3 pb-1.5 ${hasName ? 'pt-0.5' : 'pt-1.5'} ${align}`}>
         {quote}
         {text}
         <span data-meta className={`float-right mt-1.5 ml-2 ${metaClass}`}>
@@ -108,7 +112,7 @@ export function BubbleBody({
         <FileCard a={attachment} own={own} />
       )}
       {text ? (
-        <div className={image ? 'px-2 pt-1 pb-0.5' : 'px-1.5 pt-1'}>
+        <div className={`${image ? 'px-2 pt-1 pb-0.5' : 'px-1.5 pt-1'} ${align}`}>
           {text}
           <span className={`float-right mt-1.5 ml-2 ${metaClass}`}>{meta}</span>
         </div>

@@ -184,6 +184,7 @@ export function Composer({ c, myId }: { c: Conversation; myId: string }) {
           <textarea
             ref={ref}
             aria-label="Message"
+            dir="auto"
             rows={1}
             value={text}
             placeholder={editing ? 'Edit message' : staged.length ? 'Add a caption' : 'Message'}

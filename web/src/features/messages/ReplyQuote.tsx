@@ -22,7 +22,9 @@ export function ReplyQuote({ q, c, myId, own }: { q: ReplyPreview; c: Conversati
       <span className={`block truncate font-semibold ${own ? 'text-white' : 'text-accent dark:text-teal-300'}`}>
         {name}
       </span>
-      <span className={`block truncate ${q.deleted ? 'italic opacity-80' : ''}`}>{snippetOf(q)}</span>
+      <span className={`block truncate ${q.deleted ? 'italic opacity-80' : ''}`}>
+        <bdi>{snippetOf(q)}</bdi>
+      </span>
     </button>
   );
 }
