@@ -206,7 +206,7 @@ describe('admin', () => {
     expect((await s.http.post(`/api/admin/users/${u.id}/disable`, undefined, admin.token)).status).toBe(204);
     expect((await ws.closed).code).toBe(4403);
     expect((await s.http.get('/api/users/me', u.token)).status).toBe(401);
-    expect((await login(u)).status).toBe(401);
+    expect((await login(u)).status).toBe(403); // "This account has been disabled…"
     const listed = await s.http.get(`/api/admin/users?query=${u.username}`, admin.token);
     expect(listed.body.users[0].disabled).toBe(true);
     expect((await s.http.post(`/api/admin/users/${u.id}/enable`, undefined, admin.token)).status).toBe(204);

@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
 import type { AuthResponse, LoginBody, RegisterBody } from '../../protocol/auth.js';
-import { AppError } from '../errors.js';
+import { AppError, forbidden } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { isUniqueViolation, type Queryable } from '../db/client.js';
 import { presentSelf, USER_COLUMNS, type UserRow } from '../users/presenter.js';
@@ -69,7 +69,9 @@ export async function register(ctx: Ctx, input: RegisterBody, meta: ClientMeta):
 
 /**
  * Unknown account and wrong password give the same error after the same amount of work.
- * Failures are counted per account name and per address (see throttle.ts).
+ * Failures are counted per account name and per address (see throttle.ts). A disabled account
+ * is told so, but only with its right password: the answer then tells nobody anything they did
+ * not know, and its owner knows not to try "Forgot password?".
  */
 export async function login(ctx: Ctx, input: LoginBody, meta: ClientMeta): Promise<AuthResponse> {
   await checkLoginAllowed(ctx, input.email, meta.ip ?? '');
@@ -81,10 +83,11 @@ export async function login(ctx: Ctx, input: LoginBody, meta: ClientMeta): Promi
   );
   const user = rows[0];
   const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password);
-  if (!user || !ok || user.disabled_at) {
+  if (!user || !ok) {
     await recordLoginFailure(ctx, input.email, meta.ip ?? '');
     throw invalidCredentials();
   }
+  if (user.disabled_at) throw forbidden('This account has been disabled. An administrator can enable it again.');
   await clearLoginFailures(ctx, input.email);
   return ctx.db.transaction((tx) => issueSession(ctx, tx, user, meta));
 }

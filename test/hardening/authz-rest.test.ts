@@ -109,8 +109,16 @@ describe('authorization matrix: REST', () => {
 
   it('a disabled user cannot sign in again or refresh the session they had', async () => {
     const login = await s.http.post('/api/auth/login', { email: fx.disabled.email, password: fx.disabled.password });
-    expect(login.status).toBe(401);
-    expect(login.body.error.code).toBe('invalid_credentials');
+    // Told why, and only with the right password (a wrong one is the usual refusal).
+    expect(login.status).toBe(403);
+    expect(login.body.error).toEqual({
+      code: 'forbidden',
+      message: 'This account has been disabled. An administrator can enable it again.',
+    });
+    expect(login.body.access_token).toBeUndefined();
+    const guess = await s.http.post('/api/auth/login', { email: fx.disabled.email, password: 'not the password' });
+    expect(guess.status).toBe(401);
+    expect(guess.body.error.code).toBe('invalid_credentials');
     const refreshed = await s.http.post('/api/auth/refresh', { refresh_token: fx.disabled.refresh_token });
     expect(refreshed.status).toBe(401);
     expect(refreshed.body.error.code).toBe('unauthorized');

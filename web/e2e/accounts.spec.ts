@@ -131,7 +131,9 @@ test('the first account is the admin; disabling someone signs them out at once',
     await expect(bob.page.getByRole('alert')).toHaveText('Your account was disabled.');
     await shot(bob.page, 'disabled-signed-out');
     await signInOn(bob.page, bob.username);
-    await expect(bob.page.getByRole('alert')).toHaveText('Email or password is incorrect');
+    await expect(bob.page.getByRole('alert')).toHaveText(
+      'This account has been disabled. An administrator can enable it again.',
+    );
 
     // Enabled again, he can.
     await admin.getByRole('button', { name: `Enable ${bob.username}` }).click();
