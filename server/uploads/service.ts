@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import type { Ctx } from '../context.js';
 import type { Attachment } from '../../protocol/messages.js';
 import { LIMITS } from '../../protocol/limits.js';
-import { isImageType } from '../../protocol/uploads.js';
+import { isImageType, limitText } from '../../protocol/uploads.js';
 import { AppError, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { enqueue } from '../jobs/queue.js';
@@ -148,11 +148,7 @@ export async function storeUpload(
   }
 }
 
-export const tooLarge = (max: number) =>
-  new AppError(
-    'payload_too_large',
-    `Files can be at most ${max >= 1024 ** 2 ? `${Math.floor(max / 1024 ** 2)} MiB` : `${Math.floor(max / 1024)} KiB`}`,
-  );
+export const tooLarge = (max: number) => new AppError('payload_too_large', `Files can be at most ${limitText(max)}`);
 
 /**
  * Dimensions (as displayed, EXIF rotation applied), a WebP thumbnail, and for JPEG, PNG and

@@ -1,7 +1,7 @@
 import type { Attachment, Message } from '../../../protocol/messages.js';
 import { uploadFile } from '../api/upload';
 import { createStore } from './store';
-import { humanSize } from '../components/format';
+import { limitText } from '../../../protocol/uploads.js';
 import { serverLimits } from './limits';
 
 /** What the composer of a conversation is doing besides writing a new message. */
@@ -75,7 +75,7 @@ export function stageFiles(conversationId: string, files: File[]) {
     }));
     // Past the server's limit: say so at once instead of sending it all to hear 413.
     if (file.size > serverLimits.upload_max_bytes) {
-      const error = `Files can be at most ${humanSize(serverLimits.upload_max_bytes)}.`;
+      const error = `Files can be at most ${limitText(serverLimits.upload_max_bytes)}.`;
       patchStaged(conversationId, key, { status: 'failed', error });
       continue;
     }
