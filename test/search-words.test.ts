@@ -47,7 +47,9 @@ async function findAll(u: TestUser, q: string, size: number) {
 
 /** What a prefix match over all of the user's messages finds, newest first: the reference. */
 async function reference(u: TestUser, q: string, limit = 50) {
-  const query = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map((w) => `${w}:*`).join(' & ');
+  // Terms as the server reads them: "example.com" whole, as the parser keeps it in a message.
+  const terms = q.toLowerCase().match(/[\p{L}\p{N}]+(?:[.@/+-][\p{L}\p{N}]+)*/gu) ?? [];
+  const query = terms.map((w) => `${w}:*`).join(' & ');
   const { rows } = await s.ctx.db.query<{ body: string }>(
     `SELECT m.body FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
       WHERE m.search_vector @@ to_tsquery('simple', $2) AND m.deleted_at IS NULL
@@ -115,6 +117,15 @@ describe('prefix search over the words index', () => {
     'h264',
     'covid',
     'b2',
+    // Hosts, file names and compounds are one term each, as the parser keeps them in a message.
+    'example.com',
+    'example.co',
+    'example',
+    'arr.map',
+    'foo-ba',
+    'foo-bar baz',
+    'me@x.org',
+    'v1.2',
   ];
 
   it('finds what a prefix match over every message finds, before, while and after the words catch up', async () => {
@@ -126,6 +137,8 @@ describe('prefix search over the words index', () => {
     await sendText(s.http, bob, room, 'releases are out; building blocks next');
     await sendText(s.http, alice, room, 'ticket ref12345 closed after the refactor');
     await sendText(s.http, bob, room, 'play it as mp3 or h264, covid19 rules apply, b2b only');
+    await sendText(s.http, alice, room, 'see https://example.com/docs and arr.map((v) => v * 2)');
+    await sendText(s.http, bob, room, 'a foo-bar baz, mail me@x.org about v1.2.3');
     // Nothing covered: prefixes are matched in the full-text index. (The server's own passes
     // skip while this test holds their lock.)
     const hold = new pg.Client({ connectionString: s.config.DATABASE_URL });
@@ -177,6 +190,10 @@ describe('prefix search over the words index', () => {
     for (const q of queries) expect(await find(alice, q), q).toEqual(await reference(alice, q));
     for (const q of queries) expect(await findAll(alice, q, 3), q).toEqual(await reference(alice, q, 1000));
     expect(await find(alice, 'satu bos mis 1')).toEqual(['satuka bosaka misari 1']);
+    for (const q of ['example.com', 'arr.map', 'example.co arr'])
+      expect(await find(alice, q), q).toEqual(['see https://example.com/docs and arr.map((v) => v * 2)']);
+    for (const q of ['foo-bar', 'me@x.org', 'v1.2', 'foo-ba baz'])
+      expect(await find(alice, q), q).toEqual(['a foo-bar baz, mail me@x.org about v1.2.3']);
     expect(await find(alice, 'satu sa bos bo mis mi 1 s')).toEqual(['satuka bosaka misari 1']);
     expect(await find(alice, 'rel bu')).toEqual([
       'relish the kariboka build',
@@ -259,7 +276,8 @@ describe('prefix search over the words index', () => {
       expect(await find(alice, q), q).toEqual(await reference(alice, q));
     }
     expect(await find(alice, 'zeta')).toHaveLength(1);
-    expect(await find(alice, 'example')).toHaveLength(1);
+    expect(await find(alice, 'example')).toContain(String.raw`see example.com/it's and /usr/a'b/c\d`);
+    expect(await find(alice, "example.com/it's")).toEqual([String.raw`see example.com/it's and /usr/a'b/c\d`]);
     expect(await find(alice, 'ÄPF')).toEqual(['Über große Äpfel']);
   });
 });

@@ -164,8 +164,8 @@ describe('GET /api/users?query=', () => {
       createUser(s.http, { username: `${p}al_caller`, display_name: `${p}Al Caller` }),
       createUser(s.http, { username: `${p.toUpperCase()}ALICE`, display_name: 'Wonderland' }),
       createUser(s.http, { username: `bob${p}`, display_name: `${p}ALFRED Bob` }),
-      // Contains the query but does not start with it: an infix, not a prefix.
-      createUser(s.http, { username: `m${p}al`, display_name: `Mal ${p}al` }),
+      // Contains the query but neither the name nor any word of it starts with it: an infix.
+      createUser(s.http, { username: `m${p}al`, display_name: `Mal m${p}al` }),
       createUser(s.http, { username: `${p}carl`, display_name: `${p}Carl` }),
     ]);
   });
@@ -193,7 +193,7 @@ describe('GET /api/users?query=', () => {
   });
 
   it('finds the caller for another user', async () => {
-    const users = await search(`${p}al_`, other.token);
+    const users = await search(`${p}al_c`, other.token);
     expect(users.map((u) => u.id)).toEqual([caller.id]);
   });
 
@@ -211,16 +211,43 @@ describe('GET /api/users?query=', () => {
     const t = uniqueName('w')
       .toLowerCase()
       .replace(/[^a-z0-9]/g, '');
-    const [underscore, , percent] = await Promise.all([
+    const [underscore, noUnderscore, percent] = await Promise.all([
       createUser(s.http, { username: `${t}_x`, display_name: 'Under Score' }),
       createUser(s.http, { username: `${t}ax`, display_name: 'No Underscore' }),
       createUser(s.http, { display_name: `${t}50% off` }),
       createUser(s.http, { display_name: `${t}50 percent off` }),
     ]);
-    expect((await search(`${t}_`)).map((u) => u.id)).toEqual([underscore.id]);
-    expect((await search(`${t}50%`)).map((u) => u.id)).toEqual([percent.id]);
-    expect(await search(`${t}%`)).toEqual([]);
+    // `_` and `%` match themselves in a username, and split words in a name: never any character.
+    const found = async (q: string) => (await search(q)).map((u) => u.id);
+    expect(await found(`${t}_x`)).toEqual([underscore.id]);
+    expect(await found(`${t}_`)).not.toContain(noUnderscore.id);
+    expect(await found(`${t}50%`)).toContain(percent.id);
+    expect(await found(`${t}%ff`)).toEqual([]); // as a wildcard, it would find "…50% off"
     expect(await search('%')).toEqual([]);
+  });
+
+  it('finds a name by any of its words, accents and case aside, every word of the query a word’s start', async () => {
+    const t = uniqueName('n')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+    const [cleo, , olivia] = await Promise.all([
+      createUser(s.http, { username: `${t}c`, display_name: `Cléo Martínez-${t}Ñoño` }),
+      createUser(s.http, { username: `${t}d`, display_name: `Dan ${t}Smith` }),
+      createUser(s.http, { username: `${t}o`, display_name: `Olivia O'${t}Brien` }),
+    ]);
+    const found = async (q: string) => (await search(q)).map((u) => u.id).sort();
+    expect(await found(`${t}nono`)).toEqual([cleo.id]);
+    expect(await found(`${t}ÑOÑ`)).toEqual([cleo.id]);
+    expect(await found(`cleo ${t}n`)).toEqual([cleo.id]);
+    expect(await found(`${t}n cléo`)).toEqual([cleo.id]); // any order
+    expect(await found(`${t}brien`)).toEqual([olivia.id]);
+    expect(await found(`${t}brien dan`)).toEqual([]); // every word of the query must begin one of the name
+    expect(await found(`${t}smit`)).toHaveLength(1);
+    // Renamed: the old words go, the new ones find them.
+    const renamed = await s.http.patch('/api/users/me', { display_name: `Olivia ${t}Walsh` }, olivia.token);
+    expect(renamed.status).toBe(200);
+    expect(await found(`${t}brien`)).toEqual([]);
+    expect(await found(`${t}wals`)).toEqual([olivia.id]);
   });
 });
 

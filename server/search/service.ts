@@ -14,8 +14,16 @@ const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script
 // Operators of websearch_to_tsquery: quotes (phrases), a leading minus (not), "or".
 const WEBSEARCH = /"|(^|\s)-\S|\sor\s/i;
 
-/** Words of the query as safe lexemes (letters and digits only), at most 8. */
+/** Words of the query as safe lexemes (letters and digits only), at most 8: what a snippet marks. */
 const words = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8);
+/**
+ * The query's terms, at most 8: runs of letters and digits, and runs joined by `.`, `@`, `/`,
+ * `+` or `-` ("example.com", "arr.map", "foo-bar"), which PostgreSQL's parser keeps whole in a
+ * message (a host, a file name): split at the dot, "com" is a word no message holds. No tsquery
+ * operator can be among them; to_tsquery (and expandPrefixes) parse each as to_tsvector parsed
+ * the messages, so a term and the text it came from give the same lexemes (decision 042).
+ */
+const terms = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+(?:[.@/+-][\p{L}\p{N}]+)*/gu) ?? []).slice(0, 8);
 
 /** The caller ($1) is a member of the message's conversation. */
 const MEMBER =
@@ -70,7 +78,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
     return answer(ctx, users, found, { sql: '1::float4' }, (body) => substringSnippet(body, q.q));
   }
 
-  const lexemes = words(q.q);
+  const lexemes = terms(q.q);
   if (lexemes.length === 0) return { messages: [], users, has_more: false };
   // What to mark in the snippet: the query's words, less the excluded ones (-word).
   const excluded = new Set(words((q.q.match(/(?:^|\s)-[\p{L}\p{N}]+/gu) ?? []).join(' ')));

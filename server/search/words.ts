@@ -192,12 +192,14 @@ export interface Expansion {
 }
 
 /**
- * Expands query words (lowercase letters and digits) read as prefixes, in one statement that
- * also reads `through`, so both come from the same moment. Null when the words are too far
- * behind for this to pay (the caller then matches prefixes in the full-text index).
+ * Expands query terms read as prefixes, in one statement that also reads `through`, so both
+ * come from the same moment. Each term is parsed as messages are (to_tsvector): "example.com"
+ * is one lexeme, "foo-bar" three ("foo-bar", "foo", "bar"), each a prefix a message must have.
+ * Null when the words are too far behind for this to pay (the caller then matches prefixes in
+ * the full-text index).
  */
 export async function expandPrefixes(tx: Queryable, prefixes: string[]): Promise<Expansion | null> {
-  // Lowercased by PostgreSQL, as to_tsvector and to_tsquery do (JavaScript may differ on a few letters).
+  // Lowercased by PostgreSQL's parser, as the messages were (JavaScript may differ on a few letters).
   // `stemmed`: the prefix begins the letters of a word with a digit (not in the words: STEM).
   const { rows } = await tx.query<{
     prefix: string;
@@ -208,7 +210,8 @@ export async function expandPrefixes(tx: Queryable, prefixes: string[]): Promise
   }>(
     `SELECT p.prefix, c.words, s.through, s.through > now() - interval '${MAX_LAG_SECONDS} seconds' AS current,
             EXISTS (SELECT 1 FROM search_stems WHERE stem >= p.prefix AND stem < p.prefix || chr(1114111)) AS stemmed
-       FROM search_words_state s, unnest($1::text[]) AS q(typed), LATERAL (SELECT lower(q.typed) AS prefix) p,
+       FROM search_words_state s, unnest($1::text[]) AS q(typed),
+            LATERAL unnest(tsvector_to_array(to_tsvector('simple', q.typed))) AS p(prefix),
             LATERAL (SELECT array_agg(word) AS words FROM (
                        SELECT word FROM search_words
                         WHERE word >= p.prefix AND word < p.prefix || chr(1114111)

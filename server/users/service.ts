@@ -82,16 +82,25 @@ export async function getUser(ctx: Ctx, callerId: string, userId: string): Promi
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Prefix match on username or display name (case-insensitive), the caller excluded. */
+/**
+ * People whose username or display name begins with the query, or with every word of which a
+ * word of their name begins ("mart" and "cleo m" find Cleo Martínez; accents and case do not
+ * count: user_name_words), the caller and disabled accounts excluded. The exact username first.
+ */
 export async function searchUsers(ctx: Ctx, callerId: string, query: string): Promise<PublicUser[]> {
   const prefix = `${escapeLike(query.toLowerCase())}%`;
+  // The query's words, folded as the names' words are, each matched as a range of the index.
   const { rows } = await ctx.db.query<PublicRow>(
-    `SELECT ${PUBLIC_COLUMNS} FROM users
-      WHERE (lower(username) LIKE $1 OR lower(display_name) LIKE $1)
+    `WITH q AS (SELECT array_remove(regexp_split_to_array(fold_name($5::text), '[[:space:][:punct:]]+'), '') AS words)
+     SELECT ${PUBLIC_COLUMNS} FROM users
+      WHERE (lower(username) LIKE $1 OR lower(display_name) LIKE $1
+             OR id IN (SELECT w.user_id FROM q, unnest(q.words) p, user_name_words w
+                        WHERE w.word >= p AND w.word < p || chr(1114111)
+                        GROUP BY w.user_id HAVING count(DISTINCT p) = (SELECT cardinality(words) FROM q)))
         AND id <> $2 AND disabled_at IS NULL
       ORDER BY lower(username) = $3 DESC, lower(username)
       LIMIT $4`,
-    [prefix, callerId, query.toLowerCase(), LIMITS.userSearchLimit],
+    [prefix, callerId, query.toLowerCase(), LIMITS.userSearchLimit, query],
   );
   return rows.map(presentPublic);
 }
