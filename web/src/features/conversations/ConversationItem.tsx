@@ -54,7 +54,7 @@ export function ConversationItem({
           <span className="flex items-baseline justify-between gap-2">
             <span className={`truncate ${unread ? 'font-bold' : 'font-medium'}`}>{title}</span>
             <span
-              className={`shrink-0 text-xs ${unread ? 'font-semibold text-accent dark:text-teal-400' : 'text-neutral-500'}`}
+              className={`shrink-0 text-xs ${unread ? 'font-semibold text-accent dark:text-teal-400' : 'text-neutral-600 dark:text-neutral-400'}`}
             >
               {listTime(c.last_activity_at)}
             </span>
@@ -63,11 +63,11 @@ export function ConversationItem({
             {typing ? (
               <span className="truncate text-sm text-accent dark:text-teal-400">typing…</span>
             ) : draft ? (
-              <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
+              <span className="truncate text-sm text-neutral-600 dark:text-neutral-400" data-testid="preview">
                 <span className="font-medium text-accent dark:text-teal-400">Draft:</span> <bdi>{draft}</bdi>
               </span>
             ) : (
-              <span className="truncate text-sm text-neutral-500 dark:text-neutral-400" data-testid="preview">
+              <span className="truncate text-sm text-neutral-600 dark:text-neutral-400" data-testid="preview">
                 {last ? (
                   last.message_type === 'call' ? (
                     snippetOf({ ...last, mine: last.sender_id === myId })

@@ -48,7 +48,7 @@ export function BubbleBody({
   hasName: boolean;
 }) {
   const fit = useFitBubble();
-  const metaClass = `inline-flex items-center gap-1 text-[11px] leading-none whitespace-nowrap ${own ? 'text-white/80' : 'text-neutral-500 dark:text-neutral-400'}`;
+  const metaClass = `inline-flex items-center gap-1 text-[11px] leading-none whitespace-nowrap ${own ? 'text-white/90' : 'text-neutral-500 dark:text-neutral-400'}`;
   // Arabic or Hebrew: its letters in their order (dir="auto" isolates them from the bubble's
   // left-to-right) and its lines from the right (the box's `align`, below).
   const text = content ? (
