@@ -82,3 +82,42 @@ for (const scheme of ['light', 'dark'] as const) {
     }
   });
 }
+
+test('the keyboard focus ring of a chat in the list is drawn whole, not cut off by the list', async ({
+  browser,
+}, info) => {
+  const device = { ...info.project.use, colorScheme: 'light' as const };
+  const [ada, ben] = [
+    await signUp(browser, server.url, 'Ada Focus', device),
+    await signUp(browser, server.url, 'Ben Focus', device),
+  ];
+  try {
+    await openChatWith(ben, ada);
+    await send(ben, 'ping');
+    const item = ada.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Ben Focus/ });
+    await expect(item).toBeVisible();
+    // Reached by Tab from the search box above the list.
+    await ada.page.getByRole('searchbox', { name: 'Search people' }).focus();
+    for (let i = 0; i < 5 && !(await item.evaluate((e) => e.ownerDocument.activeElement === e)); i++)
+      await ada.page.keyboard.press('Tab');
+    expect(await item.evaluate((e) => e.matches(':focus-visible'))).toBe(true);
+    // The ring (the outline, outside the row by its offset and width) within what the list shows.
+    const [ring, shown] = await item.evaluate((e) => {
+      const style = e.ownerDocument.defaultView!.getComputedStyle(e);
+      const out = parseFloat(style.outlineOffset) + parseFloat(style.outlineWidth);
+      const r = e.getBoundingClientRect();
+      let clip = e.parentElement;
+      while (clip && e.ownerDocument.defaultView!.getComputedStyle(clip).overflowY === 'visible')
+        clip = clip.parentElement;
+      const c = (clip ?? e.ownerDocument.documentElement).getBoundingClientRect();
+      return [
+        [r.left - out, r.right + out],
+        [c.left, c.right],
+      ];
+    });
+    expect(ring[0]).toBeGreaterThanOrEqual(shown[0]!);
+    expect(ring[1]).toBeLessThanOrEqual(shown[1]!);
+  } finally {
+    for (const p of [ada, ben]) await p.page.context().close();
+  }
+});
