@@ -1,4 +1,5 @@
 import { expect, test, type Locator } from '@playwright/test';
+import sharp from 'sharp';
 import { startAppServer } from './app-server.js';
 import { openChatWith, send, signUp } from './helpers.js';
 
@@ -93,6 +94,49 @@ test('a link that fits on the next line moves there whole; one longer than a lin
     expect(
       await ada.page.locator('html').evaluate((h) => h.scrollWidth <= h.ownerDocument.defaultView!.innerWidth),
     ).toBe(true);
+  } finally {
+    for (const p of [ada, ben]) await p.page.context().close();
+  }
+});
+
+test('a tiny photo has its time under it, inside its bubble; a larger one over its corner', async ({
+  browser,
+}, info) => {
+  const device = { ...info.project.use, colorScheme: 'light' as const };
+  const [ada, ben] = [
+    await signUp(browser, server.url, 'Ada Tiny', device),
+    await signUp(browser, server.url, 'Ben Tiny', device),
+  ];
+  try {
+    await openChatWith(ada, ben);
+    for (const [name, w, h] of [
+      ['tiny.png', 40, 30],
+      ['wide.png', 400, 300],
+    ] as const) {
+      const buffer = await sharp({ create: { width: w, height: h, channels: 3, background: '#c84' } })
+        .png()
+        .toBuffer();
+      await ada.page.getByTestId('file-input').setInputFiles({ name, mimeType: 'image/png', buffer });
+      await expect(ada.page.getByTestId('staged-file')).toHaveAttribute('data-status', 'ready');
+      await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+      await expect(ada.page.getByTestId('staged-file')).toHaveCount(0);
+    }
+    const bubbles = ada.page.getByTestId('own-message');
+    await expect(bubbles).toHaveCount(2);
+    const boxes = async (i: number) => {
+      const b = bubbles.nth(i);
+      await expect(b.getByTestId('ticks')).toBeVisible();
+      const [bubble, photo, ticks] = await Promise.all(
+        [b, b.getByRole('button', { name: /Open photo/ }), b.getByTestId('ticks')].map((l) => l.boundingBox()),
+      );
+      return { bubble: bubble!, photo: photo!, ticks: ticks! };
+    };
+    const tiny = await boxes(0);
+    expect(tiny.ticks.y).toBeGreaterThanOrEqual(tiny.photo.y + tiny.photo.height); // under the photo
+    expect(tiny.ticks.x + tiny.ticks.width).toBeLessThanOrEqual(tiny.bubble.x + tiny.bubble.width);
+    const wide = await boxes(1);
+    expect(wide.ticks.y + wide.ticks.height).toBeLessThanOrEqual(wide.photo.y + wide.photo.height); // over it
+    await ada.page.screenshot({ path: `test-results/screens/${info.project.name}-tiny-photo.png` });
   } finally {
     for (const p of [ada, ben]) await p.page.context().close();
   }

@@ -94,15 +94,15 @@ export function BubbleBody({
   // past it and leave a blank strip beside the photo); a very narrow photo gets a readable
   // caption width and sits in the middle.
   const width = image && text ? Math.max(fitImage(attachment.width, attachment.height).width, 160) + 8 : undefined;
+  // A photo narrower than its time and ticks: they go under it, as under a file, not over it.
+  const narrow = image && !text && fitImage(attachment.width, attachment.height).width < 112;
   return (
     <div className={image ? 'max-w-full p-1' : 'p-1.5'} style={width ? { width } : undefined}>
       {quote}
       {image ? (
-        // A photo narrower than its time and ticks sits in the middle of a bubble wide enough
-        // for them (they stay on one line).
-        <div className={`relative flex justify-center ${text ? '' : 'min-w-28'}`}>
+        <div className="relative flex justify-center">
           <ImagePreview a={attachment} label={content || attachment.filename} />
-          {!text && (
+          {!text && !narrow && (
             <span className="pointer-events-none absolute right-1.5 bottom-1.5 inline-flex items-center gap-1 rounded-full bg-black/50 px-1.5 py-1 text-[11px] leading-none whitespace-nowrap text-white">
               {meta}
             </span>
@@ -117,7 +117,7 @@ export function BubbleBody({
           <span className={`float-right mt-1.5 ml-2 ${metaClass}`}>{meta}</span>
         </div>
       ) : (
-        !image && (
+        (!image || narrow) && (
           <div className="flex justify-end px-1.5 pt-1">
             <span className={metaClass}>{meta}</span>
           </div>
