@@ -1,7 +1,8 @@
 import { expect, test, type Locator } from '@playwright/test';
 import sharp from 'sharp';
 import { startAppServer } from './app-server.js';
-import { openChatWith, send, signUp } from './helpers.js';
+import { openChatWith, openFromList, own, send, signUp } from './helpers.js';
+import { myId, restOf } from './rest.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -139,5 +140,29 @@ test('a tiny photo has its time under it, inside its bubble; a larger one over i
     await ada.page.screenshot({ path: `test-results/screens/${info.project.name}-tiny-photo.png` });
   } finally {
     for (const p of [ada, ben]) await p.page.context().close();
+  }
+});
+
+test('↑ in an empty composer edits one’s last message and brings it into view', async ({ browser }, info) => {
+  const device = { ...info.project.use, colorScheme: 'light' as const };
+  const ada = await signUp(browser, server.url, 'Ada Edits', device);
+  const rest = restOf(() => server.url);
+  const ben = await rest.apiUser('Ben Talks');
+  try {
+    const chat = await rest.directChat(ben.token, await myId(ada.page));
+    await rest.post(ben.token, chat.id, 'hello');
+    await openFromList(ada, 'Ben Talks');
+    await send(ada, 'my one message');
+    await expect(own(ada, 'my one message').getByTestId('ticks')).toHaveAttribute('data-state', /sent|delivered|read/);
+    for (let i = 1; i <= 30; i++) await rest.post(ben.token, chat.id, `line ${i} of a long answer`);
+    await expect(ada.page.getByTestId('message-text').filter({ hasText: 'line 30 of a long answer' })).toBeInViewport();
+    await expect(own(ada, 'my one message')).not.toBeInViewport();
+
+    await ada.page.getByRole('textbox', { name: 'Message' }).press('ArrowUp');
+    await expect(ada.page.getByTestId('editing-bar')).toBeVisible();
+    await expect(ada.page.getByRole('textbox', { name: 'Message' })).toHaveValue('my one message');
+    await expect(own(ada, 'my one message')).toBeInViewport();
+  } finally {
+    await ada.page.context().close();
   }
 });

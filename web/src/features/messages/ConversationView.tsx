@@ -11,6 +11,7 @@ import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
 import { clearFocus, loadLatest, loadNewer, loadOlder, messages, openThread } from '../../store/messages';
 import { connection, sendRead } from '../../store/chat';
+import { compose } from '../../store/compose';
 import { nameOf, peerOf, titleOf } from '../conversations/names';
 import { eventText } from '../conversations/groupEvents';
 import { MembersDialog } from '../conversations/MembersDialog';
@@ -92,6 +93,21 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   }, [highlightSeq, jump]);
   // A jump belongs to one visit of its conversation.
   useEffect(() => setJump((j) => (j?.id === c.id ? j : null)), [c.id]);
+  // The message being edited is in view (↑ in the composer picks one that may be far above).
+  const editing = useStore(compose, (s) => {
+    const intent = s.intents[c.id];
+    return intent?.kind === 'edit' ? intent.message.seq : null;
+  });
+  useEffect(() => {
+    const index = editing === null ? -1 : (thread?.items.findIndex((m) => m.seq === editing) ?? -1);
+    if (index < 0) return;
+    // A frame later than the editing bar's: the list, shortened by it, keeps to its end first
+    // (useBottomOnResize), and would undo a scroll begun before.
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => list.current?.scrollIntoView({ index, behavior: 'smooth' }));
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [editing]);
 
   const rows: Row[] = useMemo(() => {
     const stored: Row[] = (thread?.items ?? []).map((m) => ({ kind: 'message', m }));
