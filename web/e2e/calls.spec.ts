@@ -253,6 +253,13 @@ test('the Calls page: each call with its direction and outcome, missed in red; a
     await ann.page.getByRole('button', { name: 'Hang up' }).click();
     await expect(ben.page.getByRole('dialog', { name: 'Incoming call' })).toHaveCount(0);
     await expect(ann.page.getByRole('dialog', { name: /call with/ })).toHaveCount(0, { timeout: 15_000 });
+    // The chat list says so, in red for Ben (Tailwind's red-600); not for Ann, who gave up.
+    const red = 'oklch(0.577 0.245 27.325)';
+    const preview = (p: typeof ann) => p.page.getByRole('list', { name: 'Chats' }).getByTestId('preview');
+    await expect(preview(ben)).toHaveText('Missed video call');
+    await expect(preview(ben)).toHaveCSS('color', red);
+    await expect(preview(ann)).toHaveText('Cancelled video call');
+    await expect(preview(ann)).not.toHaveCSS('color', red);
 
     await ben.page.getByRole('button', { name: 'Menu' }).click();
     await ben.page.getByRole('menuitem', { name: 'Calls' }).click();
@@ -263,8 +270,7 @@ test('the Calls page: each call with its direction and outcome, missed in red; a
     await expect(rows.nth(0)).toContainText('Ann Dialer');
     await expect(rows.nth(0)).toContainText('Incoming: Missed video call');
     await expect(rows.nth(1)).toContainText('Incoming: Declined voice call');
-    // Missed in red (Tailwind's red-600); declined by Ben himself is not missed.
-    const red = 'oklch(0.577 0.245 27.325)';
+    // Missed in red; declined by Ben himself is not missed.
     await expect(rows.nth(0).getByText('Missed video call').locator('..')).toHaveCSS('color', red);
     await expect(rows.nth(1).getByText('Declined voice call').locator('..')).not.toHaveCSS('color', red);
     await ben.page.screenshot({ path: 'test-results/screens/calls-page-desktop.png' });

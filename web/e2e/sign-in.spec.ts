@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { startAppServer } from './app-server.js';
+import { signUp } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -35,4 +36,19 @@ test('a password can be shown to check it, and hidden again; the form still sign
   await page.getByLabel('Email').fill(`${username}@example.test`);
   await password.press('Enter');
   await expect(page.getByRole('searchbox', { name: 'Search people' })).toBeVisible();
+});
+
+test('a brand-new account is told how to start its first chat, not to pick one from an empty list', async ({
+  browser,
+}, info) => {
+  const eve = await signUp(browser, server.url, 'Eve New', { ...info.project.use });
+  try {
+    await expect(eve.page.getByText('No chats yet. Search for someone above to start one.')).toBeVisible();
+    if (info.project.name !== 'phone') {
+      await expect(eve.page.getByText('to start your first chat')).toBeVisible();
+      await expect(eve.page.getByText('Pick a chat on the left')).toHaveCount(0);
+    }
+  } finally {
+    await eve.page.context().close();
+  }
 });

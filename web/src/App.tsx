@@ -75,6 +75,7 @@ function Chat({ me }: { me: SelfUser }) {
       : null;
   const active = useStore(conversations, (s) => (activeId ? s.byId[activeId] : undefined));
   const loaded = useStore(conversations, (s) => s.loaded);
+  const hasChats = useStore(conversations, (s) => !s.loaded || Object.keys(s.byId).length > 0);
   // A name fetched for someone who has left a chat: everything showing it draws again.
   useStore(people, (s) => s);
   // One's own photo, wherever one's avatar shows: set here, on another device, or read afresh.
@@ -140,7 +141,11 @@ function Chat({ me }: { me: SelfUser }) {
           <div className="hidden flex-1 items-center justify-center bg-neutral-50 wide:flex dark:bg-neutral-950">
             <div className="max-w-xs text-center text-neutral-500">
               <p className="text-lg font-semibold text-neutral-700 dark:text-neutral-300">Welcome, {me.display_name}</p>
-              <p className="mt-1 text-sm">Pick a chat on the left, or search for someone to start a new one.</p>
+              <p className="mt-1 text-sm">
+                {hasChats
+                  ? 'Pick a chat on the left, or search for someone to start a new one.'
+                  : 'Search for someone by name on the left to start your first chat.'}
+              </p>
             </div>
           </div>
         )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callText, listText } from './callText';
+import { callMissed, callText, listText } from './callText';
 
 const c = (o: object) => JSON.stringify(o);
 
@@ -23,5 +23,15 @@ describe('listText', () => {
     expect(listText({ media: 'audio', state: 'ringing' }, false, 'connecting')).toBe('Voice call, in progress');
     expect(listText({ media: 'audio', state: 'ringing' }, true, 'connected')).toBe('Voice call, in progress');
     expect(listText({ media: 'audio', state: 'declined' }, true, null)).toBe('Voice call declined');
+  });
+});
+
+describe('callMissed', () => {
+  it('is a call to me never picked up, from a call message’s content', () => {
+    expect(callMissed(c({ media: 'video', state: 'cancelled' }), false)).toBe(true);
+    expect(callMissed(c({ media: 'video', state: 'cancelled' }), true)).toBe(false);
+    expect(callMissed(c({ media: 'audio', state: 'declined' }), false)).toBe(false);
+    expect(callMissed(c({ media: 'audio', state: 'ended', duration_seconds: 3 }), false)).toBe(false);
+    expect(callMissed('not json', false)).toBe(false);
   });
 });

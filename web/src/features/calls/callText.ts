@@ -52,3 +52,12 @@ export function listText(c: CallOutcome, mine: boolean, live: Exclude<CallPhase,
 export function isMissed(c: CallOutcome, mine: boolean): boolean {
   return !mine && (c.state === 'missed' || c.state === 'cancelled' || c.state === 'busy');
 }
+
+/** isMissed of a `call` message's content. */
+export function callMissed(content: string, mine: boolean): boolean {
+  try {
+    return isMissed(JSON.parse(content) as CallOutcome, mine);
+  } catch {
+    return false;
+  }
+}

@@ -8,6 +8,7 @@ import { drafts } from '../../store/drafts';
 import { nameOf, peerOf, titleOf } from './names';
 import { snippetOf } from '../messages/snippet';
 import { eventText } from './groupEvents';
+import { callMissed } from '../calls/callText';
 
 export function ConversationItem({
   c,
@@ -39,6 +40,9 @@ export function ConversationItem({
         ? `${nameOf(c, last.sender_id)}: `
         : ''
     : '';
+  // A call to me that I never picked up reads in red, as on the Calls page and on phones.
+  const missedCall =
+    last?.message_type === 'call' && !typing && !draft && callMissed(last.content, last.sender_id === myId);
   return (
     <li>
       <button
@@ -67,7 +71,10 @@ export function ConversationItem({
                 <span className="font-medium text-accent dark:text-teal-400">Draft:</span> <bdi>{draft}</bdi>
               </span>
             ) : (
-              <span className="truncate text-sm text-neutral-600 dark:text-neutral-400" data-testid="preview">
+              <span
+                className={`truncate text-sm ${missedCall ? 'text-red-600 dark:text-red-400' : 'text-neutral-600 dark:text-neutral-400'}`}
+                data-testid="preview"
+              >
                 {last ? (
                   last.message_type === 'call' ? (
                     snippetOf({ ...last, mine: last.sender_id === myId })
