@@ -30,6 +30,14 @@ const until = async (check: () => Promise<boolean>, what: string, ms = 5000) => 
   }
 };
 
+/** A form with a text field before the photo. */
+function withField() {
+  const form = new FormData();
+  form.append('caption', 'me');
+  form.append('file', new Blob([new Uint8Array(8)], { type: 'image/png' }), 'me.png');
+  return form;
+}
+
 describe('profile photos', () => {
   const t = useLocalUploads();
   let s: TestServer, alice: TestUser, bob: TestUser, carol: TestUser, direct: string;
@@ -116,6 +124,7 @@ describe('profile photos', () => {
       [fileForm(Buffer.alloc(MAX_BYTES + 1, 1), 'big.jpg'), 413, 'payload_too_large', /at most 65\.5 KB\b/],
       [fileForm(await image(8, 8).png().toBuffer(), 'x.png', 'image/png', 'photo'), 400, 'validation_failed', /"file"/],
       [new FormData(), 400, 'validation_failed', /No photo/],
+      [withField(), 400, 'validation_failed', /one photo/],
       ['{"file":"x"}', 415, 'unsupported_media_type', /multipart/, 'application/json'],
     ];
     for (const [form, status, code, message, type] of cases) {

@@ -86,11 +86,16 @@ export async function avatarRoutes(app: App, ctx: Ctx) {
     try {
       part = await req.file();
     } catch (err) {
+      // A field or a second part before the photo: the body's fault, as in POST /api/uploads.
+      if (/^FST_(FILES|PARTS|FIELDS)_LIMIT$/.test((err as { code?: string }).code ?? ''))
+        throw new AppError('validation_failed', 'Send one photo, in a part named "file"');
       if ((err as { statusCode?: number }).statusCode) throw err;
       throw new AppError('bad_request', 'The body is not valid multipart/form-data');
     }
-    if (!part || part.fieldname !== 'file')
+    if (!part || part.fieldname !== 'file') {
+      part?.file.resume();
       throw new AppError('validation_failed', 'No photo: send it in a part named "file"');
+    }
     const bytes = await part.toBuffer().catch((err: unknown) => {
       if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(ctx.config.UPLOAD_MAX_BYTES);
       throw err;
