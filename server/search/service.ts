@@ -54,7 +54,10 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   // Within one conversation: the caller's own, or the same 404 as every conversation route.
   if (q.conversation_id !== undefined) await requireMember(ctx.db, q.conversation_id, userId);
   // People only on the first page: the next pages are more of the same messages.
-  const users = q.before === undefined ? await searchUsers(ctx, userId, q.q.slice(0, 96)) : [];
+  // Asked at once, on a connection of its own, while the messages are searched (awaited by the answer).
+  const users: Promise<SearchResult['users']> =
+    q.before === undefined ? searchUsers(ctx, userId, q.q.slice(0, 96)) : Promise.resolve([]);
+  users.catch(() => {}); // a failed message search must not leave its failure unhandled
   const scope = q.conversation_id ?? null;
   // One more than asked for: whether there is a next page.
   const want = q.limit + 1;
@@ -79,7 +82,7 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   }
 
   const lexemes = terms(q.q);
-  if (lexemes.length === 0) return { messages: [], users, has_more: false };
+  if (lexemes.length === 0) return { messages: [], users: await users, has_more: false };
   // What to mark in the snippet: the query's words, less the excluded ones (-word).
   const excluded = new Set(words((q.q.match(/(?:^|\s)-[\p{L}\p{N}]+/gu) ?? []).join(' ')));
   const wanted = lexemes.filter((w) => !excluded.has(w));
@@ -218,14 +221,14 @@ interface Page {
 /** The answer: the found messages presented in the order found, with their rank and snippet. */
 async function answer(
   ctx: Ctx,
-  users: SearchResult['users'],
+  users: Promise<SearchResult['users']>,
   found: Page,
   rank: { sql: string; params?: unknown[] },
   snippet: (body: string) => SearchResult['messages'][number]['snippet'],
 ): Promise<SearchResult> {
-  const rows = await present(ctx, found.ids, rank.sql, rank.params);
+  const [rows, people] = await Promise.all([present(ctx, found.ids, rank.sql, rank.params), users]);
   return {
-    users,
+    users: people,
     messages: rows.map((r) => ({ message: presentMessage(r), rank: r.rank, snippet: snippet(r.body) })),
     has_more: found.hasMore,
   };
