@@ -156,7 +156,8 @@ describe('disabling an account', () => {
     expect((await s.http.get('/api/users/me', victim.token)).status).toBe(401);
     expect((await s.http.post('/api/auth/refresh', { refresh_token: victim.refresh_token })).status).toBe(401);
     const login = await s.http.post('/api/auth/login', { email: victim.email, password: victim.password });
-    expect(login.status).toBe(401);
+    expect(login.status).toBe(403); // told the account is disabled, and given no tokens
+    expect(login.body.token).toBeUndefined();
     await expect(WsClient.connect(s.base, victim.token)).rejects.toMatchObject({ status: 401 });
     // Nobody else is touched.
     expect((await bystander.request('ping', {})).type).toBe('pong');
