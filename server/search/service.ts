@@ -17,11 +17,10 @@ const WEBSEARCH = /"|(^|\s)-\S|\sor\s/i;
 /** Words of the query as safe lexemes (letters and digits only), at most 8: what a snippet marks. */
 const words = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8);
 /**
- * The query's terms, at most 8: runs of letters and digits, and runs joined by `.`, `@`, `/`,
- * `+` or `-` ("example.com", "arr.map", "foo-bar"), which PostgreSQL's parser keeps whole in a
- * message (a host, a file name): split at the dot, "com" is a word no message holds. No tsquery
- * operator can be among them; to_tsquery (and expandPrefixes) parse each as to_tsvector parsed
- * the messages, so a term and the text it came from give the same lexemes (decision 042).
+ * The query's terms, at most 8: runs of letters and digits, alone or joined by `. @ / + -`
+ * ("example.com", "arr.map"), which a message's vector holds whole: split at the dot, "com" is
+ * a word no message holds. No tsquery operator is among them; to_tsquery (and expandPrefixes)
+ * parse each as to_tsvector parsed the messages, so both give the same lexemes (decision 042).
  */
 const terms = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+(?:[.@/+-][\p{L}\p{N}]+)*/gu) ?? []).slice(0, 8);
 
@@ -54,10 +53,9 @@ export async function search(ctx: Ctx, userId: string, q: SearchQuery): Promise<
   // Within one conversation: the caller's own, or the same 404 as every conversation route.
   if (q.conversation_id !== undefined) await requireMember(ctx.db, q.conversation_id, userId);
   // People only on the first page: the next pages are more of the same messages.
-  // Asked at once, on a connection of its own, while the messages are searched (awaited by the answer).
-  const users: Promise<SearchResult['users']> =
-    q.before === undefined ? searchUsers(ctx, userId, q.q.slice(0, 96)) : Promise.resolve([]);
-  users.catch(() => {}); // a failed message search must not leave its failure unhandled
+  // Asked at once, beside the messages (awaited by the answer; caught, should the messages fail).
+  const users = q.before === undefined ? searchUsers(ctx, userId, q.q.slice(0, 96)) : Promise.resolve([]);
+  users.catch(() => {});
   const scope = q.conversation_id ?? null;
   // One more than asked for: whether there is a next page.
   const want = q.limit + 1;

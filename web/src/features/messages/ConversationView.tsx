@@ -94,10 +94,7 @@ export function ConversationView({ c, myId, onBack }: { c: Conversation; myId: s
   // A jump belongs to one visit of its conversation.
   useEffect(() => setJump((j) => (j?.id === c.id ? j : null)), [c.id]);
   // The message being edited is in view (↑ in the composer picks one that may be far above).
-  const editing = useStore(compose, (s) => {
-    const intent = s.intents[c.id];
-    return intent?.kind === 'edit' ? intent.message.seq : null;
-  });
+  const editing = useStore(compose, (s) => (s.intents[c.id]?.kind === 'edit' ? s.intents[c.id]!.message.seq : null));
   useEffect(() => {
     const index = editing === null ? -1 : (thread?.items.findIndex((m) => m.seq === editing) ?? -1);
     if (index < 0) return;
