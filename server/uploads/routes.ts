@@ -1,4 +1,5 @@
 import multipart, { type Multipart } from '@fastify/multipart';
+import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Attachment } from '../../protocol/messages.js';
 import { isImageType, UploadParams } from '../../protocol/uploads.js';
@@ -27,6 +28,21 @@ async function nextPart(parts: AsyncIterableIterator<Multipart>): Promise<Multip
 /** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name. */
 const disposition = (kind: 'inline' | 'attachment', filename: string) =>
   `${kind}; filename="${filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+
+/**
+ * Stored bytes (an upload, a profile photo) as a response: never run as a page, readable by
+ * this origin only, and kept by the browser for ever (the bytes under a key never change; only
+ * the signed-in user may reuse the copy).
+ */
+export function sendStored(reply: FastifyReply, stored: { body: Readable; size: number }, contentType: string) {
+  return reply
+    .header('content-type', contentType)
+    .header('content-length', stored.size)
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .header('cross-origin-resource-policy', 'same-origin')
+    .header('cache-control', 'private, max-age=31536000, immutable')
+    .send(stored.body);
+}
 
 export async function uploadRoutes(app: App, ctx: Ctx) {
   await app.register(multipart, {
@@ -73,18 +89,9 @@ export async function uploadRoutes(app: App, ctx: Ctx) {
     const stored = await ctx.storage.get(key);
     if (!stored) throw notFound('Upload not found');
     const inline = isImageType(contentType);
-    return (
-      reply
-        // Images are shown; anything else is only ever downloaded, never rendered by the browser.
-        .header('content-type', inline ? contentType : 'application/octet-stream')
-        .header('content-length', stored.size)
-        .header('content-disposition', disposition(inline ? 'inline' : 'attachment', filename))
-        .header('content-security-policy', "default-src 'none'; sandbox")
-        .header('cross-origin-resource-policy', 'same-origin')
-        // An upload never changes; only this user may reuse the copy.
-        .header('cache-control', 'private, max-age=31536000, immutable')
-        .send(stored.body)
-    );
+    // Images are shown; anything else is only ever downloaded, never rendered by the browser.
+    reply.header('content-disposition', disposition(inline ? 'inline' : 'attachment', filename));
+    return sendStored(reply, stored, inline ? contentType : 'application/octet-stream');
   };
 
   app.get('/api/uploads/:id', { schema: { params: UploadParams } }, async (req, reply) => {

@@ -17,7 +17,7 @@ import { sniff } from './sniff.js';
 /** Thumbnails fit in this square (twice the largest preview the web client draws). */
 const THUMB_SIZE = 480;
 /** Decompression bombs: images over this many pixels are refused before they are decoded. */
-const MAX_PIXELS = 50_000_000;
+export const MAX_PIXELS = 50_000_000;
 const HEAD_BYTES = 64;
 
 interface UploadRow {
@@ -176,7 +176,7 @@ async function readImage(file: string, contentType: string) {
   }
 }
 
-const imageProblem = (err: unknown) =>
+export const imageProblem = (err: unknown) =>
   /pixel limit/i.test(String(err)) ? 'it has too many pixels' : 'it is damaged or not an image';
 
 /**

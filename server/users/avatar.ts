@@ -8,14 +8,13 @@ import { requireAuth, userId } from '../http/auth-hook.js';
 import { userLimit } from '../http/security.js';
 import { isUuid, uuidv7 } from '../ids.js';
 import { enqueue } from '../jobs/queue.js';
-import { tooLarge } from '../uploads/service.js';
+import { sendStored } from '../uploads/routes.js';
+import { imageProblem, MAX_PIXELS, tooLarge } from '../uploads/service.js';
 import { presentSelf, USER_COLUMNS, type UserRow } from './presenter.js';
 import { announceProfile, announceSelf } from './service.js';
 
 /** Photos are stored as this square (three times the largest avatar the web client draws). */
 export const AVATAR_SIZE = 336;
-/** Decompression bombs: larger images are refused before they are decoded. */
-const MAX_PIXELS = 50_000_000;
 
 const avatarKey = (avatarId: string) => `${avatarId}.avatar`;
 
@@ -31,8 +30,7 @@ async function squareWebp(bytes: Buffer): Promise<Buffer> {
       .webp({ quality: 82 })
       .toBuffer();
   } catch (err) {
-    const why = /pixel limit/i.test(String(err)) ? 'it has too many pixels' : 'it is damaged or not an image';
-    throw new AppError('unsupported_media_type', `The photo could not be read (${why})`);
+    throw new AppError('unsupported_media_type', `The photo could not be read (${imageProblem(err)})`);
   }
 }
 
@@ -118,12 +116,6 @@ export async function avatarRoutes(app: App, ctx: Ctx) {
     if (rows[0]?.avatar_id !== avatar_id) throw notFound('Photo not found');
     const stored = await ctx.storage.get(avatarKey(avatar_id));
     if (!stored) throw notFound('Photo not found');
-    return reply
-      .header('content-type', 'image/webp')
-      .header('content-length', stored.size)
-      .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('cross-origin-resource-policy', 'same-origin')
-      .header('cache-control', 'private, max-age=31536000, immutable')
-      .send(stored.body);
+    return sendStored(reply, stored, 'image/webp');
   });
 }

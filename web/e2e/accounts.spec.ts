@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import pg from 'pg';
 import { startAppServer } from './app-server.js';
-import { openChatWith, send, signUp, type Person } from './helpers.js';
+import { deviceOf, isPhone, openChatWith, send, shot, signUp, type Person } from './helpers.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -14,15 +13,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.close();
 });
-
-// Screenshots of the new screens, to look at (SHOTS_DIR=/tmp/shots to put them elsewhere).
-const SHOTS = process.env.SHOTS_DIR ?? 'test-results/screens';
-const shot = (page: Page, name: string) => {
-  mkdirSync(SHOTS, { recursive: true });
-  return page.screenshot({ path: `${SHOTS}/${test.info().project.name}-${name}.png` });
-};
-const deviceOf = () => ({ ...test.info().project.use, colorScheme: 'light' as const });
-const isPhone = () => test.info().project.name === 'phone';
 
 /** Fills the sign-in form on a page that shows it, and waits for the chat list. */
 async function signInOn(page: Page, login: string, password = PASSWORD) {

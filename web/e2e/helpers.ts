@@ -1,8 +1,19 @@
+import { mkdirSync } from 'node:fs';
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 
 let n = 0;
 const literal = (s: string) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 export const uniq = (prefix: string) => `${prefix}${Date.now().toString(36).slice(-4)}${(n++).toString(36)}`;
+
+// Screenshots of screens to look at (SHOTS_DIR=/tmp/shots to put them elsewhere).
+const SHOTS = process.env.SHOTS_DIR ?? 'test-results/screens';
+export const shot = (page: Page, name: string) => {
+  mkdirSync(SHOTS, { recursive: true });
+  return page.screenshot({ path: `${SHOTS}/${test.info().project.name}-${name}.png` });
+};
+/** The running project's device, in the light theme. */
+export const deviceOf = () => ({ ...test.info().project.use, colorScheme: 'light' as const });
+export const isPhone = () => test.info().project.name === 'phone';
 
 export interface Person {
   page: Page;

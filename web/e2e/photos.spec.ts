@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
 import sharp from 'sharp';
 import { startAppServer } from './app-server.js';
-import { openChatWith, send, signUp } from './helpers.js';
+import { deviceOf, isPhone, openChatWith, send, shot, signUp } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -11,14 +10,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.close();
 });
-
-const SHOTS = process.env.SHOTS_DIR ?? 'test-results/screens';
-const shot = (page: Page, name: string) => {
-  mkdirSync(SHOTS, { recursive: true });
-  return page.screenshot({ path: `${SHOTS}/${test.info().project.name}-${name}.png` });
-};
-const deviceOf = () => ({ ...test.info().project.use, colorScheme: 'light' as const });
-const isPhone = () => test.info().project.name === 'phone';
 
 /** A landscape photo-like PNG: a face-ish circle off the centre of a coloured field. */
 const photo = () =>

@@ -23,30 +23,21 @@ export function PhotoPicker({ me }: { me: SelfUser }) {
   const [error, setError] = useState<string | null>(null);
   const busy = progress !== null;
 
-  async function upload(file: File) {
+  /** A change of the photo: the account as the server answers it, or what went wrong. */
+  async function change(save: () => Promise<SelfUser>) {
     setError(null);
     setProgress(0);
     try {
-      const handle = uploadFile<SelfUser>(file, setProgress, { method: 'PUT', path: '/api/users/me/avatar' });
-      api.setSelf(await handle.done);
+      api.setSelf(await save());
     } catch (err) {
       setError(problem(err));
     } finally {
       setProgress(null);
     }
   }
-
-  async function remove() {
-    setError(null);
-    setProgress(0);
-    try {
-      api.setSelf(await api.del<SelfUser>('/api/users/me/avatar'));
-    } catch (err) {
-      setError(problem(err));
-    } finally {
-      setProgress(null);
-    }
-  }
+  const upload = (file: File) =>
+    change(() => uploadFile<SelfUser>(file, setProgress, { method: 'PUT', path: '/api/users/me/avatar' }).done);
+  const remove = () => change(() => api.del<SelfUser>('/api/users/me/avatar'));
 
   return (
     <div className="flex min-w-0 flex-col gap-2">
