@@ -55,6 +55,11 @@ export const Conversation = z.object({
   id: z.string(),
   type: z.enum(['one_to_one', 'group']),
   title: z.string().nullable(),
+  /**
+   * A group's photo (`GET /api/conversations/{id}/avatar/{avatar_id}`), or null: initials. A
+   * one-to-one chat has none of its own; it shows the other member's.
+   */
+  avatar_id: z.string().nullable(),
   members: z.array(Member),
   last_message: Message.nullable(),
   last_seq: z.number().int(),
@@ -69,4 +74,5 @@ export type Conversation = z.infer<typeof Conversation>;
 export const ConversationList = z.object({ conversations: z.array(Conversation) });
 
 export const IdParams = z.object({ id: EntityId });
+export const ConversationAvatarParams = z.object({ id: EntityId, avatar_id: EntityId });
 export const MemberParams = z.object({ id: EntityId, user_id: EntityId });

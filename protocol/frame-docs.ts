@@ -33,7 +33,7 @@ export const SERVER_FRAME_DOCS: Record<ServerFrameType, string> = {
     'The socket is authenticated, subscribed and counted online on every node; resync now. Carries the server’s limits (edit window, upload size).',
   message_ack: 'The message with this `client_id` is durably stored at `seq`.',
   new_message:
-    'A message in one of your conversations (yours included, to your other devices). Its sender has received and read everything up to its `seq`: move their watermarks with it (no `receipt_update` says so). `message_type` is `text`, `image` or `file`, or one the server writes, shown as a line rather than a bubble: `call` (a finished call) or `event` (a change to a group by its sender: `{"event":"added"|"removed","user_ids":[…]}`, `{"event":"left"}`, `{"event":"renamed","title":…}`).',
+    'A message in one of your conversations (yours included, to your other devices). Its sender has received and read everything up to its `seq`: move their watermarks with it (no `receipt_update` says so). `message_type` is `text`, `image` or `file`, or one the server writes, shown as a line rather than a bubble: `call` (a finished call) or `event` (a change to a group by its sender: `{"event":"added"|"removed","user_ids":[…]}`, `{"event":"left"}`, `{"event":"renamed","title":…}`, `{"event":"photo"}`, `{"event":"photo_removed"}`).',
   message_updated:
     'A message was edited, deleted or reacted to: its whole current state, with its `change_seq` (keep the higher one).',
   typing: 'Someone started or stopped typing.',

@@ -18,7 +18,8 @@ export const isSystemMessage = (messageType: string) =>
 
 /**
  * The content of an `event` message (JSON), done by its sender: `added` and `removed` name the
- * members in `user_ids`; `left` is the sender leaving; `renamed` gives the new `title`.
+ * members in `user_ids`; `left` is the sender leaving; `renamed` gives the new `title`;
+ * `photo` is a new group photo, `photo_removed` its removal.
  * Clients show an event they do not know as a plain "group changed" line.
  */
 export const GroupEvent = z.discriminatedUnion('event', [
@@ -26,6 +27,8 @@ export const GroupEvent = z.discriminatedUnion('event', [
   z.object({ event: z.literal('removed'), user_ids: z.array(z.string()) }),
   z.object({ event: z.literal('left') }),
   z.object({ event: z.literal('renamed'), title: z.string() }),
+  z.object({ event: z.literal('photo') }),
+  z.object({ event: z.literal('photo_removed') }),
 ]);
 export type GroupEvent = z.infer<typeof GroupEvent>;
 

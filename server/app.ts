@@ -24,6 +24,7 @@ import { SessionCache } from './auth/session-cache.js';
 import { userRoutes } from './users/routes.js';
 import { avatarRoutes } from './users/avatar.js';
 import { conversationRoutes } from './conversations/routes.js';
+import { groupPhotoRoutes } from './conversations/photo.js';
 import { messageRoutes } from './messages/routes.js';
 import { warmSends } from './messages/service.js';
 import { warmSearch } from './search/service.js';
@@ -173,6 +174,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}) {
   await app.register((a) => userRoutes(a, ctx));
   await app.register((a) => avatarRoutes(a, ctx));
   await app.register((a) => conversationRoutes(a, ctx));
+  await app.register((a) => groupPhotoRoutes(a, ctx));
   await app.register((a) => messageRoutes(a, ctx));
   await app.register((a) => callRoutes(a, ctx));
   await app.register((a) => accountRoutes(a, ctx));

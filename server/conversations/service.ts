@@ -15,6 +15,7 @@ interface ConversationRow {
   id: string;
   kind: 'direct' | 'group';
   title: string | null;
+  avatar_id: string | null;
   last_seq: number;
   last_change_seq: number;
   last_read_seq: number;
@@ -41,7 +42,7 @@ interface MemberRow {
 async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Promise<Conversation[]> {
   const q = ctx.db;
   const { rows: convs } = await q.query<ConversationRow>(
-    `SELECT c.id, c.kind, c.title, c.last_seq, c.last_change_seq, c.created_at, cm.last_read_seq,
+    `SELECT c.id, c.kind, c.title, c.avatar_id, c.last_seq, c.last_change_seq, c.created_at, cm.last_read_seq,
             COALESCE(c.last_message_at, c.created_at) AS last_activity_at
        FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
       WHERE cm.user_id = $1 AND ($2::uuid IS NULL OR c.id = $2::uuid)
@@ -88,6 +89,7 @@ async function loadConversations(ctx: Ctx, userId: string, onlyId?: string): Pro
     id: c.id,
     type: c.kind === 'direct' ? 'one_to_one' : 'group',
     title: c.title,
+    avatar_id: c.avatar_id,
     members: membersBy.get(c.id) ?? [],
     last_message: lastBy.get(c.id) ?? null,
     last_seq: c.last_seq,
@@ -183,7 +185,7 @@ export async function createGroup(
   return getConversation(ctx, userId, id);
 }
 
-async function announceUpdate(ctx: Ctx, conversationId: string, extraUserIds: string[] = []) {
+export async function announceUpdate(ctx: Ctx, conversationId: string, extraUserIds: string[] = []) {
   const ids = await memberIds(ctx.db, conversationId);
   ctx.bus.publishToUsers([...new Set([...ids, ...extraUserIds])], {
     type: 'conversation_updated',

@@ -86,6 +86,8 @@ export interface Target {
   callId: string;
   /** The owner's profile photo. */
   avatarId: string;
+  /** The group's photo. */
+  groupAvatarId: string;
   /** A client_id the actor used while still a member (a retry must not echo the stored message). */
   retryClientId?: string;
 }
@@ -167,6 +169,10 @@ async function buildFixture(): Promise<Fixture> {
   const groupImage = await sendImage(owner, group);
   const controlImage = await sendImage(owner, controlId);
   const avatarId = await setAvatar(owner);
+  const [groupAvatarId, controlAvatarId] = [
+    await setAvatar(owner, `/api/conversations/${group}/avatar`),
+    await setAvatar(owner, `/api/conversations/${controlId}/avatar`),
+  ];
 
   const [ownerSocket, memberSocket, removedSocket, outsiderSocket, disabledSocket, zombie] = await Promise.all([
     connect(owner.token),
@@ -209,6 +215,7 @@ async function buildFixture(): Promise<Fixture> {
     uploadId: groupImage,
     callId,
     avatarId,
+    groupAvatarId,
   };
   const control: Target = {
     conversationId: controlId,
@@ -225,6 +232,7 @@ async function buildFixture(): Promise<Fixture> {
     uploadId: controlImage,
     callId,
     avatarId,
+    groupAvatarId: controlAvatarId,
   };
   const personas: Record<PersonaName, Persona> = {
     anonymous: { name: 'anonymous', user: null, me: outsider.id, target: { ...base, directId: direct } },
@@ -296,14 +304,14 @@ async function sendImage(user: TestUser, conversationId: string): Promise<string
   return upload.id;
 }
 
-/** Sets a small PNG as `user`'s profile photo; its id. */
-async function setAvatar(user: TestUser): Promise<string> {
+/** Sets a small PNG as `user`'s profile photo (or, by `path`, a group's); its id. */
+async function setAvatar(user: TestUser, path = '/api/users/me/avatar'): Promise<string> {
   const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f80' } })
     .png()
     .toBuffer();
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'me.png');
-  const res = await fetch(`${s.base}/api/users/me/avatar`, {
+  const res = await fetch(s.base + path, {
     method: 'PUT',
     headers: { authorization: `Bearer ${user.token}` },
     body: form,
@@ -318,7 +326,7 @@ export async function snapshot() {
   const users = [fx.owner, fx.member, fx.removed, fx.outsider, fx.disabled].map((u) => u.id);
   const { rows } = await s.ctx.db.query(
     `SELECT
-       (SELECT json_agg(json_build_object('id', id, 'title', title, 'last_seq', last_seq) ORDER BY id)
+       (SELECT json_agg(json_build_object('id', id, 'title', title, 'avatar', avatar_id, 'last_seq', last_seq) ORDER BY id)
           FROM conversations WHERE id = ANY($1::uuid[])) AS conversations,
        (SELECT json_agg(json_build_object('c', conversation_id, 'u', user_id, 'role', role,
                         'delivered', last_delivered_seq, 'read', last_read_seq) ORDER BY conversation_id, user_id)

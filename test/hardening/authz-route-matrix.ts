@@ -203,6 +203,23 @@ export const ROUTES: Record<string, RouteRow> = {
     request: (t) => ({ method: 'PATCH', path: `/api/conversations/${t.conversationId}`, body: { title: 'Hijacked' } }),
     ok: 200,
   },
+  // The photo is seen (GET) before its control removes it (DELETE): rows run in this order.
+  'GET /api/conversations/:id/avatar/:avatar_id': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'GET', path: `/api/conversations/${t.conversationId}/avatar/${t.groupAvatarId}` }),
+    ok: 200,
+  },
+  'PUT /api/conversations/:id/avatar': {
+    scope: 'conversation',
+    // The control reaches the handler: a JSON body is refused with 415, photos are multipart.
+    request: (t) => ({ method: 'PUT', path: `/api/conversations/${t.conversationId}/avatar`, body: { file: 'x' } }),
+    ok: 415,
+  },
+  'DELETE /api/conversations/:id/avatar': {
+    scope: 'conversation',
+    request: (t) => ({ method: 'DELETE', path: `/api/conversations/${t.conversationId}/avatar` }),
+    ok: 200,
+  },
   'POST /api/conversations/:id/members': {
     scope: 'conversation',
     // The intruder adds themselves.

@@ -1,7 +1,7 @@
 import { expect, test, type Locator } from '@playwright/test';
 import sharp from 'sharp';
 import { startAppServer } from './app-server.js';
-import { deviceOf, isPhone, openChatWith, send, shot, signUp } from './helpers.js';
+import { chatMenu, createGroupInUi, deviceOf, isPhone, openChatWith, send, shot, signUp } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -83,5 +83,54 @@ test('a profile photo: set in Settings, seen at once by the people one chats wit
     ).toHaveCount(0);
   } finally {
     for (const p of [eve, fay]) await p.page.context().close();
+  }
+});
+
+test('a group photo: set by the owner in Members, seen by every member in the list and the header, with a line saying so', async ({
+  browser,
+}) => {
+  const gus = await signUp(browser, server.url, 'Gus Owner', deviceOf());
+  const hal = await signUp(browser, server.url, 'Hal Member', deviceOf());
+  try {
+    await createGroupInUi(gus, 'Photo club', [hal]);
+    await chatMenu(gus, 'Members');
+    const dialog = gus.page.getByRole('dialog', { name: 'Members of Photo club' });
+    await expect(dialog.getByTestId('avatar-photo')).toHaveCount(0);
+    await dialog
+      .getByTestId('photo-input')
+      .setInputFiles({ name: 'club.png', mimeType: 'image/png', buffer: await photo() });
+    await showsPhoto(dialog);
+    await expect(dialog.getByRole('button', { name: 'Change photo' })).toBeVisible();
+    await shot(gus.page, 'group-photo-members');
+    await gus.page.keyboard.press('Escape');
+    await expect(gus.page.getByTestId('group-event').filter({ hasText: 'You changed the group photo' })).toBeVisible();
+    await showsPhoto(gus.page.locator('header').filter({ has: gus.page.getByRole('heading', { name: 'Photo club' }) }));
+
+    // Hal, a plain member, sees it in his list and in the chat, but has no button to change it.
+    const item = hal.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Photo club/ });
+    await showsPhoto(item);
+    await item.click();
+    await expect(
+      hal.page.getByTestId('group-event').filter({ hasText: 'Gus Owner changed the group photo' }),
+    ).toBeVisible();
+    await showsPhoto(hal.page.locator('header').filter({ has: hal.page.getByRole('heading', { name: 'Photo club' }) }));
+    await shot(hal.page, 'group-photo-chat');
+    await chatMenu(hal, 'Members');
+    const halDialog = hal.page.getByRole('dialog', { name: 'Members of Photo club' });
+    await showsPhoto(halDialog);
+    await expect(halDialog.getByRole('button', { name: /photo/ })).toHaveCount(0);
+    await hal.page.keyboard.press('Escape');
+
+    // Removed: initials again, for both.
+    await chatMenu(gus, 'Members');
+    await dialog.getByRole('button', { name: 'Remove photo' }).click();
+    await expect(dialog.getByRole('button', { name: 'Add photo' })).toBeVisible();
+    await expect(dialog.getByTestId('avatar-photo')).toHaveCount(0);
+    await expect(
+      hal.page.getByTestId('group-event').filter({ hasText: 'Gus Owner removed the group photo' }),
+    ).toBeVisible();
+    await expect(hal.page.locator('header').getByTestId('avatar-photo')).toHaveCount(0);
+  } finally {
+    for (const p of [gus, hal]) await p.page.context().close();
   }
 });

@@ -3,17 +3,12 @@ import { useBlobUrl } from '../store/media';
 import { useStore } from '../store/store';
 import { colourFor, initials } from './format';
 
-/** The path of user `id`'s photo, when the app knows of one (a group's id never has one). */
-const photoPath = (id: string, photoId: string | null | undefined) =>
-  photoId ? `/api/users/${encodeURIComponent(id)}/avatar/${encodeURIComponent(photoId)}` : null;
-
 /**
- * A person's photo, or their initials on a colour of their own (while the photo loads, if it
- * cannot be fetched, and for groups). Decorative: the name is always written beside it.
+ * A person's or a group's photo (`id`: theirs), or initials on a colour of their own (without
+ * one, while it loads, and if it cannot be fetched). Decorative: the name is written beside it.
  */
 export function Avatar({ id, name, online, size = 44 }: { id: string; name: string; online?: boolean; size?: number }) {
-  const photoId = useStore(photos, (p) => p[id]);
-  const { url } = useBlobUrl(photoPath(id, photoId));
+  const { url } = useBlobUrl(useStore(photos, (p) => p[id]) ?? null);
   return (
     <span className="relative inline-flex shrink-0" style={{ width: size, height: size }} aria-hidden="true">
       {url ? (

@@ -38,6 +38,7 @@ const conversation = (id: string, title: string): Conversation => ({
   id,
   type: 'group',
   title,
+  avatar_id: null,
   members: [],
   last_message: null,
   last_seq: 3,

@@ -3,7 +3,7 @@ import type { Message, Receipt } from '../../../protocol/messages.js';
 import { api, ApiError } from '../api/rest';
 import { createStore } from './store';
 import { seedPresence } from './presence';
-import { notePeople } from './people';
+import { noteGroupPhotos, notePeople } from './people';
 import { seedCursor } from './cursors';
 import { showToast } from './toast';
 
@@ -23,7 +23,9 @@ export function paintFromCache(userId: string) {
       userId: string;
       list: Conversation[];
     } | null;
-    if (cached?.userId === userId) conversations.set((s) => ({ ...s, byId: indexById(cached.list) }));
+    if (cached?.userId !== userId) return;
+    conversations.set((s) => ({ ...s, byId: indexById(cached.list) }));
+    noteGroupPhotos(cached.list);
   } catch {
     /* a broken cache is only a slower first paint */
   }
@@ -58,6 +60,7 @@ export async function loadConversations() {
     for (const [id, held] of Object.entries(s.byId)) if (!byId[id] && newer(id)) byId[id] = held;
     return { byId, loaded: true };
   });
+  noteGroupPhotos(Object.values(conversations.get().byId));
   if (api.user) localStorage.setItem(CACHE_KEY, JSON.stringify({ userId: api.user.id, list: list.slice(0, 50) }));
   return list;
 }
@@ -137,6 +140,7 @@ export function upsertConversation(c: Conversation) {
   seedCursor(c.id, c.last_change_seq);
   noteCopy(c.id);
   conversations.set((s) => ({ ...s, byId: { ...s.byId, [c.id]: keepNewer(c, s.byId[c.id]) } }));
+  noteGroupPhotos([conversations.get().byId[c.id]!]);
 }
 
 /**

@@ -43,15 +43,25 @@ export function notePeople(members: readonly { id: string; display_name: string;
 }
 
 /**
- * Profile photos by user id: the photo's id (`GET /api/users/{user}/avatar/{photo}`), or null
- * for initials. Kept from every user the app reads (chats' members, search, profiles, itself),
- * so an avatar anywhere shows the photo the app last heard of.
+ * Photos by user or group id: the path of the photo (`GET /api/users/{user}/avatar/{photo}`,
+ * `GET /api/conversations/{group}/avatar/{photo}`), or null for initials. Kept from every user
+ * and group the app reads (chats and their members, search, profiles, itself), so an avatar
+ * anywhere shows the photo the app last heard of.
  */
 export const photos = createStore<Record<string, string | null>>({});
 
-export function notePhotos(users: readonly { id: string; avatar_id?: string | null }[]) {
+const photoPath = (kind: 'users' | 'conversations', id: string, photoId: string | null | undefined) =>
+  photoId ? `/api/${kind}/${encodeURIComponent(id)}/avatar/${encodeURIComponent(photoId)}` : null;
+
+function notePaths(entries: [string, string | null][]) {
   const known = photos.get();
-  const changed = users.filter((u) => known[u.id] !== (u.avatar_id ?? null));
-  if (changed.length > 0)
-    photos.set((p) => ({ ...p, ...Object.fromEntries(changed.map((u) => [u.id, u.avatar_id ?? null])) }));
+  const changed = entries.filter(([id, path]) => known[id] !== path);
+  if (changed.length > 0) photos.set((p) => ({ ...p, ...Object.fromEntries(changed) }));
 }
+
+export const notePhotos = (users: readonly { id: string; avatar_id?: string | null }[]) =>
+  notePaths(users.map((u) => [u.id, photoPath('users', u.id, u.avatar_id)]));
+
+/** Groups' photos (a one-to-one chat shows the other member's). */
+export const noteGroupPhotos = (chats: readonly { id: string; type: string; avatar_id?: string | null }[]) =>
+  notePaths(chats.filter((c) => c.type === 'group').map((c) => [c.id, photoPath('conversations', c.id, c.avatar_id)]));

@@ -1,5 +1,4 @@
 import { useRef, useState } from 'react';
-import type { SelfUser } from '../../../../protocol/users.js';
 import { api, ApiError } from '../../api/rest';
 import { uploadFile } from '../../api/upload';
 import { Notice, secondarySmall } from './ui';
@@ -14,38 +13,49 @@ const problem = (err: unknown) =>
       : 'Could not change the photo';
 
 /**
- * The user's photo with "Add photo" / "Change photo" and "Remove". The server crops it to a
- * square; everyone who shares a chat sees the new one at once.
+ * "Add photo" / "Change photo" and "Remove photo" for the photo at `path` (PUT a new one, DELETE
+ * it): the user's own, or a group's. The server crops it to a square; `onSaved` gets its answer
+ * (the account, the group), and everyone concerned sees the new photo at once.
  */
-export function PhotoPicker({ me }: { me: SelfUser }) {
+export function PhotoPicker<T>({
+  hasPhoto,
+  path,
+  onSaved,
+  label,
+}: {
+  hasPhoto: boolean;
+  path: string;
+  onSaved: (saved: T) => void;
+  /** What the file chooser is called: "Choose a profile photo". */
+  label: string;
+}) {
   const input = useRef<HTMLInputElement>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const busy = progress !== null;
 
-  /** A change of the photo: the account as the server answers it, or what went wrong. */
-  async function change(save: () => Promise<SelfUser>) {
+  /** A change of the photo: what the server answers, or what went wrong. */
+  async function change(save: () => Promise<T>) {
     setError(null);
     setProgress(0);
     try {
-      api.setSelf(await save());
+      onSaved(await save());
     } catch (err) {
       setError(problem(err));
     } finally {
       setProgress(null);
     }
   }
-  const upload = (file: File) =>
-    change(() => uploadFile<SelfUser>(file, setProgress, { method: 'PUT', path: '/api/users/me/avatar' }).done);
-  const remove = () => change(() => api.del<SelfUser>('/api/users/me/avatar'));
+  const upload = (file: File) => change(() => uploadFile<T>(file, setProgress, { method: 'PUT', path }).done);
+  const remove = () => change(() => api.del<T>(path));
 
   return (
     <div className="flex min-w-0 flex-col gap-2">
       <div className="flex flex-wrap items-center gap-2">
         <button type="button" className={secondarySmall} disabled={busy} onClick={() => input.current?.click()}>
-          {me.avatar_id ? 'Change photo' : 'Add photo'}
+          {hasPhoto ? 'Change photo' : 'Add photo'}
         </button>
-        {me.avatar_id && (
+        {hasPhoto && (
           <button type="button" className={secondarySmall} disabled={busy} onClick={() => void remove()}>
             Remove photo
           </button>
@@ -61,7 +71,7 @@ export function PhotoPicker({ me }: { me: SelfUser }) {
         type="file"
         accept={ACCEPTED}
         className="hidden"
-        aria-label="Choose a profile photo"
+        aria-label={label}
         data-testid="photo-input"
         onChange={(e) => {
           const file = e.target.files?.[0];

@@ -71,7 +71,12 @@ function ProfileCard({ me }: { me: SelfUser }) {
         <div className="min-w-0 flex-1">
           <p className="truncate text-base font-semibold">{me.display_name}</p>
           <p className="mb-2 truncate text-sm text-neutral-500 dark:text-neutral-400">@{me.username}</p>
-          <PhotoPicker me={me} />
+          <PhotoPicker<SelfUser>
+            hasPhoto={!!me.avatar_id}
+            path="/api/users/me/avatar"
+            onSaved={(self) => api.setSelf(self)}
+            label="Choose a profile photo"
+          />
         </div>
       </div>
       <form onSubmit={save} className="space-y-3">

@@ -6,12 +6,13 @@ import { Avatar } from '../../components/Avatar';
 import { Dialog } from '../../components/Dialog';
 import { LengthHint } from '../../components/LengthHint';
 import { refreshConversation, upsertConversation } from '../../store/conversations';
+import { PhotoPicker } from '../account/PhotoPicker';
 import { PeopleSearch } from './PeoplePicker';
 
 const smallButton = 'rounded-full px-2 py-0.5 text-sm font-medium';
 
 /**
- * A group's members. Owners and admins rename the group, add people and remove members
+ * A group's photo and members. Owners and admins change the photo, rename the group, add people and remove members
  * (admins: members only); the owner makes members admins and back. Anyone can leave.
  */
 export function MembersDialog({
@@ -57,6 +58,19 @@ export function MembersDialog({
 
   return (
     <Dialog title={`Members of ${c.title ?? 'group'}`} onClose={onClose}>
+      <div className="mb-4 flex items-center gap-3">
+        <Avatar id={c.id} name={c.title ?? 'Group'} size={64} />
+        {canManage ? (
+          <PhotoPicker<Conversation>
+            hasPhoto={!!c.avatar_id}
+            path={`/api/conversations/${c.id}/avatar`}
+            onSaved={upsertConversation}
+            label="Choose a group photo"
+          />
+        ) : (
+          <p className="min-w-0 truncate text-base font-semibold">{c.title}</p>
+        )}
+      </div>
       {canManage && <RenameForm c={c} busy={busy} run={run} />}
       {canManage && (
         <div className="mb-3">

@@ -17,6 +17,8 @@ describe('eventText', () => {
     expect(text({ event: 'left' }, 'b')).toBe('Bob left');
     expect(text({ event: 'left' }, 'me')).toBe('You left');
     expect(text({ event: 'renamed', title: 'Ski week' }, 'c')).toBe('Carol renamed the group to “Ski week”');
+    expect(text({ event: 'photo' }, 'c')).toBe('Carol changed the group photo');
+    expect(text({ event: 'photo_removed' }, 'me')).toBe('You removed the group photo');
   });
 
   it('reads an event it does not know, or cannot read, as a plain change', () => {

@@ -32,5 +32,9 @@ export function eventText(content: string, senderId: string, myId: string, nameO
       return `${actor} left`;
     case 'renamed':
       return `${actor} renamed the group to “${e.title}”`;
+    case 'photo':
+      return `${actor} changed the group photo`;
+    case 'photo_removed':
+      return `${actor} removed the group photo`;
   }
 }
