@@ -9,7 +9,8 @@ export const MessageType = z.enum(MESSAGE_TYPES);
 
 /**
  * Messages the server writes into a conversation, shown as centred lines, not bubbles: `call`
- * (a finished call: `{call_id, media, state, duration_seconds}`) and `event` (a change to a
+ * (a finished call: `{call_id, media, state, duration_seconds, started_at}`; the message is
+ * stored when it ends) and `event` (a change to a
  * group, by its sender: GroupEvent). Nobody edits, deletes, reacts to or searches them.
  */
 export const SYSTEM_MESSAGE_TYPES = ['call', 'event'] as const;

@@ -368,7 +368,13 @@ async function postCallMessage(ctx: Ctx, callId: string): Promise<void> {
     ({ message } = await sendMessage(ctx, {
       senderId: call.caller_id,
       conversationId: call.conversation_id,
-      content: JSON.stringify({ call_id: c.id, media: c.media, state: c.state, duration_seconds: c.duration_seconds }),
+      content: JSON.stringify({
+        call_id: c.id,
+        media: c.media,
+        state: c.state,
+        duration_seconds: c.duration_seconds,
+        started_at: c.started_at,
+      }),
       messageType: 'call',
       clientId: `call:${callId}`,
     }));

@@ -87,6 +87,8 @@ describe('calls', () => {
       call_id: callId,
       state: 'ended',
       media: 'video',
+      // When it began (the line shows that time; the message is stored when it ends).
+      started_at: history.body.calls[0].started_at,
     });
     // Bob took the call: it is not unread for him, and Alice sees it read.
     await expect.poll(() => unread(bob.token, conversationId)).toBe(0);

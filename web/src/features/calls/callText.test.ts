@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callMissed, callText, listText } from './callText';
+import { callMissed, callStartedAt, callText, listText } from './callText';
 
 const c = (o: object) => JSON.stringify(o);
 
@@ -33,5 +33,17 @@ describe('callMissed', () => {
     expect(callMissed(c({ media: 'audio', state: 'declined' }), false)).toBe(false);
     expect(callMissed(c({ media: 'audio', state: 'ended', duration_seconds: 3 }), false)).toBe(false);
     expect(callMissed('not json', false)).toBe(false);
+  });
+});
+
+describe('callStartedAt', () => {
+  it('is when the call began, or the message’s own time for a call stored without it', () => {
+    const ended = '2026-12-07T21:40:00.000Z';
+    expect(callStartedAt(c({ state: 'ended', started_at: '2026-12-07T21:00:00.000Z' }), ended)).toBe(
+      '2026-12-07T21:00:00.000Z',
+    );
+    expect(callStartedAt(c({ state: 'ended' }), ended)).toBe(ended);
+    expect(callStartedAt(c({ started_at: 'soon' }), ended)).toBe(ended);
+    expect(callStartedAt('not json', ended)).toBe(ended);
   });
 });

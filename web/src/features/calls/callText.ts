@@ -16,6 +16,8 @@ export interface CallOutcome {
   media?: string;
   state?: string;
   duration_seconds?: number | null;
+  /** When it began (calls stored since session 39 say so). */
+  started_at?: string;
 }
 
 /** callText of a call already parsed. */
@@ -51,6 +53,16 @@ export function listText(c: CallOutcome, mine: boolean, live: Exclude<CallPhase,
  */
 export function isMissed(c: CallOutcome, mine: boolean): boolean {
   return !mine && (c.state === 'missed' || c.state === 'cancelled' || c.state === 'busy');
+}
+
+/** When the call of a `call` message began (its content's `started_at`), else `fallback`. */
+export function callStartedAt(content: string, fallback: string): string {
+  try {
+    const at = (JSON.parse(content) as CallOutcome).started_at;
+    return typeof at === 'string' && !Number.isNaN(Date.parse(at)) ? at : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 /** isMissed of a `call` message's content. */

@@ -8,7 +8,7 @@ import { BanIcon, MenuIcon } from '../../components/Icons';
 import { clock, dayLabel } from '../../components/format';
 import { nameOf } from '../conversations/names';
 import { Ticks, tickState } from './Ticks';
-import { callText } from '../calls/callText';
+import { callStartedAt, callText } from '../calls/callText';
 import { eventText } from '../conversations/groupEvents';
 import { BubbleBody } from './BubbleBody';
 import { Reactions } from './Reactions';
@@ -100,7 +100,7 @@ export function MessageRow({
             data-testid="call-event"
             className="rounded-full bg-white/90 px-3 py-1 text-[13px] text-neutral-700 shadow-sm dark:bg-neutral-800 dark:text-neutral-200"
           >
-            {callText(m.content, own)} · {clock(time)}
+            {callText(m.content, own)} · {clock(callStartedAt(m.content, time))}
           </span>
         </div>
       ) : isEvent ? (
