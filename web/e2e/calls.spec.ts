@@ -203,6 +203,18 @@ test('when the browser refuses the camera and microphone, the caller is told why
     await expect(alice.page.getByTestId('call-status')).toHaveText(/Camera or microphone blocked/);
     await bob.page.waitForTimeout(500);
     await expect(bob.page.getByRole('dialog', { name: 'Incoming call' })).toHaveCount(0);
+
+    // Offline, the call says so, not that the camera is missing (the walkthrough of session 39).
+    await alice.page
+      .getByRole('button', { name: /Close|Dismiss|OK/ })
+      .first()
+      .click({ timeout: 2000 })
+      .catch(() => {});
+    await alice.page.context().setOffline(true);
+    await expect(alice.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
+    await alice.page.getByRole('button', { name: 'Voice call' }).click();
+    await expect(alice.page.getByTestId('call-status')).toHaveText('You are offline: the call could not start');
+    await alice.page.context().setOffline(false);
   } finally {
     await server.close();
   }

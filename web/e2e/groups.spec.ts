@@ -20,6 +20,12 @@ test('a group owner adds and removes members, renames the group and makes an adm
     await signUp(browser, server.url, 'Quin Later', device),
   ];
   await createGroupInUi(olga, 'Book club', [pia]);
+  // Who is typing shows in the list, by name.
+  await olga.page.getByRole('textbox', { name: 'Message' }).pressSequentially('Hello book');
+  await expect(pia.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Book club/ })).toContainText(
+    'Olga Owner is typing…',
+  );
+  await olga.page.getByRole('textbox', { name: 'Message' }).fill('');
 
   // The chat's menu by keyboard: arrows move (and wrap), Escape closes it back to its button.
   const options = olga.page.getByRole('button', { name: 'Chat options' });
@@ -49,6 +55,12 @@ test('a group owner adds and removes members, renames the group and makes an adm
   await expect(quinsItem.getByTestId('unread')).toHaveText('1');
   const lines = (p: Person) => p.page.getByTestId('group-event');
   await expect(lines(olga).last()).toHaveText('You added Quin Later');
+  // Found again, Quin says he is in already, and cannot be picked twice.
+  await members.getByRole('searchbox', { name: 'Search people' }).fill(quin.username);
+  const again = members.getByRole('list', { name: 'People' }).getByRole('button', { name: /Quin Later/ });
+  await expect(again).toContainText('Already in the group');
+  await expect(again).toBeDisabled();
+  await members.getByRole('searchbox', { name: 'Search people' }).fill('');
 
   // Removing asks first, in the member's row; the focus is on Cancel, and cancelling keeps Quin.
   await members.getByRole('button', { name: 'Remove Quin Later' }).click();

@@ -24,6 +24,7 @@ test('a long conversation opens at the latest message and loads older pages when
 
   const item = reader.page.getByRole('list', { name: 'Chats' }).getByRole('button', { name: /Walt Writer/ });
   await expect(item.getByTestId('unread')).toHaveText('99+');
+  await expect(reader.page).toHaveTitle('(1) Chatify'); // the tab: one chat with unread messages
   await openFromList(reader, 'Walt Writer');
   await expect(bubbles(reader).last()).toHaveText('line 150');
   // Only part of it is in the page (virtualized), and the first message is not loaded yet.
@@ -41,6 +42,7 @@ test('a long conversation opens at the latest message and loads older pages when
   await scrollToTop();
   await expect(reader.page.getByText('line 1', { exact: true })).toBeVisible();
   await expect(item.getByTestId('unread')).toHaveCount(0);
+  await expect(reader.page).toHaveTitle('Chatify');
 
   // New messages while up there, taller than the lines before: "Jump to latest" goes all the way.
   for (let i = 1; i <= 3; i++) {

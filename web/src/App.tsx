@@ -8,7 +8,7 @@ import { ConnectionBanner } from './components/ConnectionBanner';
 import { Toast } from './components/Toast';
 import { CallLayer } from './features/calls/CallView';
 import { useStore } from './store/store';
-import { conversations } from './store/conversations';
+import { conversations, unreadCount } from './store/conversations';
 import { notePhotos, people } from './store/people';
 import { showToast } from './store/toast';
 import { startChat, stopChat } from './store/chat';
@@ -80,6 +80,15 @@ function Chat({ me }: { me: SelfUser }) {
   useStore(people, (s) => s);
   // One's own photo, wherever one's avatar shows: set here, on another device, or read afresh.
   useEffect(() => notePhotos([me]), [me]);
+  // The tab says how many chats have unread messages, as a glance at the taskbar should.
+  const unreadChats = useStore(
+    conversations,
+    (s) => Object.values(s.byId).filter((c) => unreadCount(c, me.id) > 0).length,
+  );
+  useEffect(() => {
+    document.title = unreadChats > 0 ? `(${unreadChats}) Chatify` : 'Chatify';
+    return () => void (document.title = 'Chatify');
+  }, [unreadChats]);
 
   useEffect(() => {
     const onPop = () => setRoute(routeFromPath());

@@ -1,5 +1,16 @@
 import type { ErrorBody } from '../../../protocol/errors.js';
 
+/** A request that failed: the server's status and code (0 and `network`: it was not reached). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * An error's message for people: a refused field is named as a form names it ("Username may
  * contain only…"), not by its path in the request ("Invalid request: body.username: …").

@@ -2,19 +2,11 @@ import type { AuthResponse } from '../../../protocol/auth.js';
 import type { SelfUser } from '../../../protocol/users.js';
 import type { ErrorBody } from '../../../protocol/errors.js';
 import type { SearchResult } from '../../../protocol/search.js';
-import { readable } from './errors';
+import { ApiError, readable } from './errors';
 
 const SESSION_KEY = 'chatify.session';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 interface StoredSession {
   refresh_token: string;

@@ -3,6 +3,7 @@ import type { ServerFrame } from '../../../protocol/frames.js';
 import { api } from '../api/rest';
 import type { ChatSocket } from '../api/socket';
 import { newClientId } from '../components/ids';
+import { callProblem } from './callProblem';
 import { createStore } from './store';
 
 export type CallPhase = 'ringing' | 'connecting' | 'connected' | 'ended';
@@ -87,13 +88,6 @@ async function peer(): Promise<RTCPeerConnection> {
   return conn;
 }
 
-function permissionNotice(err: unknown) {
-  const name = (err as { name?: string }).name;
-  return name === 'NotAllowedError' || name === 'SecurityError'
-    ? 'Camera or microphone blocked: allow them in the browser to call'
-    : 'No camera or microphone found';
-}
-
 export async function startCall(conversationId: string, peerId: string, kind: 'audio' | 'video') {
   if (call.get() && call.get()!.phase !== 'ended') return;
   const callId = newClientId();
@@ -118,6 +112,7 @@ export async function startCall(conversationId: string, peerId: string, kind: 'a
     const now = call.get();
     return now?.callId === callId && now.phase !== 'ended';
   };
+  if (!socket.isOnline) return finish('You are offline: the call could not start');
   try {
     const local = await media(kind);
     if (!current()) return local.getTracks().forEach((t) => t.stop());
@@ -148,7 +143,7 @@ export async function startCall(conversationId: string, peerId: string, kind: 'a
         finish(reply.payload.message);
       });
   } catch (err) {
-    if (current()) finish(permissionNotice(err));
+    if (current()) finish(callProblem(err));
   }
 }
 
@@ -168,7 +163,7 @@ export async function acceptCall() {
     socket.send('call_answer', { call_id: c.callId, answer: pc.localDescription?.toJSON() });
   } catch (err) {
     socket.send('call_decline', { call_id: c.callId });
-    finish(permissionNotice(err));
+    finish(callProblem(err));
   }
 }
 

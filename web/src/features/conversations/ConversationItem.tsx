@@ -5,7 +5,7 @@ import { useStore } from '../../store/store';
 import { presence, typingUsers } from '../../store/presence';
 import { unreadCount } from '../../store/conversations';
 import { drafts } from '../../store/drafts';
-import { nameOf, peerOf, titleOf } from './names';
+import { nameOf, peerOf, titleOf, typingText } from './names';
 import { snippetOf } from '../messages/snippet';
 import { eventText } from './groupEvents';
 import { callMissed } from '../calls/callText';
@@ -24,9 +24,10 @@ export function ConversationItem({
   const peer = peerOf(c, myId);
   const online = useStore(presence, (s) => (peer ? !!s.online[peer.id] : false));
   const typing = useStore(presence, (s) =>
-    typingUsers(s, c.id)
-      .filter((id) => id !== myId)
-      .join(','),
+    typingText(
+      c,
+      typingUsers(s, c.id).filter((id) => id !== myId),
+    ),
   );
   // What I typed here and did not send (not shown for the open chat: its composer shows it).
   const draft = useStore(drafts, (s) => (active ? '' : (s[c.id] ?? '').trim()));
@@ -65,7 +66,7 @@ export function ConversationItem({
           </span>
           <span className="flex items-center justify-between gap-2">
             {typing ? (
-              <span className="truncate text-sm text-accent dark:text-teal-400">typing…</span>
+              <span className="truncate text-sm text-accent dark:text-teal-400">{typing}</span>
             ) : draft ? (
               <span className="truncate text-sm text-neutral-600 dark:text-neutral-400" data-testid="preview">
                 <span className="font-medium text-accent dark:text-teal-400">Draft:</span> <bdi>{draft}</bdi>

@@ -76,6 +76,7 @@ export function MembersDialog({
         <div className="mb-3">
           <PeopleSearch
             exclude={c.members.map((m) => m.id)}
+            excludedNote="Already in the group"
             onPick={(u) =>
               run(async () =>
                 upsertConversation(

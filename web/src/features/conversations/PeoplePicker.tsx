@@ -5,15 +5,20 @@ import { Avatar } from '../../components/Avatar';
 import { SearchIcon } from '../../components/Icons';
 import { notePhotos } from '../../store/people';
 
-/** "Search people": a search box and its results; `onPick` gets the chosen person. */
+/**
+ * "Search people": a search box and its results; `onPick` gets the chosen person. People in
+ * `exclude` are found but cannot be picked, and say why (`excludedNote`: "Already in the group").
+ */
 export function PeopleSearch({
   onPick,
   autoFocus,
   exclude = [],
+  excludedNote = 'Added',
 }: {
   onPick: (u: PublicUser) => void;
   autoFocus?: boolean;
   exclude?: string[];
+  excludedNote?: string;
 }) {
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<PublicUser[]>([]);
@@ -31,7 +36,6 @@ export function PeopleSearch({
     }, 150);
     return () => clearTimeout(t);
   }, [query]);
-  const shown = results.filter((u) => !exclude.includes(u.id));
   return (
     <div>
       <label className="relative block">
@@ -51,24 +55,31 @@ export function PeopleSearch({
       </label>
       {query.trim() && (
         <ul className="mt-1" aria-label="People">
-          {shown.length === 0 && <li className="px-3 py-2 text-sm text-neutral-500">No one found</li>}
-          {shown.map((u) => (
-            <li key={u.id}>
-              <button
-                className="flex w-full items-center gap-3 rounded-xl px-3 py-2 text-left hover:bg-neutral-100 dark:hover:bg-neutral-800"
-                onClick={() => {
-                  onPick(u);
-                  setQuery('');
-                }}
-              >
-                <Avatar id={u.id} name={u.display_name} size={36} />
-                <span className="min-w-0">
-                  <span className="block truncate font-medium">{u.display_name}</span>
-                  <span className="block truncate text-sm text-neutral-500">@{u.username}</span>
-                </span>
-              </button>
-            </li>
-          ))}
+          {results.length === 0 && <li className="px-3 py-2 text-sm text-neutral-500">No one found</li>}
+          {results.map((u) => {
+            const out = exclude.includes(u.id);
+            return (
+              <li key={u.id}>
+                <button
+                  disabled={out}
+                  className="flex w-full items-center gap-3 rounded-xl px-3 py-2 text-left hover:bg-neutral-100 disabled:hover:bg-transparent dark:hover:bg-neutral-800"
+                  onClick={() => {
+                    onPick(u);
+                    setQuery('');
+                  }}
+                >
+                  <Avatar id={u.id} name={u.display_name} size={36} />
+                  <span className="min-w-0 flex-1">
+                    <span className="block truncate font-medium">{u.display_name}</span>
+                    <span className="block truncate text-sm text-neutral-500">@{u.username}</span>
+                  </span>
+                  {out && (
+                    <span className="shrink-0 text-sm text-neutral-600 dark:text-neutral-400">{excludedNote}</span>
+                  )}
+                </button>
+              </li>
+            );
+          })}
         </ul>
       )}
     </div>

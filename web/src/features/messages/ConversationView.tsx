@@ -12,7 +12,7 @@ import { presence, typingUsers } from '../../store/presence';
 import { clearFocus, loadLatest, loadNewer, loadOlder, messages, openThread } from '../../store/messages';
 import { connection, sendRead } from '../../store/chat';
 import { compose } from '../../store/compose';
-import { nameOf, peerOf, titleOf } from '../conversations/names';
+import { nameOf, peerOf, titleOf, typingText } from '../conversations/names';
 import { eventText } from '../conversations/groupEvents';
 import { MembersDialog } from '../conversations/MembersDialog';
 import { LeaveGroupDialog } from '../conversations/LeaveGroupDialog';
@@ -334,8 +334,7 @@ function Header({
   const wide = useMedia(WIDE);
   const presenceStatus = useStore(presence, (s) => {
     const typing = typingUsers(s, c.id).filter((id) => id !== myId);
-    if (typing.length)
-      return c.type === 'group' ? `${typing.map((id) => nameOf(c, id)).join(', ')} typing…` : 'typing…';
+    if (typing.length) return typingText(c, typing);
     if (peer)
       return s.online[peer.id] ? 'online' : lastSeenLabel(s.lastSeen[peer.id] ?? peer.last_seen_at, new Date(), !wide);
     const online = c.members.filter((m) => m.id !== myId && s.online[m.id]).length + 1;
