@@ -1,6 +1,6 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { startAppServer } from './app-server.js';
-import { actions, openChatWith, own, send, signUp, theirs } from './helpers.js';
+import { actions, openChatWith, own, send, shot, signUp, theirs } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -117,6 +117,63 @@ test('the keyboard focus ring of a chat in the list is drawn whole, not cut off 
     });
     expect(ring[0]).toBeGreaterThanOrEqual(shown[0]!);
     expect(ring[1]).toBeLessThanOrEqual(shown[1]!);
+  } finally {
+    for (const p of [ada, ben]) await p.page.context().close();
+  }
+});
+
+test('on a phone, the buttons of the headers, dialogs, banner, members and settings are at least 40 px to tap', async ({
+  browser,
+}, info) => {
+  test.skip(info.project.name !== 'phone', 'a finger is the pointer on phones; a desktop has a mouse');
+  const device = { ...info.project.use, colorScheme: 'light' as const };
+  const [ada, ben] = [
+    await signUp(browser, server.url, 'Ada Tapper', device),
+    await signUp(browser, server.url, 'Ben Tapper', device),
+  ];
+  const tooSmall = async (where: Locator) => {
+    const small: string[] = [];
+    for (const b of await where.getByRole('button').all()) {
+      if (!(await b.isVisible())) continue;
+      const box = (await b.boundingBox())!;
+      if (Math.round(box.height) < 40 || Math.round(box.width) < 40)
+        small.push(
+          `${(await b.getAttribute('aria-label')) ?? (await b.innerText())}: ${Math.round(box.width)}×${Math.round(box.height)}`,
+        );
+    }
+    return small;
+  };
+  try {
+    const page = ada.page;
+    // The list's header and the email banner.
+    expect(await tooSmall(page.getByRole('navigation', { name: 'Conversations' }).locator('header'))).toEqual([]);
+    expect(await tooSmall(page.getByRole('button', { name: 'Dismiss' }).locator('..'))).toEqual([]);
+    // A chat's header, a group's members dialog with a member's actions.
+    await openChatWith(ada, ben);
+    expect(
+      await tooSmall(page.locator('header').filter({ has: page.getByRole('heading', { name: 'Ben Tapper' }) })),
+    ).toEqual([]);
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'New group' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New group' });
+    await dialog.getByLabel('Group name').fill('Tappers');
+    await dialog.getByRole('searchbox', { name: 'Search people' }).fill(ben.username);
+    await dialog.getByRole('list', { name: 'People' }).getByRole('button', { name: 'Ben Tapper' }).click();
+    await dialog.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByRole('menuitem', { name: 'Members' }).click();
+    const members = page.getByRole('dialog', { name: 'Members of Tappers' });
+    await expect(members.getByRole('button', { name: 'Make admin: Ben Tapper' })).toBeVisible();
+    expect(await tooSmall(members)).toEqual([]);
+    await shot(page, 'members-tap-targets');
+    await page.keyboard.press('Escape');
+    // Settings: the photo and the devices signed in.
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('menuitem', { name: 'Settings' }).click();
+    const settings = page.getByRole('region', { name: 'Settings' });
+    await expect(settings.getByRole('button', { name: 'Add photo' })).toBeVisible();
+    expect(await tooSmall(settings)).toEqual([]);
   } finally {
     for (const p of [ada, ben]) await p.page.context().close();
   }

@@ -19,7 +19,7 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
         <h2 className="text-base font-semibold">{title}</h2>
         <button
           aria-label="Close"
-          className="rounded-full p-1.5 hover:bg-neutral-100 dark:hover:bg-neutral-800"
+          className="rounded-full p-2.5 hover:bg-neutral-100 dark:hover:bg-neutral-800"
           onClick={() => ref.current?.close()}
         >
           <CloseIcon />

@@ -65,7 +65,7 @@ export function Menu({
             setOpen(true);
           }
         }}
-        className="flex rounded-full p-2 text-neutral-600 hover:bg-neutral-100 dark:text-neutral-300 dark:hover:bg-neutral-800"
+        className="flex rounded-full p-2.5 text-neutral-600 hover:bg-neutral-100 dark:text-neutral-300 dark:hover:bg-neutral-800"
       >
         <MenuIcon />
       </button>

@@ -29,7 +29,7 @@ export function VerifyEmailBanner({ me }: { me: SelfUser }) {
           </p>
         ) : (
           <button
-            className="mt-0.5 font-semibold text-amber-900 underline underline-offset-2 hover:text-amber-950 disabled:opacity-60 dark:text-amber-100"
+            className="-my-2.5 py-3 font-semibold text-amber-900 underline underline-offset-2 hover:text-amber-950 disabled:opacity-60 dark:text-amber-100"
             onClick={() => void resend()}
             disabled={busy}
           >
@@ -40,7 +40,7 @@ export function VerifyEmailBanner({ me }: { me: SelfUser }) {
       <button
         aria-label="Dismiss"
         title="Dismiss"
-        className="rounded-full p-1 text-amber-900 hover:bg-amber-100 dark:text-amber-100 dark:hover:bg-amber-900/60"
+        className="-m-1.5 rounded-full p-2.5 text-amber-900 hover:bg-amber-100 dark:text-amber-100 dark:hover:bg-amber-900/60"
         onClick={() => {
           sessionStorage.setItem(DISMISSED_KEY, me.id);
           setDismissed(true);

@@ -17,10 +17,10 @@ export const dangerButton =
 
 /** Compact buttons for rows and lists. */
 export const secondarySmall =
-  'rounded-lg border border-neutral-300 px-3 py-1.5 text-sm font-medium text-neutral-800 hover:bg-neutral-100 disabled:opacity-60 dark:border-neutral-700 dark:text-neutral-100 dark:hover:bg-neutral-800';
+  'min-h-10 rounded-lg border border-neutral-300 px-3 py-1.5 text-sm font-medium text-neutral-800 hover:bg-neutral-100 disabled:opacity-60 dark:border-neutral-700 dark:text-neutral-100 dark:hover:bg-neutral-800';
 
 export const dangerSmall =
-  'rounded-lg border border-red-200 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950';
+  'min-h-10 rounded-lg border border-red-200 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950';
 
 export const linkButton = 'font-semibold text-accent hover:underline dark:text-teal-400';
 
@@ -76,7 +76,7 @@ export function TextField({
             aria-controls={id}
             aria-pressed={shown}
             onClick={() => setShown((v) => !v)}
-            className="absolute inset-y-1 right-1 rounded-lg px-3 text-sm font-semibold text-accent hover:bg-neutral-100 focus-visible:ring-2 focus-visible:ring-accent/40 focus-visible:outline-none dark:text-teal-400 dark:hover:bg-neutral-800"
+            className="absolute inset-y-0.5 right-0.5 rounded-lg px-3 text-sm font-semibold text-accent hover:bg-neutral-100 focus-visible:ring-2 focus-visible:ring-accent/40 focus-visible:outline-none dark:text-teal-400 dark:hover:bg-neutral-800"
           >
             {shown ? 'Hide' : 'Show'}
           </button>
@@ -163,7 +163,7 @@ export function Pane({
         <button
           aria-label="Back"
           onClick={onBack}
-          className="rounded-full p-2 hover:bg-neutral-100 wide:hidden dark:hover:bg-neutral-800"
+          className="rounded-full p-2.5 hover:bg-neutral-100 wide:hidden dark:hover:bg-neutral-800"
         >
           <BackIcon />
         </button>

@@ -129,7 +129,7 @@ export function CallsView({
                     title={again}
                     disabled={inCall}
                     onClick={() => void startCall(c.conversation_id, peer.id, c.media)}
-                    className="mr-2 rounded-full p-2 text-accent hover:bg-accent-soft/60 disabled:opacity-40 dark:text-teal-400 dark:hover:bg-teal-900/40"
+                    className="mr-2 rounded-full p-2.5 text-accent hover:bg-accent-soft/60 disabled:opacity-40 dark:text-teal-400 dark:hover:bg-teal-900/40"
                   >
                     <Icon />
                   </button>

@@ -9,7 +9,8 @@ import { refreshConversation, upsertConversation } from '../../store/conversatio
 import { PhotoPicker } from '../account/PhotoPicker';
 import { PeopleSearch } from './PeoplePicker';
 
-const smallButton = 'rounded-full px-2 py-0.5 text-sm font-medium';
+/** Row actions: tall enough to tap (40 px) and apart, so a slip does not remove someone. */
+const smallButton = 'min-h-10 rounded-full px-3 text-sm font-medium';
 
 /**
  * A group's photo and members. Owners and admins change the photo, rename the group, add people and remove members
@@ -100,7 +101,7 @@ export function MembersDialog({
                 </span>
                 <span className="block truncate text-sm text-neutral-500">@{m.username}</span>
                 {(roleChangeable || removable) && (
-                  <span className="-ml-2 flex flex-wrap gap-1 pt-1">
+                  <span className="-ml-3 flex flex-wrap gap-3 pt-1">
                     {roleChangeable && (
                       <button
                         className={`${smallButton} text-accent hover:bg-accent-soft/60 dark:text-teal-400 dark:hover:bg-teal-900/40`}

@@ -80,7 +80,7 @@ export function Sidebar({
           onClick={() => setNewGroup(true)}
           aria-label="New group"
           title="New group"
-          className="rounded-full p-2 text-accent hover:bg-accent-soft/60 dark:text-teal-400 dark:hover:bg-teal-900/40"
+          className="rounded-full p-2.5 text-accent hover:bg-accent-soft/60 dark:text-teal-400 dark:hover:bg-teal-900/40"
         >
           <UsersIcon />
         </button>

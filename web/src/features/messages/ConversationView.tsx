@@ -349,7 +349,7 @@ function Header({
       <button
         aria-label="Back"
         onClick={onBack}
-        className="rounded-full p-2 hover:bg-neutral-100 wide:hidden dark:hover:bg-neutral-800"
+        className="rounded-full p-2.5 hover:bg-neutral-100 wide:hidden dark:hover:bg-neutral-800"
       >
         <BackIcon />
       </button>
@@ -370,7 +370,7 @@ function Header({
             aria-label={label}
             title={label}
             onClick={() => void startCall(c.id, peer.id, media)}
-            className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
+            className="rounded-full p-2.5 hover:bg-neutral-100 dark:hover:bg-neutral-800"
           >
             <Icon />
           </button>

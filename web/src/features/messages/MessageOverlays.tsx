@@ -164,7 +164,7 @@ function MessageMenu({ o, c, myId }: { o: Extract<Overlay, { kind: 'menu' }>; c:
               role="menuitem"
               aria-label={`React with ${emoji}`}
               onClick={act(() => react(m, emoji, myId), true)}
-              className={`flex h-9 w-9 items-center justify-center rounded-full text-xl outline-none hover:bg-neutral-100 focus-visible:ring-2 focus-visible:ring-accent dark:hover:bg-neutral-700 ${mine ? 'bg-accent-soft dark:bg-teal-900' : ''}`}
+              className={`flex h-10 w-10 items-center justify-center rounded-full text-xl outline-none hover:bg-neutral-100 focus-visible:ring-2 focus-visible:ring-accent dark:hover:bg-neutral-700 ${mine ? 'bg-accent-soft dark:bg-teal-900' : ''}`}
             >
               {emoji}
             </button>

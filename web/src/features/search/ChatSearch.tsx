@@ -83,7 +83,7 @@ export function ChatSearch({ c, myId, onClose }: { c: Conversation; myId: string
           aria-label="Close search"
           title="Close search"
           onClick={onClose}
-          className="rounded-full p-2 hover:bg-neutral-100 dark:hover:bg-neutral-800"
+          className="rounded-full p-2.5 hover:bg-neutral-100 dark:hover:bg-neutral-800"
         >
           <CloseIcon />
         </button>
