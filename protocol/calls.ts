@@ -41,6 +41,7 @@ export const CallPayloads = {
   call_decline: z.object({ call_id: CallId }),
   call_cancel: z.object({ call_id: CallId }),
   call_end: z.object({ call_id: CallId }),
+  call_rejoin: z.object({ call_id: CallId }),
   ringing_calls: z.object({}),
 } as const;
 

@@ -24,6 +24,8 @@ export const CLIENT_FRAME_DOCS: Record<ClientFrameType, string> = {
   call_decline: 'The callee declines; the caller hears `call_declined`.',
   call_cancel: 'The caller gives up before an answer.',
   call_end: 'Either side hangs up an active call.',
+  call_rejoin:
+    'Back in an answered call after this device’s socket dropped (send it on the new socket): the call’s frames reach this socket again. The call waits `CALL_REJOIN_MS` (20 s) for it, then ends for both (`call_end`, reason `disconnected`); after that the answer is an error (`conflict`).',
   ringing_calls:
     'Asks for the calls ringing for you now: each comes as `call_offer` on this socket with this frame’s `id` (then `call_cancel` or the like if it ended meanwhile; nothing if none rings). Send it after `resync`: an offer may have been lost between nodes (`ready` does this by itself).',
 };

@@ -69,6 +69,8 @@ const ConfigSchema = z
     TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(3600),
     CALL_RING_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+    /** How long an accepted call waits for a device whose socket dropped to come back (call_rejoin). */
+    CALL_REJOIN_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
     SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')

@@ -11,7 +11,7 @@ import { authenticate, isSessionLive } from '../auth/service.js';
 import { resyncPasses } from './resync.js';
 import { AppError } from '../errors.js';
 import { socketClosed, socketOpened } from '../presence/service.js';
-import { deviceGone, ringNewDevice, sweepStaleRinging } from '../calls/service.js';
+import { deviceGone, endAbandoned, ringNewDevice, sweepStaleRinging } from '../calls/service.js';
 import { Connection, flat, rawSocket, terminateSocket } from './connection.js';
 import { errorFrame, parseFrame, type ParsedFrame } from './frames.js';
 import { frameTypeOf } from '../metrics.js';
@@ -120,6 +120,7 @@ export async function realtimeGateway(app: App, ctx: Ctx) {
   heartbeat.unref();
   const ringSweep = setInterval(() => {
     track(sweepStaleRinging(ctx)).catch((err) => ctx.log.error({ err }, 'ringing sweep failed'));
+    track(endAbandoned(ctx)).catch((err) => ctx.log.error({ err }, 'abandoned calls sweep failed'));
   }, ctx.config.CALL_RING_TIMEOUT_MS);
   ringSweep.unref();
   app.addHook('onClose', async () => {

@@ -4,7 +4,15 @@ import { sendMessage, advanceWatermark } from '../messages/service.js';
 import { locateMessage, syncConversations } from '../messages/sync.js';
 import { addReaction, deleteMessage, editMessage, removeReaction } from '../messages/changes.js';
 import { AppError } from '../errors.js';
-import { answerCall, endCall, markMissed, placeCall, relayToPeer, ringNewDevice } from '../calls/service.js';
+import {
+  answerCall,
+  endCall,
+  markMissed,
+  placeCall,
+  rejoinCall,
+  relayToPeer,
+  ringNewDevice,
+} from '../calls/service.js';
 import type { Connection } from './connection.js';
 import type { TypingTracker } from './typing.js';
 
@@ -135,6 +143,10 @@ export const handlers: { [T in Exclude<ClientFrameType, 'auth'>]: Handler<T> } =
 
   async call_end({ ctx, conn }, p) {
     await endCall(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id, 'end');
+  },
+
+  async call_rejoin({ ctx, conn }, p) {
+    await rejoinCall(ctx, { userId: conn.userId, socketId: conn.id }, p.call_id);
   },
 
   async ringing_calls({ ctx, conn, reply }) {

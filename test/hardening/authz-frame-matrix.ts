@@ -105,6 +105,7 @@ export const FRAMES = {
   call_decline: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
   call_cancel: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
   call_end: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
+  call_rejoin: { scope: 'call', payloads: (t) => [{ call_id: t.callId }] },
   ringing_calls: {
     scope: 'user',
     why: 'about the calls ringing for the sender only: anonymous + disabled only',

@@ -112,6 +112,7 @@ function validPayload(type: string, r: Rng, p: Pools): Record<string, unknown> |
     case 'call_decline':
     case 'call_cancel':
     case 'call_end':
+    case 'call_rejoin':
       return { call_id: callId };
     default:
       // A frame type added after this test was written: fuzz it from an empty payload.

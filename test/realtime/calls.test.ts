@@ -8,6 +8,7 @@ import { settle } from '../helpers/ws.js';
 const TURN_SECRET = 'turn-shared-secret-for-tests';
 const rt = realtimeSuite({
   CALL_RING_TIMEOUT_MS: '400',
+  CALL_REJOIN_MS: '600',
   STUN_URLS: 'stun:stun.example.test:3478',
   TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp',
   TURN_SECRET,
@@ -211,12 +212,62 @@ describe('calls', () => {
     expect(await callMessage(bob.token, conversationId)).toMatchObject({ state: 'missed' });
   });
 
-  it('a caller whose socket drops ends the call for the other side', async () => {
+  it('a caller whose socket drops and does not come back ends the call for the other side, after a while', async () => {
     const { a, b1, callId } = await ring();
     b1.send('call_answer', { call_id: callId, answer });
     await a.waitForType('call_answer');
+    const dropped = Date.now();
     await a.close();
     expect((await b1.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'disconnected' });
+    // Not at once: the call waited CALL_REJOIN_MS (600 ms here) for the caller's device.
+    expect(Date.now() - dropped).toBeGreaterThanOrEqual(550);
+  });
+
+  it('a device whose socket drops mid-call comes back on a new socket and the call goes on (decision 044)', async () => {
+    const { bob, a, b1, callId } = await ring();
+    b1.send('call_answer', { call_id: callId, answer });
+    await a.waitForType('call_answer');
+    await b1.close();
+    await settle(200);
+    // Bob's phone is back (a new socket), and says it is still in the call.
+    const back = await connect(bob);
+    back.send('call_rejoin', { call_id: callId }, 'r1');
+    await settle(600);
+    expect(back.ofType('error')).toEqual([]);
+    expect(a.ofType('call_end')).toEqual([]);
+    // Signalling reaches the new socket, both ways, and the call is still on.
+    a.send('ice_candidate', { call_id: callId, candidate: 'after-the-drop' });
+    expect((await back.waitForType('ice_candidate')).payload.candidate).toBe('after-the-drop');
+    back.send('call_media', { call_id: callId, muted: true, camera_off: false });
+    expect((await a.waitForType('call_media')).payload.muted).toBe(true);
+    const { rows } = await rt.s.ctx.db.query('SELECT state FROM calls WHERE id = $1', [callId]);
+    expect(rows[0]).toEqual({ state: 'accepted' });
+    a.send('call_end', { call_id: callId });
+    await back.waitForType('call_end', (x) => x.call_id === callId && x.reason === 'hangup');
+
+    // Too late: the call ended; a stranger's rejoin is refused as for any call of others.
+    back.send('call_rejoin', { call_id: callId }, 'r2');
+    expect((await back.waitFor((f) => f.id === 'r2')).payload).toMatchObject({ code: 'conflict' });
+    const eve = await connect(await createUser(rt.s.http));
+    eve.send('call_rejoin', { call_id: callId }, 'r3');
+    expect((await eve.waitFor((f) => f.id === 'r3')).payload.code).toBe('not_found');
+  });
+
+  it('a call left by a node that died is ended by the sweep once the wait is over', async () => {
+    const { a, b1, callId } = await ring();
+    b1.send('call_answer', { call_id: callId, answer });
+    await a.waitForType('call_answer');
+    // As a dead node leaves it: Bob's device away since long ago, no timer to end the call.
+    await rt.s.ctx.db.query(
+      `UPDATE call_participants SET socket_id = NULL, away_since = now() - interval '1 minute'
+        WHERE call_id = $1 AND role = 'callee'`,
+      [callId],
+    );
+    const { endAbandoned } = await import('../../server/calls/service.js');
+    await endAbandoned(rt.s.ctx);
+    expect((await a.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'disconnected' });
+    const { rows } = await rt.s.ctx.db.query('SELECT state, end_reason FROM calls WHERE id = $1', [callId]);
+    expect(rows[0]).toEqual({ state: 'ended', end_reason: 'disconnected' });
   });
 });
 

@@ -83,6 +83,21 @@ test('a video call through the UI: media flows both ways, toggles change the tra
     await expect(bob.page.getByTestId('peer-camera-off')).toHaveCount(0);
     await expect(bob.page.getByLabel('Remote video')).toBeVisible();
 
+    // Bob's network drops for a few seconds (his socket closes): the call waits for him, he sees
+    // that it is reconnecting, and once he is back it goes on for both (decision 044).
+    await bob.page.context().setOffline(true);
+    await expect(bob.page.getByTestId('call-status')).toHaveText(/^Reconnecting… \d+:\d\d$/);
+    await alice.page.waitForTimeout(3000);
+    await expect(alice.page.getByTestId('call-status')).toHaveText(/^\d+:\d\d$/);
+    await bob.page.context().setOffline(false);
+    await expect(bob.page.getByTestId('connection')).toHaveAttribute('data-state', 'online', { timeout: 20_000 });
+    await expect(bob.page.getByTestId('call-status')).toHaveText(/^\d+:\d\d$/);
+    await bob.page.waitForTimeout(1500);
+    await expect(alice.page.getByTestId('call-status')).toHaveText(/^\d+:\d\d$/);
+    await expect(bob.page.getByTestId('call-status')).toHaveText(/^\d+:\d\d$/);
+    await expectMediaFlowing(alice.page);
+    await expectMediaFlowing(bob.page);
+
     await alice.page.getByRole('button', { name: 'Hang up' }).click();
     await expect(bob.page.getByTestId('call-status')).toHaveText('Call ended');
     await expect(bob.page.getByRole('dialog', { name: /Video call with/ })).toHaveCount(0, { timeout: 10_000 });

@@ -226,8 +226,8 @@ function finish(notice?: string) {
  * the call sent meanwhile are lost, so the call on screen is checked against the server's
  * record. A ringing call that is still ringing goes on (after a reconnect the server offers it
  * to the new socket again, which changes nothing here); one that ended meanwhile ends here as
- * its frame would have ended it; a call this device was placing, or was in, that the server
- * ended because this device's socket went away ("Call dropped") ends here too. A call the
+ * its frame would have ended it; an answered call this device is in is rejoined on the new
+ * socket (decision 044), and ends ("Call dropped") if the server ended it meanwhile. A call the
  * server never heard of cannot go on either if its offer went with the old socket; on the
  * same socket the offer is still on its way, and the call goes on.
  */
@@ -243,9 +243,16 @@ async function recheckAfterReconnect(sameSocket: boolean) {
     // Answered: by another device of this person's (nothing more to do here), by this device
     // before it dropped, or for this caller, whose answer was lost with the old socket.
     if (c.direction === 'incoming' && c.phase === 'ringing') return finish();
-    if (c.direction === 'incoming' || answered) return; // this device's call: ICE may still hold it
-    socket.send('call_end', { call_id: c.callId });
-    return finish('Call dropped');
+    if (c.direction === 'outgoing' && !answered) {
+      // The answer went with the old socket: this call cannot be set up.
+      socket.send('call_end', { call_id: c.callId });
+      return finish('Call dropped');
+    }
+    // This device's call: back in it on this socket (the server waits for that a while,
+    // decision 044), while the media goes on peer to peer if the network let it.
+    const reply = await socket.request('call_rejoin', { call_id: c.callId }, 5000);
+    if (reply?.type === 'error' && call.get()?.callId === c.callId) finish('Call dropped');
+    return;
   }
   if (c.direction === 'incoming' && c.phase === 'ringing') {
     return finish(saved?.state === 'missed' ? NOTICES.call_missed : undefined);

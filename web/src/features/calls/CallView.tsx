@@ -5,6 +5,7 @@ import { CameraIcon, HangUpIcon, MicIcon } from '../../components/Icons';
 import { useStore } from '../../store/store';
 import { conversations } from '../../store/conversations';
 import { presence } from '../../store/presence';
+import { connection } from '../../store/chat';
 import { acceptCall, call, declineCall, hangUp, toggleCamera, toggleMute } from '../../store/calls';
 
 function Video({
@@ -76,6 +77,8 @@ export function CallLayer() {
   const byId = useStore(conversations, (s) => s.byId);
   const timer = useTimer(c?.connectedAt);
   const peerOnline = useStore(presence, (p) => !!c && !!p.online[c.peerId]);
+  // This device's connection to the server: a call goes on while it is back within a while.
+  const link = useStore(connection, (s) => s.status);
   if (!c) return null;
   const name = peerName(byId, c.conversationId, c.peerId);
   const kind = c.media === 'video' ? 'Video call' : 'Voice call';
@@ -118,11 +121,13 @@ export function CallLayer() {
   const status =
     c.phase === 'ended'
       ? c.notice
-      : c.phase === 'connected'
-        ? timer
-        : c.direction === 'outgoing' && c.phase === 'ringing'
-          ? 'Calling…'
-          : 'Connecting…';
+      : c.phase === 'connected' && link !== 'online'
+        ? `Reconnecting… ${timer}`
+        : c.phase === 'connected'
+          ? timer
+          : c.direction === 'outgoing' && c.phase === 'ringing'
+            ? 'Calling…'
+            : 'Connecting…';
   const showVideo = c.media === 'video';
   return (
     <div
