@@ -185,14 +185,17 @@ export async function relayToPeer(
     | { type: 'call_media'; payload: { call_id: string; muted: boolean; camera_off: boolean } },
 ): Promise<void> {
   const callId = frame.payload.call_id;
-  const { rows } = await ctx.db.query<Participant & { state: CallState }>(
-    `SELECT p.user_id, p.role, p.socket_id, c.state FROM call_participants p JOIN calls c ON c.id = p.call_id
+  const { rows } = await ctx.db.query<Participant & { state: CallState; away: boolean }>(
+    `SELECT p.user_id, p.role, p.socket_id, c.state, p.away_since IS NOT NULL AS away
+       FROM call_participants p JOIN calls c ON c.id = p.call_id
       WHERE p.call_id = $1`,
     [callId],
   );
   const me = rows.find((p) => p.user_id === from.userId && p.socket_id === from.socketId);
   if (!me || (me.state !== 'ringing' && me.state !== 'accepted')) throw callNotFound();
   const others = rows.filter((p) => p.user_id !== from.userId && p.socket_id);
+  // The other side's device is away for a moment (decision 044): nothing to tell it now.
+  if (others.length === 0 && rows.some((p) => p.user_id !== from.userId && p.away)) return;
   if (others.length === 0) throw badRequest('The other side has not answered yet');
   for (const p of others) notify(ctx, p, frame);
 }
@@ -345,17 +348,27 @@ async function stepAway(ctx: Ctx, device: Device, callId: string) {
 
 /**
  * Ends the accepted calls (one, or any: the sweep, for a node that died meanwhile) that a
- * participant has been away from for CALL_REJOIN_MS: the other side hears `call_end`
- * ("disconnected") and the call lands in the conversation.
+ * participant has been away from for CALL_REJOIN_MS. The end is one guarded statement, so a
+ * device that came back meanwhile keeps its call; every device of both sides hears `call_end`
+ * ("disconnected"), the one that was away included, and the call lands in the conversation.
  */
 export async function endAbandoned(ctx: Ctx, callId: string | null = null): Promise<void> {
-  const { rows } = await ctx.db.query<{ call_id: string; user_id: string }>(
-    `SELECT p.call_id, p.user_id FROM call_participants p JOIN calls c ON c.id = p.call_id
-      WHERE c.state = 'accepted' AND p.socket_id IS NULL AND p.left_at IS NULL
-        AND p.away_since <= now() - make_interval(secs => $2) AND ($1::uuid IS NULL OR p.call_id = $1::uuid)`,
+  const { rows } = await ctx.db.query<{ id: string }>(
+    `UPDATE calls c SET state = 'ended', end_reason = 'disconnected', ended_at = now(), offer = NULL
+      WHERE c.state = 'accepted' AND ($1::uuid IS NULL OR c.id = $1::uuid)
+        AND EXISTS (SELECT 1 FROM call_participants p
+                     WHERE p.call_id = c.id AND p.socket_id IS NULL AND p.left_at IS NULL
+                       AND p.away_since <= now() - make_interval(secs => $2))
+      RETURNING c.id`,
     [callId, ctx.config.CALL_REJOIN_MS / 1000],
   );
-  for (const r of rows) await endCall(ctx, { userId: r.user_id, socketId: '' }, r.call_id, 'end', 'disconnected');
+  for (const { id } of rows) {
+    await ctx.db.query('UPDATE call_participants SET left_at = now() WHERE call_id = $1 AND left_at IS NULL', [id]);
+    await postCallMessage(ctx, id);
+    for (const p of await participantsOf(ctx, id)) {
+      notify(ctx, p, { type: 'call_end', payload: { call_id: id, reason: 'disconnected' } }, true);
+    }
+  }
 }
 
 /** A device of a participant whose socket dropped is back: the call's frames reach it again. */

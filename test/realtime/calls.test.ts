@@ -213,14 +213,17 @@ describe('calls', () => {
   });
 
   it('a caller whose socket drops and does not come back ends the call for the other side, after a while', async () => {
-    const { a, b1, callId } = await ring();
+    const { alice, a, b1, callId } = await ring();
     b1.send('call_answer', { call_id: callId, answer });
     await a.waitForType('call_answer');
+    const aliceElsewhere = await connect(alice);
     const dropped = Date.now();
     await a.close();
     expect((await b1.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'disconnected' });
     // Not at once: the call waited CALL_REJOIN_MS (600 ms here) for the caller's device.
     expect(Date.now() - dropped).toBeGreaterThanOrEqual(550);
+    // The side that went away hears it too, on whatever device it has.
+    expect((await aliceElsewhere.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'disconnected' });
   });
 
   it('a device whose socket drops mid-call comes back on a new socket and the call goes on (decision 044)', async () => {
@@ -229,6 +232,10 @@ describe('calls', () => {
     await a.waitForType('call_answer');
     await b1.close();
     await settle(200);
+    // Meanwhile Alice's side goes on signalling, without an error: Bob is only away.
+    a.send('ice_candidate', { call_id: callId, candidate: 'while-away' }, 'i1');
+    await settle(100);
+    expect(a.ofType('error')).toEqual([]);
     // Bob's phone is back (a new socket), and says it is still in the call.
     const back = await connect(bob);
     back.send('call_rejoin', { call_id: callId }, 'r1');

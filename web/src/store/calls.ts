@@ -251,8 +251,10 @@ async function recheckAfterReconnect(sameSocket: boolean) {
     // This device's call: back in it on this socket (the server waits for that a while,
     // decision 044), while the media goes on peer to peer if the network let it.
     const reply = await socket.request('call_rejoin', { call_id: c.callId }, 5000);
-    if (reply?.type === 'error' && call.get()?.callId === c.callId) finish('Call dropped');
-    return;
+    if (call.get()?.callId !== c.callId) return;
+    if (reply?.type === 'error') return finish('Call dropped');
+    // The state of this side's microphone and camera, which the other side may have missed.
+    return tellMedia();
   }
   if (c.direction === 'incoming' && c.phase === 'ringing') {
     return finish(saved?.state === 'missed' ? NOTICES.call_missed : undefined);
@@ -270,7 +272,9 @@ async function recheckAfterReconnect(sameSocket: boolean) {
         ? NOTICES.call_missed
         : saved?.state === 'busy'
           ? NOTICES.call_busy
-          : 'Call dropped';
+          : saved?.state === 'ended' && saved.end_reason === 'hangup'
+            ? 'Call ended' // hung up while this device was away
+            : 'Call dropped';
   finish(notice);
 }
 
@@ -299,6 +303,14 @@ export function attachCalls(s: ChatSocket) {
   socket = s;
   s.onFrame((f) => void onCallFrame(f));
 }
+
+// Leaving the page (a reload, the tab closed) hangs up while the socket can still say so: the
+// server would otherwise keep the call for a device that may come back (decision 044).
+if (typeof window !== 'undefined')
+  window.addEventListener('pagehide', () => {
+    const c = call.get();
+    if (c && c.phase !== 'ended' && socket) hangUp();
+  });
 
 const SAVED_CHANGES = new Set<ServerFrame['type']>([
   'call_offer',
