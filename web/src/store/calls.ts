@@ -309,7 +309,9 @@ export function attachCalls(s: ChatSocket) {
 if (typeof window !== 'undefined')
   window.addEventListener('pagehide', () => {
     const c = call.get();
-    if (c && c.phase !== 'ended' && socket) hangUp();
+    // Not a call ringing here: it still rings on the person's other devices, and here again.
+    if (!c || c.phase === 'ended' || (c.direction === 'incoming' && c.phase === 'ringing') || !socket) return;
+    hangUp();
   });
 
 const SAVED_CHANGES = new Set<ServerFrame['type']>([
