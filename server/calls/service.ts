@@ -9,7 +9,7 @@ import { requireMember } from '../conversations/access.js';
 import type { Queryable } from '../db/client.js';
 import { advanceWatermark, sendMessage } from '../messages/service.js';
 
-type CallState = Call['state'];
+export type CallState = Call['state'];
 
 interface CallRow {
   id: string;
@@ -24,7 +24,7 @@ interface CallRow {
   participants: string[];
 }
 
-interface Participant {
+export interface Participant {
   user_id: string;
   role: 'caller' | 'callee';
   socket_id: string | null;
@@ -36,17 +36,17 @@ export interface Device {
   socketId: string;
 }
 
-const callNotFound = () => notFound('Call not found');
+export const callNotFound = () => notFound('Call not found');
 // A call still "ringing" this long after the ring timeout lost its timer (its node died).
 const ringStaleMs = (ctx: Ctx) => ctx.config.CALL_RING_TIMEOUT_MS + 5_000;
 
 /** Sends a frame to a participant's active device, or to all their devices. */
-function notify(ctx: Ctx, to: Participant, frame: OutFrame, allDevices = false) {
+export function notify(ctx: Ctx, to: Participant, frame: OutFrame, allDevices = false) {
   if (!allDevices && to.socket_id) ctx.bus.publishToUsers([to.user_id], frame, { onlySocket: to.socket_id });
   else ctx.bus.publishToUsers([to.user_id], frame);
 }
 
-async function participantsOf(ctx: Ctx, callId: string): Promise<Participant[]> {
+export async function participantsOf(ctx: Ctx, callId: string): Promise<Participant[]> {
   const { rows } = await ctx.db.query<Participant>(
     'SELECT user_id, role, socket_id FROM call_participants WHERE call_id = $1',
     [callId],
@@ -228,8 +228,7 @@ export async function endCall(
     if (intent === 'end') return; // already over: hanging up twice is fine
     throw new AppError('conflict', 'The call is already over');
   }
-  await ctx.db.query('UPDATE call_participants SET left_at = now() WHERE call_id = $1 AND left_at IS NULL', [callId]);
-  await postCallMessage(ctx, callId);
+  await closeCall(ctx, callId);
   const others = participants.filter((p) => p.user_id !== from.userId);
   if (state === 'declined') {
     for (const p of others) notify(ctx, p, { type: 'call_decline', payload: { call_id: callId } }, true);
@@ -253,8 +252,7 @@ export async function markMissed(ctx: Ctx, callId: string): Promise<boolean> {
     [callId],
   );
   if (rowCount === 0) return false;
-  await ctx.db.query('UPDATE call_participants SET left_at = now() WHERE call_id = $1 AND left_at IS NULL', [callId]);
-  await postCallMessage(ctx, callId);
+  await closeCall(ctx, callId);
   for (const p of await participantsOf(ctx, callId)) {
     notify(ctx, p, { type: 'call_missed', payload: { call_id: callId } }, true);
   }
@@ -312,76 +310,6 @@ export async function ringNewDevice(ctx: Ctx, userId: string, send: (frame: Serv
   }
 }
 
-/**
- * A device went away: a call it was placing is cancelled; a call it was in waits
- * CALL_REJOIN_MS for it to come back (`call_rejoin`, decision 044), then ends.
- */
-export async function deviceGone(ctx: Ctx, device: Device): Promise<void> {
-  const { rows } = await ctx.db.query<{ call_id: string; state: CallState }>(
-    `SELECT p.call_id, c.state FROM call_participants p JOIN calls c ON c.id = p.call_id
-      WHERE p.user_id = $1 AND p.socket_id = $2 AND c.state IN ('ringing', 'accepted')`,
-    [device.userId, device.socketId],
-  );
-  for (const r of rows) {
-    if (r.state === 'accepted') {
-      await stepAway(ctx, device, r.call_id);
-      continue;
-    }
-    await endCall(ctx, device, r.call_id, 'cancel', 'disconnected').catch((err) =>
-      ctx.log.warn({ err, callId: r.call_id }, 'call of a closed socket not cancelled'),
-    );
-  }
-}
-
-/** The device's socket left an accepted call: it is away, and the call ends unless it comes back. */
-async function stepAway(ctx: Ctx, device: Device, callId: string) {
-  const { rowCount } = await ctx.db.query(
-    `UPDATE call_participants SET socket_id = NULL, away_since = now()
-      WHERE call_id = $1 AND user_id = $2 AND socket_id = $3`,
-    [callId, device.userId, device.socketId],
-  );
-  if (!rowCount) return; // back already, on another socket
-  setTimeout(() => {
-    endAbandoned(ctx, callId).catch((err) => ctx.log.error({ err, callId }, 'abandoned call not ended'));
-  }, ctx.config.CALL_REJOIN_MS + 50).unref();
-}
-
-/**
- * Ends the accepted calls (one, or any: the sweep, for a node that died meanwhile) that a
- * participant has been away from for CALL_REJOIN_MS. The end is one guarded statement, so a
- * device that came back meanwhile keeps its call; every device of both sides hears `call_end`
- * ("disconnected"), the one that was away included, and the call lands in the conversation.
- */
-export async function endAbandoned(ctx: Ctx, callId: string | null = null): Promise<void> {
-  const { rows } = await ctx.db.query<{ id: string }>(
-    `UPDATE calls c SET state = 'ended', end_reason = 'disconnected', ended_at = now(), offer = NULL
-      WHERE c.state = 'accepted' AND ($1::uuid IS NULL OR c.id = $1::uuid)
-        AND EXISTS (SELECT 1 FROM call_participants p
-                     WHERE p.call_id = c.id AND p.socket_id IS NULL AND p.left_at IS NULL
-                       AND p.away_since <= now() - make_interval(secs => $2))
-      RETURNING c.id`,
-    [callId, ctx.config.CALL_REJOIN_MS / 1000],
-  );
-  for (const { id } of rows) {
-    await ctx.db.query('UPDATE call_participants SET left_at = now() WHERE call_id = $1 AND left_at IS NULL', [id]);
-    await postCallMessage(ctx, id);
-    for (const p of await participantsOf(ctx, id)) {
-      notify(ctx, p, { type: 'call_end', payload: { call_id: id, reason: 'disconnected' } }, true);
-    }
-  }
-}
-
-/** A device of a participant whose socket dropped is back: the call's frames reach it again. */
-export async function rejoinCall(ctx: Ctx, device: Device, callId: string): Promise<void> {
-  if (!(await participantsOf(ctx, callId)).some((p) => p.user_id === device.userId)) throw callNotFound();
-  const { rowCount } = await ctx.db.query(
-    `UPDATE call_participants p SET socket_id = $3, away_since = NULL FROM calls c
-      WHERE p.call_id = $1 AND p.user_id = $2 AND c.id = p.call_id AND c.state = 'accepted' AND p.left_at IS NULL`,
-    [callId, device.userId, device.socketId],
-  );
-  if (!rowCount) throw new AppError('conflict', 'The call is over');
-}
-
 const presentCall = (c: CallRow): Call => ({
   id: c.id,
   conversation_id: c.conversation_id,
@@ -411,6 +339,12 @@ export async function listCalls(ctx: Ctx, userId: string): Promise<Call[]> {
     [userId],
   );
   return rows.map(presentCall);
+}
+
+/** A call that just ended: nobody is in it any more, and it lands in the conversation. */
+export async function closeCall(ctx: Ctx, callId: string): Promise<void> {
+  await ctx.db.query('UPDATE call_participants SET left_at = now() WHERE call_id = $1 AND left_at IS NULL', [callId]);
+  await postCallMessage(ctx, callId);
 }
 
 /**

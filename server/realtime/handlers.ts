@@ -4,15 +4,8 @@ import { sendMessage, advanceWatermark } from '../messages/service.js';
 import { locateMessage, syncConversations } from '../messages/sync.js';
 import { addReaction, deleteMessage, editMessage, removeReaction } from '../messages/changes.js';
 import { AppError } from '../errors.js';
-import {
-  answerCall,
-  endCall,
-  markMissed,
-  placeCall,
-  rejoinCall,
-  relayToPeer,
-  ringNewDevice,
-} from '../calls/service.js';
+import { answerCall, endCall, markMissed, placeCall, relayToPeer, ringNewDevice } from '../calls/service.js';
+import { rejoinCall } from '../calls/away.js';
 import type { Connection } from './connection.js';
 import type { TypingTracker } from './typing.js';
 

@@ -270,7 +270,7 @@ describe('calls', () => {
         WHERE call_id = $1 AND role = 'callee'`,
       [callId],
     );
-    const { endAbandoned } = await import('../../server/calls/service.js');
+    const { endAbandoned } = await import('../../server/calls/away.js');
     await endAbandoned(rt.s.ctx);
     expect((await a.waitForType('call_end')).payload).toEqual({ call_id: callId, reason: 'disconnected' });
     const { rows } = await rt.s.ctx.db.query('SELECT state, end_reason FROM calls WHERE id = $1', [callId]);

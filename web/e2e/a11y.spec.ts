@@ -1,6 +1,6 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { startAppServer } from './app-server.js';
-import { actions, openChatWith, own, send, shot, signUp, theirs } from './helpers.js';
+import { actions, chatMenu, createGroupInUi, openChatWith, own, send, shot, signUp, theirs } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
 test.beforeAll(async () => {
@@ -154,14 +154,8 @@ test('on a phone, the buttons of the headers, dialogs, banner, members and setti
       await tooSmall(page.locator('header').filter({ has: page.getByRole('heading', { name: 'Ben Tapper' }) })),
     ).toEqual([]);
     await page.getByRole('button', { name: 'Back' }).click();
-    await page.getByRole('button', { name: 'New group' }).click();
-    const dialog = page.getByRole('dialog', { name: 'New group' });
-    await dialog.getByLabel('Group name').fill('Tappers');
-    await dialog.getByRole('searchbox', { name: 'Search people' }).fill(ben.username);
-    await dialog.getByRole('list', { name: 'People' }).getByRole('button', { name: 'Ben Tapper' }).click();
-    await dialog.getByRole('button', { name: 'Create group' }).click();
-    await page.getByRole('button', { name: 'Chat options' }).click();
-    await page.getByRole('menuitem', { name: 'Members' }).click();
+    await createGroupInUi(ada, 'Tappers', [ben]);
+    await chatMenu(ada, 'Members');
     const members = page.getByRole('dialog', { name: 'Members of Tappers' });
     await expect(members.getByRole('button', { name: 'Make admin: Ben Tapper' })).toBeVisible();
     expect(await tooSmall(members)).toEqual([]);

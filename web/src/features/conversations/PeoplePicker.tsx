@@ -68,11 +68,7 @@ export function PeopleSearch({
                     setQuery('');
                   }}
                 >
-                  <Avatar id={u.id} name={u.display_name} size={36} />
-                  <span className="min-w-0 flex-1">
-                    <span className="block truncate font-medium">{u.display_name}</span>
-                    <span className="block truncate text-sm text-neutral-500">@{u.username}</span>
-                  </span>
+                  <PersonLabel user={u} />
                   {out && (
                     <span className="shrink-0 text-sm text-neutral-600 dark:text-neutral-400">{excludedNote}</span>
                   )}
@@ -83,5 +79,18 @@ export function PeopleSearch({
         </ul>
       )}
     </div>
+  );
+}
+
+/** A person found: their avatar, name and @username (a row of the people search's results). */
+export function PersonLabel({ user }: { user: Pick<PublicUser, 'id' | 'display_name' | 'username'> }) {
+  return (
+    <>
+      <Avatar id={user.id} name={user.display_name} size={36} />
+      <span className="min-w-0 flex-1">
+        <span className="block truncate font-medium">{user.display_name}</span>
+        <span className="block truncate text-sm text-neutral-500">@{user.username}</span>
+      </span>
+    </>
   );
 }

@@ -5,6 +5,7 @@ import { Avatar } from '../../components/Avatar';
 import { useStore } from '../../store/store';
 import { conversations } from '../../store/conversations';
 import { nameOf, peerOf, titleOf } from './names';
+import { PersonLabel } from './PeoplePicker';
 import { notePhotos } from '../../store/people';
 import {
   MIN_MESSAGE_QUERY,
@@ -170,11 +171,7 @@ export function SidebarSearch({
                     setQuery('');
                   }}
                 >
-                  <Avatar id={u.id} name={u.display_name} size={36} />
-                  <span className="min-w-0">
-                    <span className="block truncate font-medium">{u.display_name}</span>
-                    <span className="block truncate text-sm text-neutral-500">@{u.username}</span>
-                  </span>
+                  <PersonLabel user={u} />
                 </button>
               </li>
             ))}
